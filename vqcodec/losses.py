@@ -1,0 +1,52 @@
+"""Reconstruction losses for training, all computed on spectra (cheap, phase-aware where it matters)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchaudio.transforms import MelSpectrogram
+
+
+class MultiScaleMelLoss(nn.Module):
+    """L1 between log-mel spectrograms at several resolutions (DAC, Kumar et al. 2023)."""
+
+    def __init__(self, sample_rate: int, n_ffts: tuple[int, ...] = (256, 512, 1024, 2048),
+                 n_mels: tuple[int, ...] = (20, 40, 80, 128)):
+        super().__init__()
+        self.mels = nn.ModuleList(
+            MelSpectrogram(sample_rate, n_fft=n, hop_length=n // 4, n_mels=m, power=1.0, center=True)
+            for n, m in zip(n_ffts, n_mels, strict=True))
+
+    def forward(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """y, x: [B, 1, T] -> scalar."""
+        loss = y.new_zeros(())
+        for mel in self.mels:
+            loss = loss + F.l1_loss(torch.log(mel(y) + 1e-5), torch.log(mel(x) + 1e-5))
+        return loss / len(self.mels)
+
+
+class CompressedSpectralLoss(nn.Module):
+    """MSE between power-law compressed complex spectra, |X|^c e^{i angle X}, plus their magnitudes.
+
+    The compressed complex term rewards the right phase where there is energy, which mel losses ignore;
+    the exponent c = 0.3 (Braun & Tashev 2021) keeps quiet bins from vanishing next to loud ones.
+    """
+
+    def __init__(self, n_ffts: tuple[int, ...] = (320, 640), power: float = 0.3):
+        super().__init__()
+        self.n_ffts, self.power = n_ffts, power
+
+    def _compressed(self, x: torch.Tensor, n_fft: int) -> torch.Tensor:
+        window = torch.hann_window(n_fft, device=x.device)
+        spec = torch.stft(x.squeeze(1), n_fft, n_fft // 4, window=window, return_complex=True)
+        mag = spec.abs().clamp(min=1e-8)
+        return spec * mag.pow(self.power - 1)
+
+    def forward(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """y, x: [B, 1, T] -> scalar."""
+        loss = y.new_zeros(())
+        for n_fft in self.n_ffts:
+            sy, sx = self._compressed(y, n_fft), self._compressed(x, n_fft)
+            loss = loss + (sy - sx).abs().pow(2).mean() + F.mse_loss(sy.abs(), sx.abs())
+        return loss / len(self.n_ffts)

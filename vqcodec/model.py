@@ -1,0 +1,81 @@
+"""The VQ-VAE-2 codec model: parts injected, presets built by ``from_config``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vqcodec.config import ModelConfig
+from vqcodec.decoder import Decoder, TopDecoder
+from vqcodec.encoder import Encoder, TopEncoder
+from vqcodec.hierarchy import Hierarchy
+from vqcodec.quantizer import ResidualVQ
+
+
+@dataclass
+class ModelOutput:
+    """Attributes:
+    audio: [B, 1, T] reconstruction.
+    top_codes: [B, n_top, T_t]; bottom_codes: [B, n_bottom, T_b].
+    commit_loss, codebook_loss: scalars.
+    latents: [B, D, T_b] bottom-level encoder output (for dead-code restarts).
+    """
+
+    audio: torch.Tensor
+    top_codes: torch.Tensor
+    bottom_codes: torch.Tensor
+    commit_loss: torch.Tensor
+    codebook_loss: torch.Tensor
+    latents: torch.Tensor
+
+
+class VQCodecModel(nn.Module):
+    """Encoder -> two-level quantizer hierarchy -> decoder, on mono audio at ``config.sample_rate``.
+
+    Inputs must be a whole number of top frames long (``config.top_hop`` samples); the codec API pads.
+    """
+
+    def __init__(self, config: ModelConfig, encoder: Encoder, hierarchy: Hierarchy, decoder: Decoder):
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.hierarchy = hierarchy
+        self.decoder = decoder
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> "VQCodecModel":
+        c = config
+        encoder = Encoder(c.encoder_channels, c.strides, c.latent_dim, c.encoder_blocks)
+        hierarchy = Hierarchy(
+            TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),
+            ResidualVQ(c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, dropout=0.0),
+            TopDecoder(c.latent_dim, c.top_strides, c.top_blocks),
+            ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, dropout=0.5),
+            c.latent_dim,
+        )
+        decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, c.hop)
+        return cls(config, encoder, hierarchy, decoder)
+
+    def _check_length(self, wav: torch.Tensor) -> None:
+        if wav.dim() != 3 or wav.shape[1] != 1 or wav.shape[-1] % self.config.top_hop:
+            raise ValueError(f"expected [B, 1, k*{self.config.top_hop}] audio, got {tuple(wav.shape)}")
+
+    def forward(self, wav: torch.Tensor) -> ModelOutput:
+        """[B, 1, T] -> ModelOutput (training and evaluation pass)."""
+        self._check_length(wav)
+        latents = self.encoder(wav)
+        h = self.hierarchy(latents)
+        audio = self.decoder(h.bottom, h.top)
+        return ModelOutput(audio, h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss, latents)
+
+    def encode(self, wav: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, 1, T] -> top codes [B, n_top, T / top_hop], bottom codes [B, n_bottom, T / hop]."""
+        self._check_length(wav)
+        return self.hierarchy.encode(self.encoder(wav), n_top, n_bottom)
+
+    def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor) -> torch.Tensor:
+        """Codes -> [B, 1, T_b * hop] audio."""
+        bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
+        return self.decoder(bottom, top)

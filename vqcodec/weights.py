@@ -1,0 +1,61 @@
+"""Model weights on disk: safetensors (no pickle) with the config stored beside the tensors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from vqcodec.atomic import atomic_path
+from vqcodec.config import ModelConfig
+from vqcodec.errors import UserError
+from vqcodec.model import VQCodecModel
+
+FORMAT = "vqcodec-model-1"
+
+
+def save_model(model: VQCodecModel, path: str | os.PathLike, half: bool = True) -> None:
+    """Write weights (float16 by default, to keep the package small) and config to ``path``."""
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    meta = {"format": FORMAT, "config": model.config.to_json()}
+    with atomic_path(Path(path)) as tmp:
+        save_file(state, tmp, metadata=meta)
+
+
+def load_model(path: str | os.PathLike) -> VQCodecModel:
+    """Build the model from the config stored in ``path`` and load its weights, in eval mode."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"{path}: not a vqcodec model file ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise UserError(f"{path}: not a vqcodec model file (format {meta.get('format')!r})")
+    model = VQCodecModel.from_config(ModelConfig.from_json(meta["config"]))
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    return model.eval()
+
+
+def weights_hash(model: torch.nn.Module) -> bytes:
+    """4-byte identity of a model's weights: SHA-256 over names, shapes and float32 values.
+
+    Written into every .vqc file, so a stream is never decoded by a model other than its encoder's.
+    """
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        if name.endswith(("usage", "steps")):  # training statistics, not weights
+            continue
+        h.update(name.encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.detach().cpu().float().contiguous().numpy().tobytes())
+    return h.digest()[:4]
