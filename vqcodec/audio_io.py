@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+import torch
 
 from vqcodec.atomic import atomic_path
 from vqcodec.errors import UserError
@@ -17,10 +18,7 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read an audio file as float32 ``[C, T]`` in [-1, 1] and its sample rate."""
     path = Path(path)
-    if not path.exists():
-        raise UserError(f"{path}: no such file")
-    if path.is_dir():
-        raise UserError(f"{path}: is a directory, not an audio file")
+    _check_path(path)
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)  # [T, C]
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
@@ -32,20 +30,70 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data.T), int(sr)
 
 
-def write_audio(path: str | os.PathLike, wav: np.ndarray, sample_rate: int) -> None:
-    """Write float ``[C, T]`` audio; the format follows the extension (16-bit PCM for WAV).
+_OUTPUT_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 
-    Written to a temporary file in the same folder and renamed into place, so a failure never leaves a
+
+def output_format(path: str | os.PathLike) -> tuple[str, str]:
+    """(soundfile format, subtype) for an output path, chosen by its extension."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _OUTPUT_FORMATS:
+        raise UserError(f"{path}: unsupported output format (use .wav, .flac or .ogg)")
+    return _OUTPUT_FORMATS[suffix]
+
+
+def write_audio(path: str | os.PathLike, wav: np.ndarray, sample_rate: int) -> None:
+    """Write float ``[C, T]`` audio; the format follows the extension (16-bit PCM for WAV and FLAC).
+
+    Written to a temporary file beside ``path`` and renamed into place, so a failure never leaves a
     partial file under ``path``.
     """
-    path = Path(path)
-    fmt = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
-    if path.suffix.lower() not in fmt:
-        raise UserError(f"{path}: unsupported output format (use .wav, .flac or .ogg)")
-    kind, subtype = fmt[path.suffix.lower()]
-    data = np.clip(wav, -1.0, 1.0).T  # [T, C]
+    kind, subtype = output_format(path)
     with atomic_path(path) as tmp:
-        sf.write(tmp, data, sample_rate, format=kind, subtype=subtype)
+        sf.write(tmp, np.clip(wav, -1.0, 1.0).T, sample_rate, format=kind, subtype=subtype)
+
+
+class FileSource:
+    """An audio file read window by window (memory does not grow with its length).
+
+    Attributes: sample_rate, channels, num_samples. Use as a context manager.
+    """
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        _check_path(self.path)
+        try:
+            self.file = sf.SoundFile(str(self.path))
+        except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+            raise UserError(f"{self.path}: not a readable audio file ({_short(e)})") from None
+        self.sample_rate, self.channels, self.num_samples = self.file.samplerate, self.file.channels, self.file.frames
+        if self.num_samples <= 0:
+            self.file.close()
+            raise UserError(f"{self.path}: audio file holds no samples")
+
+    def read(self, start: int, stop: int) -> torch.Tensor:
+        """[C, stop - start] float32, zero-filled outside the file."""
+        out = np.zeros((stop - start, self.channels), dtype=np.float32)
+        lo, hi = max(start, 0), min(stop, self.num_samples)
+        if lo < hi:
+            self.file.seek(lo)
+            data = self.file.read(hi - lo, dtype="float32", always_2d=True)
+            if not np.isfinite(data).all():
+                raise UserError(f"{self.path}: audio holds NaN or infinite samples")
+            out[lo - start: lo - start + len(data)] = data
+        return torch.from_numpy(out.T.copy())
+
+    def __enter__(self) -> "FileSource":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.file.close()
+
+
+def _check_path(path: Path) -> None:
+    if not path.exists():
+        raise UserError(f"{path}: no such file")
+    if path.is_dir():
+        raise UserError(f"{path}: is a directory, not an audio file")
 
 
 def _short(e: Exception) -> str:

@@ -25,7 +25,7 @@ class Encoder(nn.Module):
     def __init__(self, channels: tuple[int, ...], strides: tuple[int, ...], latent_dim: int, n_blocks: int):
         super().__init__()
         layers: list[nn.Module] = [Downsample(1, channels[0], strides[0], activate=False)]
-        for width, out_dim, stride in zip(channels, channels[1:], strides[1:], strict=True):
+        for width, out_dim, stride in zip(channels[:-1], channels[1:], strides[1:], strict=True):
             layers += [ResUnit(width), Downsample(width, out_dim, stride)]
         width = channels[-1]
         layers += [nn.Conv1d(width, latent_dim, 3, padding=1)]

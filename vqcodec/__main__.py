@@ -1,0 +1,5 @@
+import sys
+
+from vqcodec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,138 @@
+"""Command line: ``vqcodec compress | decompress | info | train``.
+
+No model logic lives here: each command parses its arguments, calls the library, and every user
+mistake becomes one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from vqcodec import container
+from vqcodec.errors import UserError
+
+
+def _output(src: str, out: str | None, suffix: str, force: bool) -> Path:
+    """The output path (IN with ``suffix`` unless given); refuse to replace a file without --force."""
+    dst = Path(out) if out else Path(src).with_suffix(suffix)
+    if dst.resolve() == Path(src).resolve():
+        raise UserError(f"{dst}: output would overwrite the input")
+    if dst.exists() and not force:
+        raise UserError(f"{dst}: already exists (use --force to replace it)")
+    if dst.is_dir():
+        raise UserError(f"{dst}: is a directory")
+    return dst
+
+
+def _load(model: str | None):
+    import vqcodec
+
+    return vqcodec.load(model)
+
+
+def cmd_compress(args: argparse.Namespace) -> None:
+    from vqcodec.compress import compress_file
+
+    dst = _output(args.input, args.output, ".vqc", args.force)
+    codec = _load(args.model)
+    try:
+        rung = codec.rung(args.bitrate)
+    except ValueError as e:
+        raise UserError(str(e)) from None
+    compress_file(codec, args.input, dst, rung.kbps)
+    if not args.quiet:
+        print(f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {dst.stat().st_size} bytes)")
+
+
+def cmd_decompress(args: argparse.Namespace) -> None:
+    from vqcodec.compress import decompress_file
+
+    dst = _output(args.input, args.output, ".wav", args.force)
+    decompress_file(_load(args.model), args.input, dst)
+    if not args.quiet:
+        print(f"{args.input} -> {dst}")
+
+
+def info(path: str) -> dict:
+    """Header facts of a .vqc file, with bytes per level and the real bitrate."""
+    from vqcodec.compress import read_codes
+
+    codes = read_codes(path)  # checks the whole file first, with one-line errors
+    c = container.read_file(path)
+    size = Path(path).stat().st_size
+    levels = {name: {"codebooks": int(lv.codes.shape[1]), "frames": int(lv.codes.shape[2]), "bits": lv.bits,
+                     "bytes": lv.codes.size * lv.bits / 8}
+              for name, lv in zip(("top", "bottom"), c.levels, strict=True)}
+    return {"file": str(path), "format_version": container.FORMAT_VERSION, "model": codes.model_name,
+            "model_hash": codes.model_hash.hex(), "sample_rate": codes.sample_rate, "channels": codes.channels,
+            "samples": codes.num_samples, "duration_s": round(codes.duration, 4), "bytes": size,
+            "kbps": round(size * 8 / codes.duration / 1000, 4), "levels": levels}
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    facts = info(args.input)
+    if args.json:
+        print(json.dumps(facts, indent=2))
+        return
+    for key, value in facts.items():
+        if key != "levels":
+            print(f"{key:>14}: {value}")
+    for name, lv in facts["levels"].items():
+        print(f"{name:>14}: {lv['codebooks']} codebooks x {lv['frames']} frames x {lv['bits']} bits"
+              f" = {lv['bytes']:g} bytes")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from vqcodec.train import main_args
+
+    main_args(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("compress", help="audio file -> .vqc")
+    c.add_argument("input")
+    c.add_argument("-o", "--output", help="output path (default: INPUT with .vqc)")
+    c.add_argument("-b", "--bitrate", type=float, help="kbps per channel (default 3; the highest rung at or below)")
+    d = sub.add_parser("decompress", help=".vqc -> audio file (.wav, .flac or .ogg)")
+    d.add_argument("input")
+    d.add_argument("-o", "--output", help="output path (default: INPUT with .wav)")
+    for s in (c, d):
+        s.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
+        s.add_argument("-m", "--model", help="model file (default: the shipped model)")
+        s.add_argument("-q", "--quiet", action="store_true")
+    i = sub.add_parser("info", help="what a .vqc file holds")
+    i.add_argument("input")
+    i.add_argument("--json", action="store_true")
+    from vqcodec.train import add_arguments
+
+    add_arguments(sub.add_parser("train", help="train a model from a recipe"))
+    c.set_defaults(func=cmd_compress)
+    d.set_defaults(func=cmd_decompress)
+    i.set_defaults(func=cmd_info)
+    sub.choices["train"].set_defaults(func=cmd_train)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except UserError as e:
+        return _fail(str(e))
+    except container.ContainerError as e:
+        return _fail(f"{args.input}: {e}")
+    except OSError as e:
+        return _fail(f"{e.filename or args.input}: {e.strerror or e}")
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    return 0
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"vqcodec: {message}", file=sys.stderr)
+    return code

@@ -1,0 +1,187 @@
+"""The codec API: audio at any rate and channel count <-> typed codes, in bounded memory.
+
+Channels are coded independently (a stereo file costs twice the bits of a mono one and keeps its
+image); each is resampled to the model's rate. Long signals are coded in windows of ``chunk_frames`` top
+frames with ``context_frames`` of real signal on each side, so memory does not grow with the length.
+Every window extends ``context_frames`` past the end of the signal into zeros, whether the signal is
+coded alone, in a batch or in chunks, so all three see the same input around every kept frame and give
+the same codes (up to floating-point ties) as long as the context exceeds the model's receptive field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from vqcodec.codes import Codes
+from vqcodec.model import VQCodecModel
+from vqcodec.resample import Fetch, resample_window, resampled_length
+from vqcodec.weights import weights_hash
+
+DEFAULT_KBPS = 3.0
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the rate ladder: codebooks kept per level and the nominal rate of one channel."""
+
+    kbps: float
+    n_top: int
+    n_bottom: int
+
+
+class ArraySource:
+    """An in-memory ``[C, T]`` signal read by windows, zeros outside ``[0, T)``."""
+
+    def __init__(self, wav: np.ndarray | torch.Tensor, sample_rate: int):
+        x = torch.as_tensor(np.asarray(wav, dtype=np.float32) if not torch.is_tensor(wav) else wav).float()
+        x = x[None] if x.dim() == 1 else x
+        if x.dim() != 2 or x.shape[0] == 0 or x.shape[1] == 0:
+            raise ValueError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {tuple(x.shape)}")
+        if not torch.isfinite(x).all():
+            raise ValueError("audio holds NaN or infinite samples")
+        if sample_rate <= 0:
+            raise ValueError(f"sample rate must be positive, got {sample_rate}")
+        self.wav, self.sample_rate = x.cpu(), int(sample_rate)
+        self.channels, self.num_samples = x.shape
+
+    def read(self, start: int, stop: int) -> torch.Tensor:
+        """[C, stop - start], zero-filled outside the signal."""
+        out = torch.zeros(self.channels, stop - start)
+        lo, hi = max(start, 0), min(stop, self.num_samples)
+        if lo < hi:
+            out[:, lo - start: hi - start] = self.wav[:, lo:hi]
+        return out
+
+
+def _window(fetch: Fetch, length: int, start: int, stop: int) -> torch.Tensor:
+    """``fetch(start, stop)`` with everything outside ``[0, length)`` set to zero."""
+    x = fetch(start, stop)
+    idx = torch.arange(start, stop)
+    return x * ((idx >= 0) & (idx < length)).to(x.dtype)
+
+
+class Codec:
+    """A trained model plus the bookkeeping that turns real audio into codes and back.
+
+    Args:
+        model: the VQ-VAE-2 model (put in eval mode).
+        chunk_frames: top frames coded per window (20 s for the default model).
+        context_frames: top frames of context on each side of a window.
+        device: where the model runs.
+    """
+
+    def __init__(self, model: VQCodecModel, chunk_frames: int = 250, context_frames: int = 16,
+                 device: str | torch.device = "cpu"):
+        self.model = model.eval().to(device)
+        self.config = model.config
+        self.chunk_frames, self.context_frames, self.device = chunk_frames, context_frames, torch.device(device)
+        self.name, self.hash = self.config.name, weights_hash(model)
+        self.ratio = self.config.top_hop // self.config.hop  # bottom frames per top frame
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    def ladder(self) -> list[Rung]:
+        """Every rate this model serves: all top codebooks, 1 to n_bottom bottom codebooks."""
+        c = self.config
+        return [Rung(c.bitrate(c.n_top, n) / 1000, c.n_top, n) for n in range(1, c.n_bottom + 1)]
+
+    def rung(self, kbps: float | None = None) -> Rung:
+        """The highest rung at or below ``kbps`` (default 3 kbps)."""
+        kbps = DEFAULT_KBPS if kbps is None else kbps
+        fits = [r for r in self.ladder() if r.kbps <= kbps + 1e-9]
+        if not fits:
+            raise ValueError(f"{kbps:g} kbps is below this model's lowest rate, {self.ladder()[0].kbps:g} kbps")
+        return fits[-1]
+
+    def encode(self, wav: np.ndarray | torch.Tensor, sample_rate: int, bitrate: float | None = None) -> Codes:
+        """Audio ``[T]`` or ``[C, T]`` at ``sample_rate`` -> Codes (``bitrate`` in kbps per channel)."""
+        return self.encode_sources([ArraySource(wav, sample_rate)], bitrate)[0]
+
+    def encode_batch(self, wavs: Sequence[np.ndarray | torch.Tensor], sample_rate: int,
+                     bitrate: float | None = None) -> list[Codes]:
+        """Several recordings of any lengths at once; each gets its own codes and exact length."""
+        return self.encode_sources([ArraySource(w, sample_rate) for w in wavs], bitrate)
+
+    def encode_sources(self, sources: Sequence, bitrate: float | None = None) -> list[Codes]:
+        """Sources with ``read(start, stop)``, ``sample_rate``, ``channels``, ``num_samples`` -> Codes."""
+        rung = self.rung(bitrate)
+        lengths = [resampled_length(s.num_samples, s.sample_rate, self.sample_rate) for s in sources]
+        fetches = [self._fetch_model_rate(s, n) for s, n in zip(sources, lengths, strict=True)]
+        frames = [-(-n // self.config.top_hop) for n in lengths]
+        parts: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in sources]
+        for a in range(0, max(frames), self.chunk_frames):
+            b = a + self.chunk_frames
+            live = [i for i, f in enumerate(frames) if a < f]
+            for i, pair in zip(live, self._encode_window([fetches[i] for i in live], a, b, rung), strict=True):
+                parts[i].append(pair)
+        return [self._codes(src, p, f) for src, p, f in zip(sources, parts, frames, strict=True)]
+
+    def _fetch_model_rate(self, source, length: int) -> Fetch:
+        """Reader of the source resampled to the model rate, zero outside ``[0, length)``."""
+        def fetch(start: int, stop: int) -> torch.Tensor:
+            return resample_window(source.read, source.sample_rate, self.sample_rate, start, stop)
+        return lambda start, stop: _window(fetch, length, start, stop)
+
+    @torch.inference_mode()
+    def _encode_window(self, fetches: list[Fetch], a: int, b: int,
+                       rung: Rung) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Codes of top frames ``[a, b)`` for each source: ([C, n_top, b-a], [C, n_bottom, r(b-a)])."""
+        hop, r = self.config.top_hop, self.ratio
+        w0, w1 = max(0, a - self.context_frames), b + self.context_frames
+        xs = [f(w0 * hop, w1 * hop) for f in fetches]  # each [C_i, n]
+        x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
+        top, bottom = self.model.encode(x, rung.n_top, rung.n_bottom)
+        top, bottom = top[..., a - w0: b - w0].cpu(), bottom[..., r * (a - w0): r * (b - w0)].cpu()
+        sizes = [len(x) for x in xs]
+        return list(zip(top.split(sizes), bottom.split(sizes), strict=True))
+
+    def _codes(self, source, parts: list[tuple[torch.Tensor, torch.Tensor]], frames: int) -> Codes:
+        top = torch.cat([p[0] for p in parts], dim=-1)[..., :frames]
+        bottom = torch.cat([p[1] for p in parts], dim=-1)[..., : frames * self.ratio]
+        return Codes(top, bottom, source.sample_rate, source.num_samples, self.name, self.hash)
+
+    def check(self, codes: Codes) -> None:
+        """Refuse codes made by another model, or shaped unlike this model's."""
+        if (codes.model_name, codes.model_hash) != (self.name, self.hash):
+            raise ValueError(f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
+                             f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model")
+        c = self.config
+        if not (1 <= codes.top.shape[1] <= c.n_top and 1 <= codes.bottom.shape[1] <= c.n_bottom
+                and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]):
+            raise ValueError("codes do not fit this model's levels")
+
+    def decode(self, codes: Codes) -> torch.Tensor:
+        """Codes -> ``[C, num_samples]`` float32 audio at ``codes.sample_rate``."""
+        return torch.cat(list(self.decode_chunks(codes)), dim=-1)
+
+    def decode_chunks(self, codes: Codes) -> Iterator[torch.Tensor]:
+        """The decoded audio in consecutive ``[C, n]`` pieces (bounded memory for long recordings)."""
+        self.check(codes)
+        length = resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate)
+        fetch = self._decoded_model_rate(codes, length)
+        step = self.chunk_frames * self.config.top_hop * codes.sample_rate // self.sample_rate
+        for start in range(0, codes.num_samples, step):
+            stop = min(start + step, codes.num_samples)
+            yield resample_window(fetch, self.sample_rate, codes.sample_rate, start, stop).clamp(-1, 1)
+
+    def _decoded_model_rate(self, codes: Codes, length: int) -> Fetch:
+        """Reader of the decoded signal at the model rate, zero outside ``[0, length)``."""
+        hop, r, k, frames = self.config.top_hop, self.ratio, self.context_frames, codes.top.shape[-1]
+
+        @torch.inference_mode()
+        def fetch(start: int, stop: int) -> torch.Tensor:
+            out = torch.zeros(codes.channels, stop - start)
+            a, b = max(0, start // hop - k), min(frames, -(-stop // hop) + k)
+            if a < b:
+                y = self.model.decode(codes.top[..., a:b].to(self.device),
+                                      codes.bottom[..., r * a: r * b].to(self.device))[:, 0].cpu()
+                lo, hi = max(start, a * hop), min(stop, b * hop)
+                out[:, lo - start: hi - start] = y[:, lo - a * hop: hi - a * hop]
+            return out
+        return lambda start, stop: _window(fetch, length, start, stop)
