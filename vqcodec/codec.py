@@ -74,7 +74,7 @@ class Codec:
         device: where the model runs.
     """
 
-    def __init__(self, model: VQCodecModel, chunk_frames: int = 250, context_frames: int = 16,
+    def __init__(self, model: VQCodecModel, chunk_frames: int = 250, context_frames: int = 10,
                  device: str | torch.device = "cpu"):
         self.model = model.eval().to(device)
         self.config = model.config
@@ -92,9 +92,10 @@ class Codec:
         return [Rung(c.bitrate(c.n_top, n) / 1000, c.n_top, n) for n in range(1, c.n_bottom + 1)]
 
     def rung(self, kbps: float | None = None) -> Rung:
-        """The highest rung at or below ``kbps`` (default 3 kbps)."""
-        kbps = DEFAULT_KBPS if kbps is None else kbps
-        fits = [r for r in self.ladder() if r.kbps <= kbps + 1e-9]
+        """The highest rung at or below ``kbps``; by default 3 kbps, or the lowest rung if that is higher."""
+        fits = [r for r in self.ladder() if r.kbps <= (DEFAULT_KBPS if kbps is None else kbps) + 1e-9]
+        if not fits and kbps is None:
+            return self.ladder()[0]
         if not fits:
             raise ValueError(f"{kbps:g} kbps is below this model's lowest rate, {self.ladder()[0].kbps:g} kbps")
         return fits[-1]

@@ -1,0 +1,102 @@
+"""Shared fixtures: tiny model configs, tiny codecs, the shipped codec (loaded once) and a speech sample.
+
+Every model built here is tiny (a few thousand parameters) so the whole suite runs in seconds on a
+2-core machine that is busy training; the shipped model is loaded at most once per session.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import vqcodec
+from vqcodec.codec import Codec
+from vqcodec.config import ModelConfig
+from vqcodec.model import VQCodecModel
+
+# hop 20, top_hop 40; 4-bit codes. Ladder (16 kHz): 6.4, 9.6, 12.8 kbps.
+TINY = ModelConfig(name="tiny", encoder_channels=(8, 16), strides=(4, 5), top_strides=(2,), latent_dim=16,
+                   encoder_blocks=1, top_blocks=1, codebook_size=16, codebook_dim=4, n_top=2, n_bottom=3,
+                   decoder_dim=16, decoder_blocks=2, decoder_upsample=2)
+
+# Bitrate that selects the top rung of any tiny model (rung() picks the highest rung at or below it).
+TOP_RUNG = 1e6
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The machine has 2 cores and a training job on them: one thread avoids oversubscription.
+    torch.set_num_threads(1)
+
+
+def make_model(config: ModelConfig = TINY, seed: int = 0) -> VQCodecModel:
+    """A freshly initialised model, reproducible from ``seed``, in eval mode."""
+    torch.manual_seed(seed)
+    return VQCodecModel.from_config(config).eval()
+
+
+@pytest.fixture
+def tiny_config() -> ModelConfig:
+    return TINY
+
+
+@pytest.fixture
+def tiny_model() -> VQCodecModel:
+    """A fresh tiny model (tests may train or modify it)."""
+    return make_model(TINY, seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_codec() -> Codec:
+    """A tiny codec with small windows (several windows even for short signals). Do not modify."""
+    return Codec(make_model(TINY, seed=0), chunk_frames=8, context_frames=16)
+
+
+@pytest.fixture
+def make_codec() -> Callable[..., Codec]:
+    """Factory: ``make_codec(chunk_frames=..., context_frames=..., seed=..., config=...)``."""
+
+    def build(chunk_frames: int = 250, context_frames: int = 16, seed: int = 0,
+              config: ModelConfig = TINY) -> Codec:
+        return Codec(make_model(config, seed), chunk_frames=chunk_frames, context_frames=context_frames)
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def shipped_codec() -> Codec:
+    """The default model shipped inside the package, loaded once for the whole session."""
+    return vqcodec.load()
+
+
+def speech_like(seconds: float, sample_rate: int = 16000, seed: int = 0) -> np.ndarray:
+    """Synthetic voiced speech: a harmonic source with gliding pitch, syllable-rate envelope, some noise.
+
+    Returns:
+        float32 ``[T]`` in [-1, 1].
+    """
+    rng = np.random.default_rng(seed)
+    t = np.arange(round(seconds * sample_rate)) / sample_rate
+    f0 = 120 + 30 * np.sin(2 * np.pi * 0.5 * t)
+    phase = 2 * np.pi * np.cumsum(f0) / sample_rate
+    voiced = sum(np.sin(k * phase) / k for k in range(1, 20))
+    envelope = (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 2
+    x = 0.1 * voiced * envelope + 0.003 * rng.standard_normal(len(t))
+    return np.clip(x, -1, 1).astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A short real-speech-like recording made by espeak-ng (22050 Hz mono WAV), made once per session."""
+    exe = shutil.which("espeak-ng")
+    if exe is None:
+        pytest.skip("espeak-ng is not installed")
+    path = tmp_path_factory.mktemp("speech") / "speech.wav"
+    subprocess.run([exe, "-w", str(path), "Hello, this is a short test of the speech codec."],
+                   check=True, capture_output=True, timeout=60)
+    return path
