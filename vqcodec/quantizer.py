@@ -11,8 +11,11 @@ Codebook learning choice (the known failure of VQ-VAEs is collapse):
 * Codebook and commitment losses (van den Oord et al. 2017) with a straight-through estimator; the
   commitment weight is warmed up by the trainer.
 
-Codebooks are ordinary parameters, so data-parallel training needs nothing beyond gradient all-reduce;
-only the restart step must agree across ranks (see ``FactorizedVQ._restart_dead_codes``).
+Codebooks are ordinary parameters, so data-parallel training keeps them equal by gradient all-reduce.
+The two pieces of state outside gradients are kept equal explicitly: usage counts are summed over ranks
+before the EMA update, and after a restart (which draws latents from the local batch) rank 0's codebook
+is broadcast. Codebooks that differ between ranks are the known way EnCodec-style codebooks break
+under DDP.
 """
 
 from __future__ import annotations
@@ -20,8 +23,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
 
 
 @dataclass
@@ -101,6 +109,8 @@ class FactorizedVQ(nn.Module):
     @torch.no_grad()
     def _track_usage(self, codes: torch.Tensor) -> None:
         counts = torch.bincount(codes.flatten(), minlength=self.size).to(self.usage.dtype)
+        if _distributed():
+            dist.all_reduce(counts)
         self.usage.mul_(self.usage_decay).add_(counts / counts.sum(), alpha=1 - self.usage_decay)
 
     @torch.no_grad()
@@ -113,17 +123,19 @@ class FactorizedVQ(nn.Module):
     def _restart_dead_codes(self, z_e: torch.Tensor) -> int:
         """Move codes whose usage EMA is below threshold onto random latents of ``z_e`` [B, d, T].
 
-        Draws from torch's global generator: under data parallelism every rank must draw from the same
-        latents with the same seed (or rank 0 broadcasts its codebooks) to keep codebooks identical.
+        Draws from torch's global generator. Under data parallelism every rank reaches this at the same
+        step (``steps`` advances in lockstep) and rank 0's codebook is broadcast, so all ranks agree.
         Returns the number of codes restarted.
         """
         dead = (self.usage < self.restart_threshold / self.size).nonzero().flatten()
-        if dead.numel() == 0:
-            return 0
-        flat = z_e.transpose(1, 2).reshape(-1, z_e.shape[1])  # [B*T, d]
-        pick = torch.randint(0, flat.shape[0], (dead.numel(),), device=flat.device)
-        self.codebook.weight[dead] = flat[pick]
-        self.usage[dead] = 1.0 / self.size
+        if dead.numel():
+            flat = z_e.transpose(1, 2).reshape(-1, z_e.shape[1])  # [B*T, d]
+            pick = torch.randint(0, flat.shape[0], (dead.numel(),), device=flat.device)
+            self.codebook.weight[dead] = flat[pick]
+            self.usage[dead] = 1.0 / self.size
+        if _distributed():
+            dist.broadcast(self.codebook.weight.data, src=0)
+            dist.broadcast(self.usage, src=0)
         return int(dead.numel())
 
 

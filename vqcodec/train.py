@@ -9,14 +9,17 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from vqcodec.atomic import atomic_path
 from vqcodec.data import SegmentSampler, list_audio, load_corpus
+from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss
 from vqcodec.model import VQCodecModel
@@ -28,14 +31,30 @@ from vqcodec.weights import load_model, save_model
 class Trainer:
     """Owns the model, optimiser, sampler and losses of one run."""
 
-    def __init__(self, cfg: TrainConfig, sampler: SegmentSampler, out: Path):
-        torch.manual_seed(cfg.seed)
-        self.cfg, self.sampler, self.out = cfg, sampler, out
-        self.model = VQCodecModel.from_config(cfg.model).train()
+    def __init__(self, cfg: TrainConfig, sampler: SegmentSampler, out: Path, ctx: Context | None = None):
+        torch.manual_seed(cfg.seed)  # the same initial weights on every rank
+        self.cfg, self.sampler, self.out, self.ctx = cfg, sampler, out, ctx or Context()
+        self.model = VQCodecModel.from_config(cfg.model).to(self.ctx.device).train()
+        self.parallel = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=0.0)
-        self.mel = MultiScaleMelLoss(cfg.model.sample_rate)
+        self.mel = MultiScaleMelLoss(cfg.model.sample_rate).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss()
         self.step = 0
+        self.counts = self._zero_counts()
+
+    def _zero_counts(self) -> dict[str, torch.Tensor]:
+        """Per level, [n_codebooks, K] counts of the codes chosen since the last log line."""
+        c = self.cfg.model
+        return {"top": torch.zeros(c.n_top, c.codebook_size), "bottom": torch.zeros(c.n_bottom, c.codebook_size)}
+
+    def _count(self, level: str, codes: torch.Tensor) -> None:
+        """Add codes [B, n_q, T] to the level's counts."""
+        flat = codes.detach().transpose(0, 1).reshape(codes.shape[1], -1).cpu()  # [n_q, B*T]
+        self.counts[level].scatter_add_(1, flat, torch.ones(flat.shape))
+
+    def take_counts(self) -> dict[str, torch.Tensor]:
+        counts, self.counts = self.counts, self._zero_counts()
+        return counts
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine from ``lr`` to ``lr_final``."""
@@ -47,8 +66,8 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         c = self.cfg
-        x = self.sampler.batch(c.batch_size)  # [B, 1, T]
-        out = self.model(x)
+        x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
+        out = self.parallel(x)
         mel, spec = self.mel(out.audio, x), self.spectral(out.audio, x)
         loss = (c.mel_weight * mel + c.spectral_weight * spec + c.codebook_weight * out.codebook_loss
                 + c.commit_at(self.step) * out.commit_loss)
@@ -59,6 +78,8 @@ class Trainer:
         grad = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
         self.opt.step()
         self.step += 1
+        self._count("top", out.top_codes)
+        self._count("bottom", out.bottom_codes)
         return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
                 "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item()}
 
@@ -81,30 +102,39 @@ class Trainer:
         save_model(self.model, self.out / "model.safetensors")
 
 
-def _log_line(step: int, metrics: dict[str, float], model: VQCodecModel) -> dict:
+def _log_line(step: int, metrics: dict[str, float], counts: dict[str, torch.Tensor]) -> dict:
+    """One log row: loss terms, speed, and per level the mean usage and perplexity of the codes actually
+    chosen since the previous row (not the restart-reset usage EMA, which would flatter them)."""
     row = {"step": step, **{k: round(v, 5) for k, v in metrics.items()}}
-    for level, rvq in (("top", model.hierarchy.top_quantizer), ("bottom", model.hierarchy.bottom_quantizer)):
-        stats = [codebook_stats(layer.usage) for layer in rvq.layers]
+    for level, table in counts.items():
+        stats = [codebook_stats(c) for c in table]
         row[f"{level}_usage"] = round(sum(s.usage for s in stats) / len(stats), 4)
         row[f"{level}_perplexity"] = round(sum(s.perplexity for s in stats) / len(stats), 1)
     return row
 
 
-def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None) -> Trainer:
-    """Train until ``cfg.steps``; returns the trainer."""
+def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None,
+        ctx: Context | None = None) -> Trainer:
+    """Train until ``cfg.steps``; returns the trainer. Under torchrun each rank draws its own batches
+    (seed + rank) and rank 0 alone writes logs and checkpoints."""
+    ctx = ctx or Context()
     out.mkdir(parents=True, exist_ok=True)
     clips = load_corpus(list_audio(data, cfg.split), cfg.model.sample_rate)
     if not clips:
         raise UserError(f"{data}: no audio files found")
-    sampler = SegmentSampler(clips, cfg.segment_frames * cfg.model.top_hop, seed=cfg.seed)
-    trainer = Trainer(cfg, sampler, out)
+    sampler = SegmentSampler(clips, cfg.segment_frames * cfg.model.top_hop, seed=cfg.seed + ctx.rank)
+    trainer = Trainer(cfg, sampler, out, ctx)
     ckpt = out / "checkpoint.pt"
     if resume and ckpt.exists():
-        trainer.load_state(torch.load(ckpt, weights_only=True))
+        trainer.load_state(torch.load(ckpt, weights_only=True, map_location=ctx.device))
+        if ctx.rank:  # the checkpoint holds rank 0's sampler state; the others draw their own
+            sampler.set_state(SegmentSampler(clips, sampler.segment, seed=cfg.seed + ctx.rank + trainer.step).state())
     elif init:
         _init_from(trainer.model, init)
-    (out / "config.json").write_text(cfg.to_json())
+    if ctx.is_main:
+        (out / "config.json").write_text(cfg.to_json())
     _loop(trainer, out / "log.jsonl")
+    barrier()
     return trainer
 
 
@@ -122,16 +152,17 @@ def _loop(trainer: Trainer, log_path: Path) -> None:
     cfg = trainer.cfg
     seconds = cfg.batch_size * cfg.segment_frames * cfg.model.top_hop / cfg.model.sample_rate
     t0, done0 = time.time(), trainer.step
-    with open(log_path, "a") as log:
+    main = trainer.ctx.is_main
+    with open(log_path if main else os.devnull, "a") as log:
         while trainer.step < cfg.steps:
             metrics = trainer.train_step()
-            if trainer.step % cfg.log_every == 0 or trainer.step == cfg.steps:
+            if main and (trainer.step % cfg.log_every == 0 or trainer.step == cfg.steps):
                 metrics["audio_s_per_s"] = seconds * (trainer.step - done0) / (time.time() - t0)
-                row = _log_line(trainer.step, metrics, trainer.model)
+                row = _log_line(trainer.step, metrics, trainer.take_counts())
                 log.write(json.dumps(row) + "\n")
                 log.flush()
                 print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-            if trainer.step % cfg.ckpt_every == 0 or trainer.step == cfg.steps:
+            if main and (trainer.step % cfg.ckpt_every == 0 or trainer.step == cfg.steps):
                 trainer.save()
 
 
@@ -144,13 +175,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
     p.add_argument("--init", help="fine-tune from a model file, or 'default' for the shipped model")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
 
 
 def main_args(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     cfg = load_train_config(args.config, steps=args.steps, batch_size=args.batch_size)
-    run(cfg, Path(args.data), Path(args.out), args.resume, args.init)
+    run(cfg, Path(args.data), Path(args.out), args.resume, args.init, setup(args.device))
 
 
 def main(argv: list[str] | None = None) -> int:
