@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-
 from conftest import make_model
+
 from vqcodec import cli
 from vqcodec.codec import Codec
 from vqcodec.weights import save_model
@@ -238,3 +238,41 @@ def test_console_script_compress(tmp_path: Path, speech_wav: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "speech.vqc" in r.stdout
     assert (tmp_path / "speech.vqc").read_bytes()[:3] == b"VQC"
+
+
+# ---------------------------------------------------------------- bugs found by these tests, now fixed
+
+
+def _tiny_vqc(folder: Path, **changes) -> tuple[Path, Path]:
+    """A tiny model file and a well-formed .vqc (valid checksum) from it, with ``changes`` to its codes."""
+    import dataclasses
+
+    import numpy as np
+
+    from vqcodec import container
+    from vqcodec.compress import codes_to_container
+    from vqcodec.weights import load_model
+
+    model_path = folder / "tiny.safetensors"
+    save_model(make_model(), model_path)
+    codec = Codec(load_model(model_path))
+    codes = dataclasses.replace(codec.encode(np.zeros(400, np.float32), 16000, 1e6), **changes)
+    vqc = folder / "crafted.vqc"
+    vqc.write_bytes(container.write(codes_to_container(codes, 8)))
+    return model_path, vqc
+
+
+def test_info_of_zero_length_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    _, vqc = _tiny_vqc(tmp_path, num_samples=0)
+    code, _, err = _run(capsys, "info", vqc)
+    assert "Traceback" not in err and (code == 0 or len(err.splitlines()) == 1)
+
+
+def test_decompress_codes_outside_codebook(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import torch
+
+    top = torch.full((1, 2, 10), 200, dtype=torch.long)  # the tiny codebooks hold 16 codes
+    model_path, vqc = _tiny_vqc(tmp_path, top=top)
+    code, _, err = _run(capsys, "decompress", vqc, "-o", tmp_path / "out.wav", "-m", model_path)
+    _assert_one_line_error(code, err, "crafted.vqc")
+    assert not (tmp_path / "out.wav").exists()

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-
 from conftest import TINY, TOP_RUNG, make_model
+
 from vqcodec.codec import ArraySource, Codec, Rung
 from vqcodec.codes import Codes
 from vqcodec.compress import to_bytes
@@ -43,8 +43,8 @@ def test_round_trip_exact_length_rate_channels(tiny_codec: Codec, length: int, r
     x = _signal(channels, length, seed=length)
     codes = tiny_codec.encode(x, rate, TOP_RUNG)
     assert (codes.sample_rate, codes.num_samples, codes.channels) == (rate, length, channels)
-    frames = -(-codes.num_samples * TINY.sample_rate // rate // TINY.top_hop)
-    assert codes.top.shape[-1] >= frames >= 1
+    model_rate_samples = -(-length * TINY.sample_rate // rate)  # ceil
+    assert codes.top.shape[-1] == -(-model_rate_samples // TINY.top_hop) >= 1
     assert codes.bottom.shape[-1] == codes.top.shape[-1] * (TINY.top_hop // TINY.hop)
     y = tiny_codec.decode(codes)
     assert y.shape == (channels, length)
@@ -143,7 +143,7 @@ def test_rung_selection(tiny_codec: Codec) -> None:
 def test_rung_default_shipped(shipped_codec: Codec) -> None:
     ladder = shipped_codec.ladder()
     assert [r.n_bottom for r in ladder] == list(range(1, shipped_codec.config.n_bottom + 1))
-    assert all(a.kbps < b.kbps for a, b in zip(ladder, ladder[1:]))
+    assert all(a.kbps < b.kbps for a, b in zip(ladder, ladder[1:], strict=False))
     default = shipped_codec.rung(None)
     assert default == max((r for r in ladder if r.kbps <= 3.0), key=lambda r: r.kbps)
     with pytest.raises(ValueError):
@@ -297,3 +297,18 @@ def test_codes_dataclass() -> None:
     assert codes != dataclasses.replace(codes, num_samples=4001)
     assert codes != dataclasses.replace(codes, bottom=bottom + 1)
     assert codes.__eq__(object()) is NotImplemented
+
+
+# ---------------------------------------------------------------- bugs found by these tests, now fixed
+
+
+def test_check_refuses_codes_outside_the_codebooks(tiny_codec: Codec) -> None:
+    codes = tiny_codec.encode(_signal(1, 200, 0), 16000, TOP_RUNG)
+    with pytest.raises(ValueError):
+        tiny_codec.check(dataclasses.replace(codes, top=codes.top + TINY.codebook_size))
+
+
+def test_check_refuses_frames_that_do_not_cover_num_samples(tiny_codec: Codec) -> None:
+    codes = tiny_codec.encode(_signal(1, 200, 0), 16000, TOP_RUNG)  # 5 top frames
+    with pytest.raises(ValueError):
+        tiny_codec.check(dataclasses.replace(codes, num_samples=10**6))

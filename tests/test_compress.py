@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-
 from conftest import TINY, TOP_RUNG, speech_like
+
 from vqcodec.codec import Codec
 from vqcodec.compress import (
     compress,

@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 import torch
-
 from conftest import TINY, make_model
+
 from vqcodec.config import ModelConfig
 from vqcodec.model import ModelOutput, VQCodecModel
 

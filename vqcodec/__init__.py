@@ -3,21 +3,35 @@
     codec = vqcodec.load()            # the model shipped inside the package, no download
     codes = codec.encode(wav, sr)     # wav [C, T] or [T]
     wav = codec.decode(codes)         # [C, T] at sr, exactly T samples
+
+Names are imported on first use, so ``vqcodec --help`` and the container tools start without torch.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+from typing import TYPE_CHECKING
 
-from vqcodec.codec import Codec, Rung
-from vqcodec.codes import Codes
+if TYPE_CHECKING:
+    from vqcodec.codec import Codec, Rung
+    from vqcodec.codes import Codes
 
 __all__ = ["Codec", "Codes", "Rung", "load"]
 __version__ = "0.1.0"
 
+_LAZY = {"Codec": "vqcodec.codec", "Rung": "vqcodec.codec", "Codes": "vqcodec.codes"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'vqcodec' has no attribute {name!r}")
+
 
 def load(path: str | os.PathLike | None = None, device: str = "cpu") -> Codec:
     """The shipped default model (``path=None``) or a model file written by ``vqcodec train``."""
+    from vqcodec.codec import Codec
     from vqcodec.pretrained import default_model_path
     from vqcodec.weights import load_model
 

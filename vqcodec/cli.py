@@ -61,6 +61,8 @@ def info(path: str) -> dict:
     from vqcodec.compress import read_codes
 
     codes = read_codes(path)  # checks the whole file first, with one-line errors
+    if codes.num_samples < 1 or codes.sample_rate < 1:
+        raise UserError(f"{path}: holds no audio")
     c = container.read_file(path)
     size = Path(path).stat().st_size
     levels = {name: {"codebooks": int(lv.codes.shape[1]), "frames": int(lv.codes.shape[2]), "bits": lv.bits,
@@ -91,6 +93,34 @@ def cmd_train(args: argparse.Namespace) -> None:
     main_args(args)
 
 
+def cmd_tokens(args: argparse.Namespace) -> None:
+    """Exit status: 0 every file extracted, 3 some files failed (OUTDIR/errors.jsonl), 1 an error stopped it."""
+    import vqcodec
+    from vqcodec import tokens
+
+    try:
+        if args.merge:
+            if args.inputs or args.output:
+                raise UserError("--merge takes only the output folder: vqcodec tokens --merge OUTDIR")
+            n, failed = tokens.merge(args.merge)
+            if not args.quiet:
+                print(f"{Path(args.merge) / 'index.jsonl'}: {n} utterances, {failed} failed files listed")
+            return
+        if not args.inputs or not args.output:
+            raise UserError("usage: vqcodec tokens INPUT... -o OUTDIR, or vqcodec tokens --merge OUTDIR")
+        rank, world = tokens.resolve_rank(args.rank, args.world_size)
+        codec = vqcodec.load(args.model, device=tokens.resolve_device(args.device))
+        r = tokens.extract(codec, args.inputs, args.output, bitrate=args.bitrate, batch_size=args.batch_size,
+                           shard_size=args.shard_size, rank=rank, world_size=world, progress=not args.quiet)
+    except OSError as e:
+        raise UserError(f"{e.filename or args.output or args.merge}: {e.strerror or e}") from None
+    if not args.quiet:
+        print(f"rank {rank} of {world}: {r.extracted} extracted, {r.skipped} already done, {r.failed} failed"
+              + (f"; index: {Path(args.output) / 'index.jsonl'}" if r.merged else ""))
+    if r.failed:
+        raise SystemExit(3)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec")
     sub = p.add_subparsers(dest="command", required=True)
@@ -108,13 +138,28 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="what a .vqc file holds")
     i.add_argument("input")
     i.add_argument("--json", action="store_true")
-    from vqcodec.train import add_arguments
+    from vqcodec.train_config import add_arguments
 
     add_arguments(sub.add_parser("train", help="train a model from a recipe"))
     c.set_defaults(func=cmd_compress)
     d.set_defaults(func=cmd_decompress)
     i.set_defaults(func=cmd_info)
     sub.choices["train"].set_defaults(func=cmd_train)
+    t = sub.add_parser("tokens", help="audio files, folders or manifests -> token shards for downstream models",
+                       epilog="exit status: 0 all files extracted, 3 some failed (see OUTDIR/errors.jsonl), 1 error")
+    t.add_argument("inputs", nargs="*", metavar="INPUT",
+                   help="audio files, folders (recursive) or manifests (.csv with a path column, .txt)")
+    t.add_argument("-o", "--output", metavar="OUTDIR", help="output folder (a folder with shards is resumed)")
+    t.add_argument("-b", "--bitrate", type=float, help="kbps per channel (default 3; the highest rung at or below)")
+    t.add_argument("--batch-size", type=int, default=8, help="files coded together (default 8)")
+    t.add_argument("--shard-size", type=int, default=1000, help="utterances per shard (default 1000)")
+    t.add_argument("--device", default="cpu", help="cpu or cuda (cuda:LOCAL_RANK under torchrun)")
+    t.add_argument("--rank", type=int, help="this process's rank (default: $RANK, else 0)")
+    t.add_argument("--world-size", type=int, help="number of ranks (default: $WORLD_SIZE, else 1)")
+    t.add_argument("--merge", metavar="OUTDIR", help="only merge OUTDIR's shard indexes into OUTDIR/index.jsonl")
+    t.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
+    t.set_defaults(func=cmd_tokens)
     return p
 
 

@@ -148,7 +148,8 @@ class Codec:
         return Codes(top, bottom, source.sample_rate, source.num_samples, self.name, self.hash)
 
     def check(self, codes: Codes) -> None:
-        """Refuse codes made by another model, or shaped unlike this model's."""
+        """Refuse codes made by another model, or that this model could not have made (a crafted or
+        damaged stream must not decide how much audio we write)."""
         if (codes.model_name, codes.model_hash) != (self.name, self.hash):
             raise ValueError(f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
                              f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model")
@@ -156,6 +157,14 @@ class Codec:
         if not (1 <= codes.top.shape[1] <= c.n_top and 1 <= codes.bottom.shape[1] <= c.n_bottom
                 and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]):
             raise ValueError("codes do not fit this model's levels")
+        if codes.sample_rate < 1 or codes.num_samples < 1:
+            raise ValueError("codes describe no audio")
+        frames = -(-resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate) // c.top_hop)
+        if codes.top.shape[-1] != frames:
+            raise ValueError(f"{codes.top.shape[-1]} top frames cannot describe {codes.num_samples} samples")
+        for level in (codes.top, codes.bottom):
+            if level.numel() and (int(level.min()) < 0 or int(level.max()) >= c.codebook_size):
+                raise ValueError(f"code values outside this model's {c.codebook_size}-entry codebooks")
 
     def decode(self, codes: Codes) -> torch.Tensor:
         """Codes -> ``[C, num_samples]`` float32 audio at ``codes.sample_rate``."""

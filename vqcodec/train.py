@@ -24,7 +24,7 @@ from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss
 from vqcodec.model import VQCodecModel
 from vqcodec.stats import codebook_stats
-from vqcodec.train_config import TrainConfig, load_train_config
+from vqcodec.train_config import TrainConfig, add_arguments, load_train_config
 from vqcodec.weights import load_model, save_model
 
 
@@ -118,6 +118,9 @@ def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None,
     """Train until ``cfg.steps``; returns the trainer. Under torchrun each rank draws its own batches
     (seed + rank) and rank 0 alone writes logs and checkpoints."""
     ctx = ctx or Context()
+    if cfg.segment_frames * cfg.model.top_hop <= MultiScaleMelLoss.longest_window // 2:
+        raise UserError(f"segments of {cfg.segment_frames * cfg.model.top_hop} samples are too short for the "
+                        f"{MultiScaleMelLoss.longest_window}-point mel loss: raise segment_frames")
     out.mkdir(parents=True, exist_ok=True)
     clips = load_corpus(list_audio(data, cfg.split), cfg.model.sample_rate)
     if not clips:
@@ -164,18 +167,6 @@ def _loop(trainer: Trainer, log_path: Path) -> None:
                 print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
             if main and (trainer.step % cfg.ckpt_every == 0 or trainer.step == cfg.steps):
                 trainer.save()
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", help="recipe JSON (see recipes/)")
-    p.add_argument("--data", required=True, help="folder of audio (a manifest.csv there selects --split)")
-    p.add_argument("--out", required=True, help="run folder: checkpoint, exported model, logs")
-    p.add_argument("--steps", type=int, help="override the recipe's number of steps")
-    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--init", help="fine-tune from a model file, or 'default' for the shipped model")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
-    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
 
 
 def main_args(args: argparse.Namespace) -> None:

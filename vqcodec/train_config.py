@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
 from dataclasses import dataclass, field
@@ -59,3 +60,15 @@ def load_train_config(path: str | Path, **overrides) -> TrainConfig:
         raise UserError(f"{path}: unknown training config fields {sorted(set(raw) - names)}")
     raw.update({k: v for k, v in overrides.items() if v is not None})
     return TrainConfig(model=model, **raw)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="recipe JSON (see recipes/)")
+    p.add_argument("--data", required=True, help="folder of audio (a manifest.csv there selects --split)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint, exported model, logs")
+    p.add_argument("--steps", type=int, help="override the recipe's number of steps")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--init", help="fine-tune from a model file, or 'default' for the shipped model")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
