@@ -3,9 +3,10 @@
 Channels are coded independently (a stereo file costs twice the bits of a mono one and keeps its
 image); each is resampled to the model's rate. Long signals are coded in windows of ``chunk_frames`` top
 frames with ``context_frames`` of real signal on each side, so memory does not grow with the length.
-Every window extends ``context_frames`` past the end of the signal into zeros, whether the signal is
-coded alone, in a batch or in chunks, so all three see the same input around every kept frame and give
-the same codes (up to floating-point ties) as long as the context exceeds the model's receptive field.
+Every window extends ``context_frames`` past its last kept frame (into zeros past the end of the
+signal), whether the signal is coded alone, in a batch or in chunks, so all three see the same input
+around every kept frame and give the same codes (up to floating-point ties) as long as the context
+exceeds the model's receptive field (6 top frames suffice for the default model; 10 are used).
 """
 
 from __future__ import annotations
@@ -117,7 +118,7 @@ class Codec:
         frames = [-(-n // self.config.top_hop) for n in lengths]
         parts: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in sources]
         for a in range(0, max(frames), self.chunk_frames):
-            b = a + self.chunk_frames
+            b = min(a + self.chunk_frames, max(frames))
             live = [i for i, f in enumerate(frames) if a < f]
             for i, pair in zip(live, self._encode_window([fetches[i] for i in live], a, b, rung), strict=True):
                 parts[i].append(pair)
