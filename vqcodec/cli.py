@@ -94,7 +94,10 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_tokens(args: argparse.Namespace) -> None:
-    """Exit status: 0 every file extracted, 3 some files failed (OUTDIR/errors.jsonl), 1 an error stopped it."""
+    """Exit status: 0 done, 3 some files failed (OUTDIR/errors.jsonl), 1 an error stopped it.
+
+    Only the process that merges the index exits 3 (under torchrun a rank's non-zero exit stops the others).
+    """
     import vqcodec
     from vqcodec import tokens
 
@@ -105,6 +108,8 @@ def cmd_tokens(args: argparse.Namespace) -> None:
             n, failed = tokens.merge(args.merge)
             if not args.quiet:
                 print(f"{Path(args.merge) / 'index.jsonl'}: {n} utterances, {failed} failed files listed")
+            if failed:
+                raise SystemExit(3)
             return
         if not args.inputs or not args.output:
             raise UserError("usage: vqcodec tokens INPUT... -o OUTDIR, or vqcodec tokens --merge OUTDIR")
@@ -116,8 +121,9 @@ def cmd_tokens(args: argparse.Namespace) -> None:
         raise UserError(f"{e.filename or args.output or args.merge}: {e.strerror or e}") from None
     if not args.quiet:
         print(f"rank {rank} of {world}: {r.extracted} extracted, {r.skipped} already done, {r.failed} failed"
-              + (f"; index: {Path(args.output) / 'index.jsonl'}" if r.merged else ""))
-    if r.failed:
+              + (f"; {Path(args.output) / 'index.jsonl'}: {r.indexed} utterances, {r.listed} failed files listed"
+                 if r.merged else ""))
+    if r.merged and r.listed:
         raise SystemExit(3)
 
 
@@ -146,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_info)
     sub.choices["train"].set_defaults(func=cmd_train)
     t = sub.add_parser("tokens", help="audio files, folders or manifests -> token shards for downstream models",
-                       epilog="exit status: 0 all files extracted, 3 some failed (see OUTDIR/errors.jsonl), 1 error")
+                       epilog="exit status: 0 done, 3 some files failed (see OUTDIR/errors.jsonl; only the rank that "
+                              "merges the index exits 3), 1 error")
     t.add_argument("inputs", nargs="*", metavar="INPUT",
                    help="audio files, folders (recursive) or manifests (.csv with a path column, .txt)")
     t.add_argument("-o", "--output", metavar="OUTDIR", help="output folder (a folder with shards is resumed)")
@@ -160,6 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-m", "--model", help="model file (default: the shipped model)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
     t.set_defaults(func=cmd_tokens)
+    from vqcodec import evaluate, inspection, probe
+
+    for name, module, text in (("eval", evaluate, "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
+                               ("inspect", inspection, "codebook usage and token plots of audio files"),
+                               ("probe", probe, "linear probes of digit and speaker on code histograms")):
+        module.add_arguments(sub.add_parser(name, help=text, description=module.__doc__.split("\n\n")[0]))
+        sub.choices[name].set_defaults(func=module.main_args)
     return p
 
 

@@ -1,12 +1,16 @@
 """Training loop: ``vqcodec train CONFIG --data DIR --out DIR`` or ``python -m vqcodec.train``.
 
 Writes ``OUT/checkpoint.pt`` (resumable, tensors and plain values only, loaded with
-``weights_only=True``), ``OUT/model.safetensors`` (the shipped-model format) and ``OUT/log.jsonl``.
+``weights_only=True``), ``OUT/model.safetensors`` (the shipped-model format) and ``OUT/log.jsonl``; with
+validation on (``valid_every``), ``OUT/valid.jsonl`` and ``OUT/valid/step-N/*.wav`` (see
+:mod:`vqcodec.validate`). Progress: a tqdm bar when stderr is a terminal, else one line per log row; a
+codebook that starts to collapse is reported once, on stderr, when it does.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -18,24 +22,63 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from vqcodec.atomic import atomic_path
-from vqcodec.data import SegmentSampler, list_audio, load_corpus
+from vqcodec.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss
+from vqcodec.manifest import read_manifest
 from vqcodec.model import VQCodecModel
-from vqcodec.stats import codebook_stats
+from vqcodec.quantizer import FactorizedVQ
+from vqcodec.stats import codebook_stats, collapse_warnings
 from vqcodec.train_config import TrainConfig, add_arguments, load_train_config
+from vqcodec.validate import Validator, load_segments
 from vqcodec.weights import load_model, save_model
 
 
-class Trainer:
-    """Owns the model, optimiser, sampler and losses of one run."""
+def _warn(message: str) -> None:
+    print(f"vqcodec train: warning: {message}", file=sys.stderr, flush=True)
 
-    def __init__(self, cfg: TrainConfig, sampler: SegmentSampler, out: Path, ctx: Context | None = None):
+
+def _keep_float32(module: torch.nn.Module) -> None:
+    """Run ``module`` outside autocast, on float32 inputs (the module's code is not changed: its instance
+    gets a wrapping ``forward``). Used under ``--amp`` for the parts that need float32: the quantizers
+    (cosine lookup, codebook restarts write encoder latents into float32 codebooks) and the inverse-STFT
+    head (``torch.polar`` and ``istft`` take no bfloat16)."""
+    inner = module.forward
+
+    def forward(x: torch.Tensor, *args, **kwargs):
+        with torch.autocast(device_type=x.device.type, enabled=False):
+            return inner(x.float(), *args, **kwargs)
+
+    module.forward = forward
+
+
+class Trainer:
+    """Owns the model, optimiser, sampler and losses of one run.
+
+    ``amp``: bfloat16 autocast of the model's forward pass on CUDA (quantizers and the inverse-STFT head
+    stay float32, losses are computed in float32); ``compile``: ``torch.compile`` of the model on CUDA.
+    Both are ignored, with a warning, on CPU.
+    """
+
+    def __init__(self, cfg: TrainConfig, sampler: SegmentSampler | StreamSampler, out: Path,
+                 ctx: Context | None = None, *, amp: bool = False, compile: bool = False):
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         self.cfg, self.sampler, self.out, self.ctx = cfg, sampler, out, ctx or Context()
         self.model = VQCodecModel.from_config(cfg.model).to(self.ctx.device).train()
+        cuda = self.ctx.device.type == "cuda"
+        for flag, wanted in (("--amp", amp), ("--compile", compile)):
+            if wanted and not cuda and self.ctx.is_main:
+                _warn(f"{flag} needs CUDA: ignored on {self.ctx.device}")
+        self.amp, self.compiled = amp and cuda, compile and cuda
+        if self.amp:
+            for m in self.model.modules():
+                if isinstance(m, FactorizedVQ):
+                    _keep_float32(m)
+            _keep_float32(self.model.decoder.head)
         self.parallel = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
+        if self.compiled:
+            self.parallel = torch.compile(self.parallel)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss()
@@ -67,8 +110,10 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         c = self.cfg
         x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
-        out = self.parallel(x)
-        mel, spec = self.mel(out.audio, x), self.spectral(out.audio, x)
+        with self._autocast():
+            out = self.parallel(x)
+        audio = out.audio.float()
+        mel, spec = self.mel(audio, x), self.spectral(audio, x)
         loss = (c.mel_weight * mel + c.spectral_weight * spec + c.codebook_weight * out.codebook_loss
                 + c.commit_at(self.step) * out.commit_loss)
         for group in self.opt.param_groups:
@@ -83,17 +128,41 @@ class Trainer:
         return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
                 "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item()}
 
+    def _autocast(self):
+        if self.amp:
+            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
     def state(self) -> dict:
-        return {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
-                "config": self.cfg.to_json(), "torch_rng": torch.get_rng_state(),
-                "sampler_rng": json.dumps(self.sampler.state())}
+        """Checkpoint contents: ``model``, ``opt``, ``step``, ``config``, ``torch_rng``, ``sampler_rng`` (the
+        JSON of the sampler's state), and on CUDA ``cuda_rng``."""
+        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
+                 "config": self.cfg.to_json(), "torch_rng": torch.get_rng_state(),
+                 "sampler_rng": json.dumps(self.sampler.state())}
+        if self.ctx.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.ctx.device)
+        return state
 
     def load_state(self, state: dict) -> None:
+        """Continue from :meth:`state`'s contents. ``model`` and ``step`` are required; a checkpoint
+        without the optimiser or random states (or with the sampler state of the other loader) still
+        loads, with a warning: the run continues, but not exactly as it would have."""
         self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["opt"])
         self.step = int(state["step"])
-        torch.set_rng_state(state["torch_rng"])
-        self.sampler.set_state(json.loads(state["sampler_rng"]))
+        if "opt" in state:
+            self.opt.load_state_dict(state["opt"])
+        elif self.ctx.is_main:
+            _warn("the checkpoint holds no optimiser state: the optimiser starts afresh")
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"].cpu())
+        if "cuda_rng" in state and self.ctx.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.ctx.device)
+        try:
+            self.sampler.set_state(json.loads(state["sampler_rng"]))
+        except (KeyError, TypeError, ValueError):
+            if self.ctx.is_main:
+                _warn(f"the checkpoint's data sampler state does not fit loader {self.cfg.loader!r}: "
+                      "batches are drawn afresh")
 
     def save(self) -> None:
         """Checkpoint atomically (a crash never leaves a corrupt checkpoint), then export weights."""
@@ -113,30 +182,80 @@ def _log_line(step: int, metrics: dict[str, float], counts: dict[str, torch.Tens
     return row
 
 
+def make_sampler(cfg: TrainConfig, data: Path, rank: int = 0) -> SegmentSampler | StreamSampler:
+    """The recipe's loader over the ``split`` rows of ``data`` (a folder or a manifest)."""
+    segment = cfg.segment_frames * cfg.model.top_hop
+    if cfg.loader == "memory":
+        clips = load_corpus(list_audio(data, cfg.split), cfg.model.sample_rate)
+        if not clips:
+            raise UserError(f"{data}: no audio files found")
+        try:
+            return SegmentSampler(clips, segment, seed=cfg.seed + rank)
+        except ValueError as e:
+            raise UserError(f"{data}: {e}") from None
+    entries = list_entries(data, cfg.split)
+    if not entries:
+        raise UserError(f"{data}: no audio files found")
+    try:
+        stream = StreamingSegments(entries, segment, cfg.model.sample_rate, cfg.batch_size, seed=cfg.seed, rank=rank)
+    except ValueError as e:
+        raise UserError(f"{data}: {e}") from None
+    return StreamSampler(stream, cfg.num_workers)
+
+
+def make_validator(cfg: TrainConfig, data: Path, out: Path, valid_data: str | Path | None = None) -> Validator | None:
+    """The validation set: ``valid_data`` (a folder, or a manifest whose ``valid_split`` rows are used), else
+    the ``valid_split`` rows of ``data``; None (with a warning) when validation is off or finds no audio."""
+    if not cfg.valid_every:
+        return None
+    source = Path(valid_data) if valid_data else data
+    if not source.exists():
+        raise UserError(f"{source}: no such folder or manifest")
+    if valid_data:
+        paths = list_audio(source, cfg.valid_split)
+    else:  # only rows marked valid_split: a bare folder, or a manifest without splits, is training data
+        manifest = source if source.is_file() else source / "manifest.csv"
+        paths = [e.path for e in read_manifest(manifest) if e.split == cfg.valid_split] if manifest.exists() else []
+    segments = load_segments(paths, cfg.model.sample_rate, cfg.model.top_hop, cfg.valid_segments, cfg.valid_seconds)
+    if not segments:
+        _warn(f"no validation audio ({cfg.valid_split!r} rows of {source}; --valid-data DIR names another source): "
+              "validation is off")
+        return None
+    return Validator(segments, cfg.model.sample_rate, out, cfg.valid_wavs)
+
+
 def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None,
-        ctx: Context | None = None) -> Trainer:
+        ctx: Context | None = None, *, valid_data: str | Path | None = None, amp: bool = False,
+        compile: bool = False, progress: str = "auto") -> Trainer:
     """Train until ``cfg.steps``; returns the trainer. Under torchrun each rank draws its own batches
-    (seed + rank) and rank 0 alone writes logs and checkpoints."""
+    (seed + rank) and rank 0 alone writes logs and checkpoints and validates."""
     ctx = ctx or Context()
+    cfg.check()
     if cfg.segment_frames * cfg.model.top_hop <= MultiScaleMelLoss.longest_window // 2:
         raise UserError(f"segments of {cfg.segment_frames * cfg.model.top_hop} samples are too short for the "
                         f"{MultiScaleMelLoss.longest_window}-point mel loss: raise segment_frames")
+    data = Path(data)
     out.mkdir(parents=True, exist_ok=True)
-    clips = load_corpus(list_audio(data, cfg.split), cfg.model.sample_rate)
-    if not clips:
-        raise UserError(f"{data}: no audio files found")
-    sampler = SegmentSampler(clips, cfg.segment_frames * cfg.model.top_hop, seed=cfg.seed + ctx.rank)
-    trainer = Trainer(cfg, sampler, out, ctx)
+    sampler = make_sampler(cfg, data, ctx.rank)
+    validator = make_validator(cfg, data, out, valid_data) if ctx.is_main else None
+    trainer = Trainer(cfg, sampler, out, ctx, amp=amp, compile=compile)
     ckpt = out / "checkpoint.pt"
     if resume and ckpt.exists():
         trainer.load_state(torch.load(ckpt, weights_only=True, map_location=ctx.device))
-        if ctx.rank:  # the checkpoint holds rank 0's sampler state; the others draw their own
-            sampler.set_state(SegmentSampler(clips, sampler.segment, seed=cfg.seed + ctx.rank + trainer.step).state())
+        if ctx.rank and isinstance(sampler, SegmentSampler):
+            # the checkpoint holds rank 0's sampler state; the others draw their own (a stream's state is
+            # a batch number, and each rank's stream is already seeded with its rank)
+            fresh = SegmentSampler(sampler.clips, sampler.segment, seed=cfg.seed + ctx.rank + trainer.step)
+            sampler.set_state(fresh.state())
     elif init:
         _init_from(trainer.model, init)
     if ctx.is_main:
         (out / "config.json").write_text(cfg.to_json())
-    _loop(trainer, out / "log.jsonl")
+    try:
+        _loop(trainer, out / "log.jsonl", validator, progress)
+    finally:
+        if isinstance(sampler, StreamSampler):
+            sampler.close()
     barrier()
     return trainer
 
@@ -151,29 +270,113 @@ def _init_from(model: VQCodecModel, init: str) -> None:
     model.load_state_dict(source.state_dict())
 
 
-def _loop(trainer: Trainer, log_path: Path) -> None:
+class _Progress:
+    """A tqdm bar (``mode`` "bar", or "auto" when stderr is a terminal and tqdm is installed), else the
+    plain log lines; warnings go to stderr either way, without breaking the bar."""
+
+    def __init__(self, mode: str, total: int, initial: int):
+        self.bar = None
+        if mode == "bar" or (mode == "auto" and sys.stderr.isatty()):
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                if mode == "bar":
+                    _warn("no progress bar: tqdm is not installed (pip install tqdm)")
+                return
+            self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr,
+                            desc="train")
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def row(self, row: dict) -> None:
+        if self.bar is None:
+            print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+            return
+        self.bar.set_postfix_str(
+            f"loss={row['loss']:.3f} mel={row['mel']:.3f} spec={row['spectral']:.3f} commit={row['commit']:.3f} "
+            f"usage t/b={row['top_usage']:.2f}/{row['bottom_usage']:.2f} "
+            f"ppl t/b={row['top_perplexity']:.0f}/{row['bottom_perplexity']:.0f} "
+            f"{row['audio_s_per_s']:.1f} audio-s/s", refresh=False)
+
+    def info(self, line: str) -> None:
+        if self.bar is None:
+            print(line, flush=True)
+        else:
+            self.bar.write(line, file=sys.stderr)
+
+    def warn(self, message: str) -> None:
+        if self.bar is None:
+            _warn(message)
+        else:
+            self.bar.write(f"vqcodec train: warning: {message}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+class CollapseWatch:
+    """Reports a codebook when it starts to look collapsed (:func:`vqcodec.stats.collapse_warnings` on the
+    codes chosen since the previous log row), once: again only after it has recovered."""
+
+    def __init__(self) -> None:
+        self.flagged: set[str] = set()
+
+    def check(self, counts: dict[str, torch.Tensor]) -> list[str]:
+        """New warnings for these counts ``{level: [n_codebooks, K]}``."""
+        lines = {line.split(" may be collapsing")[0]: line for line in collapse_warnings(counts)}
+        new = [line for key, line in lines.items() if key not in self.flagged]
+        self.flagged = set(lines)
+        return new
+
+
+def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, progress: str = "auto") -> None:
     cfg = trainer.cfg
     seconds = cfg.batch_size * cfg.segment_frames * cfg.model.top_hop / cfg.model.sample_rate
-    t0, done0 = time.time(), trainer.step
+    t0, done0, paused = time.time(), trainer.step, 0.0
     main = trainer.ctx.is_main
-    with open(log_path if main else os.devnull, "a") as log:
-        while trainer.step < cfg.steps:
-            metrics = trainer.train_step()
-            if main and (trainer.step % cfg.log_every == 0 or trainer.step == cfg.steps):
-                metrics["audio_s_per_s"] = seconds * (trainer.step - done0) / (time.time() - t0)
-                row = _log_line(trainer.step, metrics, trainer.take_counts())
-                log.write(json.dumps(row) + "\n")
-                log.flush()
-                print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-            if main and (trainer.step % cfg.ckpt_every == 0 or trainer.step == cfg.steps):
-                trainer.save()
+    bar = _Progress(progress, cfg.steps, trainer.step) if main else None
+    watch = CollapseWatch()
+    try:
+        with open(log_path if main else os.devnull, "a") as log:
+            while trainer.step < cfg.steps:
+                metrics = trainer.train_step()
+                if not main:
+                    continue
+                bar.update()
+                last = trainer.step == cfg.steps
+                if trainer.step % cfg.log_every == 0 or last:
+                    metrics["audio_s_per_s"] = seconds * (trainer.step - done0) / (time.time() - t0 - paused)
+                    counts = trainer.take_counts()
+                    row = _log_line(trainer.step, metrics, counts)
+                    log.write(json.dumps(row) + "\n")
+                    log.flush()
+                    bar.row(row)
+                    for line in watch.check(counts):
+                        bar.warn(line)
+                if validator is not None and (trainer.step % cfg.valid_every == 0 or last):
+                    t = time.time()
+                    row = validator.run(trainer.model, trainer.step)
+                    paused += time.time() - t
+                    bar.info("valid " + " ".join(f"{k}={v}" for k, v in row.items()))
+                if trainer.step % cfg.ckpt_every == 0 or last:
+                    trainer.save()
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def main_args(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_train_config(args.config, steps=args.steps, batch_size=args.batch_size)
-    run(cfg, Path(args.data), Path(args.out), args.resume, args.init, setup(args.device))
+    cfg = load_train_config(args.config, steps=args.steps, batch_size=args.batch_size,
+                            num_workers=getattr(args, "num_workers", None),
+                            valid_every=getattr(args, "valid_every", None))
+    run(cfg, Path(args.data), Path(args.out), args.resume, args.init, setup(args.device),
+        valid_data=getattr(args, "valid_data", None), amp=getattr(args, "amp", False),
+        compile=getattr(args, "compile", False), progress=getattr(args, "progress", "auto"))
 
 
 def main(argv: list[str] | None = None) -> int:

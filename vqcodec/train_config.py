@@ -19,6 +19,15 @@ class TrainConfig:
     The commitment weight warms up linearly from ``commit_start`` to ``commit_weight`` over
     ``commit_warmup`` steps: early on the encoder moves fast and codebooks are still being placed, and a
     strong pull towards bad codes would freeze it there.
+
+    Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
+    (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
+    :mod:`vqcodec.data`.
+
+    Validation (main process only): every ``valid_every`` steps (0: never) the model codes
+    ``valid_segments`` fixed segments of up to ``valid_seconds`` from the ``valid_split`` rows of the data
+    (or from ``--valid-data``), logs log-mel distance, SI-SDR and codebook usage to ``OUT/valid.jsonl`` and
+    writes the first ``valid_wavs`` decoded segments to ``OUT/valid/step-N/``.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -39,6 +48,23 @@ class TrainConfig:
     ckpt_every: int = 250
     seed: int = 0
     split: str = "train"
+    loader: str = "memory"
+    num_workers: int = 2
+    valid_every: int = 0
+    valid_split: str = "valid"
+    valid_segments: int = 8
+    valid_seconds: float = 2.0
+    valid_wavs: int = 3
+
+    def check(self) -> None:
+        """Raise UserError for values no run can use."""
+        if self.loader not in ("memory", "stream"):
+            raise UserError(f"loader must be 'memory' or 'stream', not {self.loader!r}")
+        for name in ("num_workers", "valid_every", "valid_segments", "valid_wavs"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must not be negative")
+        if self.valid_seconds <= 0:
+            raise UserError("valid_seconds must be positive")
 
     def commit_at(self, step: int) -> float:
         frac = min(1.0, step / max(1, self.commit_warmup))
@@ -59,12 +85,18 @@ def load_train_config(path: str | Path, **overrides) -> TrainConfig:
     if set(raw) - names:
         raise UserError(f"{path}: unknown training config fields {sorted(set(raw) - names)}")
     raw.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainConfig(model=model, **raw)
+    try:
+        cfg = TrainConfig(model=model, **raw)
+    except TypeError as e:
+        raise UserError(f"{path}: {e}") from None
+    cfg.check()
+    return cfg
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="recipe JSON (see recipes/)")
-    p.add_argument("--data", required=True, help="folder of audio (a manifest.csv there selects --split)")
+    p.add_argument("--data", required=True, help="folder of audio (a manifest.csv there selects the recipe's "
+                                                 "split), or a manifest .csv (see vqcodec.prepare)")
     p.add_argument("--out", required=True, help="run folder: checkpoint, exported model, logs")
     p.add_argument("--steps", type=int, help="override the recipe's number of steps")
     p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
@@ -72,3 +104,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", help="fine-tune from a model file, or 'default' for the shipped model")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--num-workers", type=int, help="override the recipe's data loader processes (loader 'stream')")
+    p.add_argument("--valid-every", type=int, help="override the recipe's validation interval in steps (0: off)")
+    p.add_argument("--valid-data", help="validation audio: a folder or manifest (default: the recipe's "
+                                        "valid_split rows of --data)")
+    p.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA (ignored on CPU)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA; ignored on CPU)")
+    p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                   help="a progress bar, or plain log lines (auto: a bar when stderr is a terminal)")
