@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vqcodec.layers import ConvNeXtBlock, Upsample
+from vqcodec.layers import ConvNeXtBlock, Upsample, full_precision
 
 
 class TopDecoder(nn.Module):
@@ -39,11 +39,12 @@ class ISTFTHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, T, dim] frames -> [B, T * hop] samples."""
-        log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, T] each
-        mag = torch.exp(log_mag).clamp(max=1e2)
-        spec = torch.polar(mag, phase)
-        return torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
-                           length=x.shape[1] * self.hop)
+        with full_precision(x) as x:
+            log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, T] each
+            mag = torch.exp(log_mag).clamp(max=1e2)
+            spec = torch.polar(mag, phase)
+            return torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
+                               length=x.shape[1] * self.hop)
 
 
 class Decoder(nn.Module):

@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+@contextmanager
+def full_precision(x: torch.Tensor):
+    """Leave any autocast region and yield ``x`` as float32.
+
+    For the parts that must not run in bfloat16 under mixed-precision training: the quantizers (cosine
+    lookup; restarts copy latents into float32 codebooks) and the inverse STFT (``torch.polar`` and
+    ``istft`` take no bfloat16). A no-op outside autocast.
+    """
+    with torch.autocast(device_type=x.device.type, enabled=False):
+        yield x.float()
 
 
 class ConvNeXtBlock(nn.Module):

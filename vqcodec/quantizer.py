@@ -27,6 +27,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from vqcodec.layers import full_precision
+
 
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized()
@@ -95,6 +97,10 @@ class FactorizedVQ(nn.Module):
 
     def forward(self, z: torch.Tensor) -> QuantizerOutput:
         """[B, D, T] -> quantized [B, D, T], codes [B, 1, T]."""
+        with full_precision(z) as z:
+            return self._forward(z)
+
+    def _forward(self, z: torch.Tensor) -> QuantizerOutput:
         z_e = self.in_proj(z)
         codes = self._lookup(z_e)
         z_q = self.embed(codes)

@@ -28,7 +28,6 @@ from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss
 from vqcodec.manifest import read_manifest
 from vqcodec.model import VQCodecModel
-from vqcodec.quantizer import FactorizedVQ
 from vqcodec.stats import codebook_stats, collapse_warnings
 from vqcodec.train_config import TrainConfig, add_arguments, load_train_config
 from vqcodec.validate import Validator, load_segments
@@ -37,20 +36,6 @@ from vqcodec.weights import load_model, save_model
 
 def _warn(message: str) -> None:
     print(f"vqcodec train: warning: {message}", file=sys.stderr, flush=True)
-
-
-def _keep_float32(module: torch.nn.Module) -> None:
-    """Run ``module`` outside autocast, on float32 inputs (the module's code is not changed: its instance
-    gets a wrapping ``forward``). Used under ``--amp`` for the parts that need float32: the quantizers
-    (cosine lookup, codebook restarts write encoder latents into float32 codebooks) and the inverse-STFT
-    head (``torch.polar`` and ``istft`` take no bfloat16)."""
-    inner = module.forward
-
-    def forward(x: torch.Tensor, *args, **kwargs):
-        with torch.autocast(device_type=x.device.type, enabled=False):
-            return inner(x.float(), *args, **kwargs)
-
-    module.forward = forward
 
 
 class Trainer:
@@ -71,11 +56,6 @@ class Trainer:
             if wanted and not cuda and self.ctx.is_main:
                 _warn(f"{flag} needs CUDA: ignored on {self.ctx.device}")
         self.amp, self.compiled = amp and cuda, compile and cuda
-        if self.amp:
-            for m in self.model.modules():
-                if isinstance(m, FactorizedVQ):
-                    _keep_float32(m)
-            _keep_float32(self.model.decoder.head)
         self.parallel = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
         if self.compiled:
             self.parallel = torch.compile(self.parallel)
