@@ -142,7 +142,8 @@ def test_dead_code_restart_moves_unused_code_onto_a_latent() -> None:
     dead = 7
     with torch.no_grad():
         vq.codebook.weight[dead] = -vq.in_proj(z).mean(dim=(0, 2))
-        vq.usage[dead] = 0.0  # and its usage statistic says so
+        vq.usage.fill_(1.0 / SIZE)  # every other code counts as live
+        vq.usage[dead] = 0.0  # and code 7's usage statistic says it is dead
     assert dead not in vq.encode(z).unique()
     before = vq.codebook.weight.detach().clone()
 
@@ -159,6 +160,23 @@ def test_dead_code_restart_moves_unused_code_onto_a_latent() -> None:
     live = torch.ones(SIZE, dtype=torch.bool)
     live[dead] = False
     assert torch.equal(vq.codebook.weight.detach()[live], before[live])  # live codes untouched
+
+
+def test_first_restart_initialises_unchosen_codes_from_data() -> None:
+    """Usage starts at zero: after ``restart_every`` steps every code the encoder never chose sits on a
+    latent of the batch (k-means-like data initialisation), and the chosen ones are left alone."""
+    every = 50  # the default: enough steps for the usage EMA to tell chosen codes from the rest
+    vq = _fvq(restart_every=every).train()
+    z = _latents(batch=2, frames=40)
+    chosen = vq.encode(z).unique()
+    for _ in range(every):
+        vq(z)
+    latents = vq.in_proj(z).detach().transpose(1, 2).reshape(-1, CDIM)  # [B*T, d]
+    on_latent = (vq.codebook.weight.detach()[:, None] == latents[None]).all(-1).any(-1)  # [K]
+    unchosen = torch.ones(SIZE, dtype=torch.bool)
+    unchosen[chosen] = False
+    assert on_latent[unchosen].all()
+    assert not on_latent[chosen].any()
 
 
 def test_usage_tracks_codes_and_eval_leaves_it_alone() -> None:

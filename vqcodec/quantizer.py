@@ -73,7 +73,9 @@ class FactorizedVQ(nn.Module):
         self.in_proj = nn.Conv1d(dim, codebook_dim, 1)
         self.out_proj = nn.Conv1d(codebook_dim, dim, 1)
         self.codebook = nn.Embedding(size, codebook_dim)
-        self.register_buffer("usage", torch.full((size,), 1.0 / size))
+        # Usage starts at zero, so the first restart (after ``restart_every`` steps) moves every code the
+        # encoder has not chosen onto real latents: a data-driven initialisation, like k-means init.
+        self.register_buffer("usage", torch.zeros(size))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
     def _lookup(self, z_e: torch.Tensor) -> torch.Tensor:

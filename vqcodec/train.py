@@ -61,7 +61,7 @@ class Trainer:
             self.parallel = torch.compile(self.parallel)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate).to(self.ctx.device)
-        self.spectral = CompressedSpectralLoss()
+        self.spectral = CompressedSpectralLoss(complex_weight=cfg.complex_weight)
         self.step = 0
         self.counts = self._zero_counts()
 

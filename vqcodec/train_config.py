@@ -31,7 +31,7 @@ class TrainConfig:
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
-    steps: int = 7000
+    steps: int = 5000
     batch_size: int = 16
     segment_frames: int = 12
     lr: float = 1e-3
@@ -40,6 +40,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     mel_weight: float = 1.0
     spectral_weight: float = 1.0
+    complex_weight: float = 0.1
     codebook_weight: float = 1.0
     commit_weight: float = 0.02
     commit_start: float = 0.002
