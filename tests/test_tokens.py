@@ -85,10 +85,7 @@ def good(corpus, tmp_path_factory) -> Path:
 
 
 def _tokens(model_file: str, *args: str) -> int:
-    try:
-        return main(["tokens", "-q", "-m", model_file, *map(str, args)])
-    except SystemExit as e:  # partial failure exits 3 through SystemExit
-        return e.code
+    return main(["tokens", "-q", "-m", model_file, *map(str, args)])
 
 
 def _arrays(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -183,9 +180,8 @@ def test_rank_split_then_merge(corpus, model_file, tmp_path):
     assert [r["id"] for r in read_index(out)] == sorted(GOOD)
     assert sorted(e["id"] for e in read_errors(out)) == sorted(BAD)
     (out / "index.jsonl").unlink()
-    with pytest.raises(SystemExit) as stop:
-        main(["tokens", "-q", "--merge", str(out)])
-    assert stop.value.code == 3 and [r["id"] for r in read_index(out)] == sorted(GOOD)
+    assert main(["tokens", "-q", "--merge", str(out)]) == 3  # some files failed
+    assert [r["id"] for r in read_index(out)] == sorted(GOOD)
 
 
 def test_resolve_rank():

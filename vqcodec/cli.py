@@ -1,4 +1,4 @@
-"""Command line: ``vqcodec compress | decompress | info | train``.
+"""Command line: ``vqcodec compress | decompress | info | tokens | train | prepare | eval | inspect | probe``.
 
 No model logic lives here: each command parses its arguments, calls the library, and every user
 mistake becomes one line on stderr and a non-zero exit.
@@ -7,6 +7,7 @@ mistake becomes one line on stderr and a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -93,7 +94,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     main_args(args)
 
 
-def cmd_tokens(args: argparse.Namespace) -> None:
+def cmd_tokens(args: argparse.Namespace) -> int:
     """Exit status: 0 done, 3 some files failed (OUTDIR/errors.jsonl), 1 an error stopped it.
 
     Only the process that merges the index exits 3 (under torchrun a rank's non-zero exit stops the others).
@@ -108,9 +109,7 @@ def cmd_tokens(args: argparse.Namespace) -> None:
             n, failed = tokens.merge(args.merge)
             if not args.quiet:
                 print(f"{Path(args.merge) / 'index.jsonl'}: {n} utterances, {failed} failed files listed")
-            if failed:
-                raise SystemExit(3)
-            return
+            return 3 if failed else 0
         if not args.inputs or not args.output:
             raise UserError("usage: vqcodec tokens INPUT... -o OUTDIR, or vqcodec tokens --merge OUTDIR")
         rank, world = tokens.resolve_rank(args.rank, args.world_size)
@@ -123,11 +122,19 @@ def cmd_tokens(args: argparse.Namespace) -> None:
         print(f"rank {rank} of {world}: {r.extracted} extracted, {r.skipped} already done, {r.failed} failed"
               + (f"; {Path(args.output) / 'index.jsonl'}: {r.indexed} utterances, {r.listed} failed files listed"
                  if r.merged else ""))
-    if r.merged and r.listed:
-        raise SystemExit(3)
+    return 3 if r.merged and r.listed else 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+_COMMAND_MODULES = {
+    "prepare": ("vqcodec.prepare", "manifest of a local corpus: librispeech, libritts, vctk, ljspeech, folder"),
+    "eval": ("vqcodec.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
+    "inspect": ("vqcodec.inspection", "codebook usage and token plots of audio files"),
+    "probe": ("vqcodec.probe", "linear probes of digit and speaker on code histograms"),
+}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``command`` (the first argument) says which module-backed subcommand to load fully."""
     p = argparse.ArgumentParser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compress", help="audio file -> .vqc")
@@ -167,26 +174,28 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("-m", "--model", help="model file (default: the shipped model)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
     t.set_defaults(func=cmd_tokens)
-    from vqcodec import evaluate, inspection, probe
-
-    for name, module, text in (("eval", evaluate, "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
-                               ("inspect", inspection, "codebook usage and token plots of audio files"),
-                               ("probe", probe, "linear probes of digit and speaker on code histograms")):
-        module.add_arguments(sub.add_parser(name, help=text, description=module.__doc__.split("\n\n")[0]))
-        sub.choices[name].set_defaults(func=module.main_args)
+    for name, (module_name, text) in _COMMAND_MODULES.items():
+        s = sub.add_parser(name, help=text)
+        if name == command:  # import a command's module (and torch) only when that command runs
+            module = importlib.import_module(module_name)
+            s.description = module.__doc__.split("\n\n")[0]
+            module.add_arguments(s)
+            s.set_defaults(func=module.main_args)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    where = getattr(args, "input", None) or getattr(args, "output", "")
     try:
-        args.func(args)
+        return args.func(args) or 0
     except UserError as e:
         return _fail(str(e))
     except container.ContainerError as e:
-        return _fail(f"{args.input}: {e}")
+        return _fail(f"{where}: {e}")
     except OSError as e:
-        return _fail(f"{e.filename or args.input}: {e.strerror or e}")
+        return _fail(f"{e.filename or where}: {e.strerror or e}")
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return 0

@@ -488,8 +488,22 @@ def main_args(args: argparse.Namespace) -> None:
         raise UserError(str(e)) from None
     files = list_files(Path(args.input), args.limit)
     ev = evaluate(codec, files, rungs, reference_codecs=args.reference_codecs)
-    meta = run_meta(shlex.join(["vqcodec", *sys.argv[1:]]), args.input, args.model, codec, ev)
+    meta = run_meta(command_line(args), args.input, args.model, codec, ev)
     write_outputs(Path(args.output), meta, ev)
+
+
+def command_line(args: argparse.Namespace) -> str:
+    """The ``vqcodec eval`` command that reproduces ``args``."""
+    argv = ["vqcodec", "eval", str(args.input), "-o", str(args.output)]
+    if args.model:
+        argv += ["-m", str(args.model)]
+    if args.bitrate:
+        argv += ["-b", *(f"{b:g}" for b in args.bitrate)]
+    if args.reference_codecs:
+        argv.append("--reference-codecs")
+    if args.limit is not None:
+        argv += ["--limit", str(args.limit)]
+    return shlex.join(argv)
 
 
 def write_outputs(out: Path, meta: dict, ev: Evaluation) -> dict[str, Path]:

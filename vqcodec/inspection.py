@@ -129,13 +129,18 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def inspect(codec: Codec, files: Sequence[Path], rung: Rung, out: Path, example: Path | None = None) -> dict:
-    """Write ``inspect.json``, ``codebooks.png`` and ``tokens.png`` under ``out``; returns the summary."""
+def inspect(codec: Codec, files: Sequence[Path], rung: Rung, out: Path, example: Path | None = None,
+            model: str | None = None) -> dict:
+    """Write ``inspect.json``, ``codebooks.png`` and ``tokens.png`` under ``out``; returns the summary.
+
+    ``example`` is the file drawn in ``tokens.png`` (default: the first); ``model`` the model file's path,
+    recorded in the JSON.
+    """
     from vqcodec.plots import codebook_plot, require_matplotlib, tokens_plot
 
     require_matplotlib()
     seen = inspect_codes(codec, files, rung)
-    result = summary(codec, rung, files, seen)
+    result = {"model": str(model) if model else "shipped default", **summary(codec, rung, files, seen)}
     example = example or files[0]
     codes = seen["codes"].get(example) or next(encode_files(codec, [example], rung))[1]
     out.mkdir(parents=True, exist_ok=True)
@@ -177,6 +182,6 @@ def main_args(args: argparse.Namespace) -> None:
     import vqcodec
 
     codec = vqcodec.load(args.model)
-    result = inspect(codec, files, pick_rung(codec, args.bitrate), Path(args.output), example)
+    result = inspect(codec, files, pick_rung(codec, args.bitrate), Path(args.output), example, args.model)
     print(table(result))
     print("wrote " + ", ".join(result["outputs"].values()))

@@ -137,7 +137,7 @@ def tokens_plot(audio: np.ndarray, sample_rate: int, top: np.ndarray, bottom: np
         ax.set_title(f"{level} codes ({rate:g} frames/s; colour = code id)", fontsize=9, loc="left")
         if codes.shape[1] <= 40:  # few frames: print the ids in the cells
             for (j, t), v in np.ndenumerate(codes):
-                ax.text((t + 0.5) * frame / sample_rate, j, str(v), ha="center", va="center", fontsize=6,
+                ax.text((t + 0.5) * frame / sample_rate, j, str(v), ha="center", va="center", fontsize=6, clip_on=True,
                         color="white", bbox={"boxstyle": "square,pad=0.1", "fc": "black", "alpha": 0.35, "lw": 0})
     fig.colorbar(im, ax=axes[1:], pad=0.01, label="code id")
     axes[2].set_xlim(0, len(audio) / sample_rate)

@@ -20,7 +20,7 @@ Classifier: scikit-learn ``StandardScaler`` then ``LogisticRegression(C=PROBE_C,
 ``n % test_every == 0`` are held out (every speaker says every digit in both sets). Reported per task
 (digit, speaker) and feature set: train and test accuracy, and chance = the test accuracy of always
 answering the most frequent training label. ``--limit N`` keeps N files with the same train/test
-proportion, taking repetitions in order across every (digit, speaker) pair, so the sets stay balanced.
+proportion, the lowest repetition indices first, each set as even as can be over digits and speakers.
 
 Writes ``OUT_DIR/probe.json`` and ``OUT_DIR/probe.md`` and prints the table. Needs scikit-learn
 (``pip install 'vqcodec[inspect]'``).
@@ -76,13 +76,29 @@ def is_test(item: Item, test_every: int) -> bool:
     return item.rep % test_every == 0
 
 
+def balanced_order(items: Sequence[Item]) -> list[Item]:
+    """The items by repetition index, and within one repetition in an order whose every prefix is as even
+    as can be over digits and over speakers (greedy: next the item whose digit and speaker are rarest so far)."""
+    digits, speakers = Counter(), Counter()
+    out = []
+    for rep in sorted({it.rep for it in items}):
+        left = sorted((it for it in items if it.rep == rep), key=lambda it: (it.digit, it.speaker, it.path))
+        while left:
+            best = min(range(len(left)), key=lambda i: (digits[left[i].digit] + speakers[left[i].speaker],
+                                                        digits[left[i].digit]))
+            it = left.pop(best)
+            digits[it.digit] += 1
+            speakers[it.speaker] += 1
+            out.append(it)
+    return out
+
+
 def select(items: Sequence[Item], limit: int | None, test_every: int) -> list[Item]:
-    """``limit`` items with the full set's test share, repetitions taken in order across all label pairs."""
+    """``limit`` items with the full set's test share, each set balanced over digits and speakers."""
     if limit is None or limit >= len(items):
         return list(items)
-    key = lambda it: (it.rep, it.digit, it.speaker)  # noqa: E731
-    test = sorted((it for it in items if is_test(it, test_every)), key=key)
-    train = sorted((it for it in items if not is_test(it, test_every)), key=key)
+    test = balanced_order([it for it in items if is_test(it, test_every)])
+    train = balanced_order([it for it in items if not is_test(it, test_every)])
     n_test = min(len(test), max(1 if test else 0, round(limit * len(test) / len(items))))
     n_train = min(len(train), limit - n_test)
     return sorted(test[:n_test] + train[:n_train], key=lambda it: it.path)

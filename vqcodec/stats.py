@@ -39,18 +39,22 @@ def collapse_warnings(counts_per_level: Mapping[str, torch.Tensor], min_usage: f
     """One line per codebook that looks collapsed, from code counts ``{level: [n_codebooks, K]}``.
 
     A codebook is flagged when fewer than ``min_usage`` of its K codes are in use (see
-    :func:`codebook_stats`) or its perplexity is below ``min_perplexity * K``. Codebooks holding fewer
-    than K counts are skipped: so few codes cannot tell collapse from a short sample.
+    :func:`codebook_stats`) or its perplexity is below ``min_perplexity * K``. A short sample cannot
+    show every code: the usage rule needs at least K counts, the perplexity rule at least
+    ``5 * min_perplexity * K`` (a healthy codebook's perplexity on n << K codes is close to n).
     """
     warnings = []
     for level, table in counts_per_level.items():
         for j, counts in enumerate(table):
-            k = counts.numel()
-            if float(counts.sum()) < k:
+            k, n = counts.numel(), float(counts.sum())
+            if n < 5 * min_perplexity * k or n <= 0:
                 continue
             s = codebook_stats(counts)
-            if s.usage < min_usage or s.perplexity < min_perplexity * k:
-                warnings.append(f"{level} codebook {j} may be collapsing: {s.usage:.1%} of {k} codes in use "
-                                f"(alarm below {min_usage:.0%}), perplexity {s.perplexity:.1f} "
-                                f"(alarm below {min_perplexity * k:.1f})")
+            reasons = []
+            if n >= k and s.usage < min_usage:
+                reasons.append(f"{s.usage:.1%} of its {k} codes in use (alarm below {min_usage:.0%})")
+            if s.perplexity < min_perplexity * k:
+                reasons.append(f"perplexity {s.perplexity:.1f} (alarm below {min_perplexity * k:.1f})")
+            if reasons:
+                warnings.append(f"{level} codebook {j} may be collapsing: {', '.join(reasons)}")
     return warnings
