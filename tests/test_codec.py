@@ -185,12 +185,20 @@ def test_codes_that_do_not_fit_the_levels_are_refused(tiny_codec: Codec) -> None
             tiny_codec.check(bad)
 
 
-def test_hash_ignores_training_statistics() -> None:
+def test_hash_covers_what_decoding_uses_and_only_that() -> None:
     model = make_model()
     before = weights_hash(model)
-    model.train()(torch.randn(2, 1, 80))  # updates usage EMAs and step counters only
+    vq = model.hierarchy.top_quantizer.layers[0]
+    with torch.no_grad():  # bookkeeping of training: decoding never reads it
+        vq.usage += 1.0
+        vq.steps += 7
+        vq.whiten.num_batches_tracked += 3
     assert weights_hash(model) == before
+    with torch.no_grad():  # the whitening statistics do change the codes
+        vq.whiten.running_mean[0] += 1e-3
+    assert weights_hash(model) != before
     with torch.no_grad():
+        vq.whiten.running_mean[0] -= 1e-3
         model.decoder.head.proj.bias[0] += 1e-3
     assert weights_hash(model) != before
     assert len(before) == 4

@@ -6,16 +6,22 @@ Codebook learning choice (the known failure of VQ-VAEs is collapse):
   VQGAN"; used by DAC): each codebook searches in an 8-dim projection of the latent, with both the
   projection and the code vectors normalised, so the search is by cosine similarity. Low dimension makes
   every code reachable and the search cheap; normalisation stops a few large codes from winning everything.
+* Whitened latents: the projection is standardised per dimension (a BatchNorm without affine parameters)
+  before the lookup, so codes are matched on how frames *differ*, not on what they share. Without it the
+  top level collapsed: its projected latents shared one large constant direction (mean pairwise cosine
+  0.9993), every frame chose the same code, and restarts copied that same direction. This is the idea of
+  aligning latent and codebook statistics of Huh et al. 2023 ("Straightening Out the Straight-Through
+  Estimator"); at inference it is a fixed affine map per dimension, so coding stays frame-local.
 * Dead-code restart (Dhariwal et al. 2020, Jukebox; Zeghidour et al. 2021, SoundStream): an EMA of each
   code's usage is kept; codes that fall out of use are moved onto latents from the current batch.
 * Codebook and commitment losses (van den Oord et al. 2017) with a straight-through estimator; the
   commitment weight is warmed up by the trainer.
 
 Codebooks are ordinary parameters, so data-parallel training keeps them equal by gradient all-reduce.
-The two pieces of state outside gradients are kept equal explicitly: usage counts are summed over ranks
-before the EMA update, and after a restart (which draws latents from the local batch) rank 0's codebook
-is broadcast. Codebooks that differ between ranks are the known way EnCodec-style codebooks break
-under DDP.
+The state outside gradients is kept equal explicitly: usage counts are summed over ranks before the
+EMA update; after a restart (which draws latents from the local batch) rank 0's codebook is broadcast;
+and the trainer averages the whitening statistics over ranks after each step (``sync_whitening``).
+Codebooks that differ between ranks are the known way EnCodec-style codebooks break under DDP.
 """
 
 from __future__ import annotations
@@ -71,6 +77,7 @@ class FactorizedVQ(nn.Module):
         self.restart_every = restart_every
         self.restart_threshold = restart_threshold
         self.in_proj = nn.Conv1d(dim, codebook_dim, 1)
+        self.whiten = nn.BatchNorm1d(codebook_dim, affine=False)
         self.out_proj = nn.Conv1d(codebook_dim, dim, 1)
         self.codebook = nn.Embedding(size, codebook_dim)
         # Usage starts at zero, so the first restart (after ``restart_every`` steps) moves every code the
@@ -85,13 +92,17 @@ class FactorizedVQ(nn.Module):
         idx = (flat @ book.t()).argmax(dim=-1)  # [B*T]
         return idx.view(z_e.shape[0], z_e.shape[2])
 
+    def project(self, z: torch.Tensor) -> torch.Tensor:
+        """[B, D, T] -> [B, d, T] whitened latents in the lookup space."""
+        return self.whiten(self.in_proj(z))
+
     def embed(self, codes: torch.Tensor) -> torch.Tensor:
         """[B, T] codes -> [B, d, T] code vectors (in the lookup space)."""
         return self.codebook(codes).transpose(1, 2)
 
     def encode(self, z: torch.Tensor) -> torch.Tensor:
         """[B, D, T] -> [B, T] codes."""
-        return self._lookup(self.in_proj(z))
+        return self._lookup(self.project(z))
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """[B, T] codes -> [B, D, T]."""
@@ -103,7 +114,7 @@ class FactorizedVQ(nn.Module):
             return self._forward(z)
 
     def _forward(self, z: torch.Tensor) -> QuantizerOutput:
-        z_e = self.in_proj(z)
+        z_e = self.project(z)
         codes = self._lookup(z_e)
         z_q = self.embed(codes)
         commit = F.mse_loss(z_e, z_q.detach())
@@ -212,3 +223,16 @@ class ResidualVQ(nn.Module):
         if out is None:
             raise ValueError("decode needs at least one codebook")
         return out
+
+
+@torch.no_grad()
+def sync_whitening(model: nn.Module) -> None:
+    """Average every quantizer's whitening statistics over ranks (each rank updated them from its own
+    batch). Call after the backward pass: autograd still holds these tensors during it."""
+    if not _distributed():
+        return
+    for module in model.modules():
+        if isinstance(module, FactorizedVQ):
+            for stat in (module.whiten.running_mean, module.whiten.running_var):
+                dist.all_reduce(stat)
+                stat /= dist.get_world_size()

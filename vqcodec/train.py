@@ -28,6 +28,7 @@ from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss
 from vqcodec.manifest import read_manifest
 from vqcodec.model import VQCodecModel
+from vqcodec.quantizer import sync_whitening
 from vqcodec.stats import codebook_stats, collapse_warnings
 from vqcodec.train_config import TrainConfig, add_arguments, load_train_config
 from vqcodec.validate import Validator, load_segments
@@ -102,6 +103,7 @@ class Trainer:
         loss.backward()
         grad = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
         self.opt.step()
+        sync_whitening(self.model)
         self.step += 1
         self._count("top", out.top_codes)
         self._count("bottom", out.bottom_codes)

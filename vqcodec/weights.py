@@ -53,7 +53,7 @@ def weights_hash(model: torch.nn.Module) -> bytes:
     """
     h = hashlib.sha256()
     for name, t in sorted(model.state_dict().items()):
-        if name.endswith(("usage", "steps")):  # training statistics, not weights
+        if name.endswith(("usage", "steps", "num_batches_tracked")):  # bookkeeping: decoding ignores them
             continue
         h.update(name.encode())
         h.update(str(tuple(t.shape)).encode())
