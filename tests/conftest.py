@@ -52,6 +52,16 @@ def tiny_model() -> VQCodecModel:
 
 
 @pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The tiny model saved as a model file, for commands that take ``--model``."""
+    from vqcodec.weights import save_model
+
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    save_model(make_model(TINY, seed=0), path)
+    return str(path)
+
+
+@pytest.fixture(scope="session")
 def tiny_codec() -> Codec:
     """A tiny codec with small windows (several windows even for short signals). Do not modify."""
     return Codec(make_model(TINY, seed=0), chunk_frames=8, context_frames=16)

@@ -6,16 +6,12 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from conftest import TINY
 
-from vqcodec.config import ModelConfig
 from vqcodec.data import SegmentSampler
 from vqcodec.distributed import Context
 from vqcodec.train import Trainer
 from vqcodec.train_config import TrainConfig
-
-TINY = ModelConfig(name="tiny", encoder_channels=(8, 16), strides=(4, 5), top_strides=(2,), latent_dim=16,
-                   encoder_blocks=1, top_blocks=1, codebook_size=16, codebook_dim=4, n_top=2, n_bottom=3,
-                   decoder_dim=16, decoder_blocks=2, decoder_upsample=2)
 
 
 def _worker(rank: int, init_file: str, out: str) -> None:

@@ -7,24 +7,8 @@ import errno
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
 
 from vqcodec.cli import main
-from vqcodec.config import ModelConfig
-from vqcodec.model import VQCodecModel
-from vqcodec.weights import save_model
-
-TINY = ModelConfig(name="tiny", encoder_channels=(8, 16), strides=(4, 5), top_strides=(2,), latent_dim=16,
-                   encoder_blocks=1, top_blocks=1, codebook_size=16, codebook_dim=4, n_top=2, n_bottom=3,
-                   decoder_dim=16, decoder_blocks=2, decoder_upsample=2)
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> str:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_model(VQCodecModel.from_config(TINY), path)
-    return str(path)
 
 
 def _signal(sr: int, channels: int, seconds: float = 0.3) -> np.ndarray:
@@ -33,10 +17,11 @@ def _signal(sr: int, channels: int, seconds: float = 0.3) -> np.ndarray:
     return np.stack([0.3 * np.sin(2 * np.pi * (220 + 110 * c) * t) for c in range(channels)], 1).astype(np.float32)
 
 
-def _roundtrip(tmp_path, model_file: str, name: str) -> np.ndarray:
+def _roundtrip(tmp_path, tiny_model_file: str, name: str) -> np.ndarray:
     src = tmp_path / name
-    assert main(["compress", "-q", "-m", model_file, str(src), "-o", str(tmp_path / "a.vqc")]) == 0
-    assert main(["decompress", "-q", "-m", model_file, str(tmp_path / "a.vqc"), "-o", str(tmp_path / "b.wav")]) == 0
+    assert main(["compress", "-q", "-m", tiny_model_file, str(src), "-o", str(tmp_path / "a.vqc")]) == 0
+    vqc, out = str(tmp_path / "a.vqc"), str(tmp_path / "b.wav")
+    assert main(["decompress", "-q", "-m", tiny_model_file, vqc, "-o", out]) == 0
     out, sr = sf.read(tmp_path / "b.wav", always_2d=True)
     ref = sf.info(str(src))
     assert (sr, out.shape) == (ref.samplerate, (ref.frames, ref.channels))
@@ -44,27 +29,27 @@ def _roundtrip(tmp_path, model_file: str, name: str) -> np.ndarray:
 
 
 @pytest.mark.parametrize("sr", [8000, 11025, 22050, 44100, 96000, 192000])
-def test_sample_rates(tmp_path, model_file, sr):
+def test_sample_rates(tmp_path, tiny_model_file, sr):
     sf.write(tmp_path / "in.wav", _signal(sr, 1), sr)
-    _roundtrip(tmp_path, model_file, "in.wav")
+    _roundtrip(tmp_path, tiny_model_file, "in.wav")
 
 
 @pytest.mark.parametrize("channels", [1, 2, 3, 6, 8])
-def test_channel_counts(tmp_path, model_file, channels):
+def test_channel_counts(tmp_path, tiny_model_file, channels):
     sf.write(tmp_path / "in.wav", _signal(16000, channels), 16000)
-    _roundtrip(tmp_path, model_file, "in.wav")
+    _roundtrip(tmp_path, tiny_model_file, "in.wav")
 
 
 @pytest.mark.parametrize("name,subtype", [("in.wav", "PCM_16"), ("in.wav", "PCM_24"), ("in.wav", "FLOAT"),
                                           ("in.flac", "PCM_16"), ("in.flac", "PCM_24"), ("in.ogg", "VORBIS")])
-def test_formats(tmp_path, model_file, name, subtype):
+def test_formats(tmp_path, tiny_model_file, name, subtype):
     sf.write(tmp_path / name, _signal(16000, 2), 16000, subtype=subtype)
-    _roundtrip(tmp_path, model_file, name)
+    _roundtrip(tmp_path, tiny_model_file, name)
 
 
-def test_full_scale_clipping(tmp_path, model_file):
+def test_full_scale_clipping(tmp_path, tiny_model_file):
     sf.write(tmp_path / "in.wav", np.sign(_signal(16000, 1)), 16000, subtype="FLOAT")
-    out = _roundtrip(tmp_path, model_file, "in.wav")
+    out = _roundtrip(tmp_path, tiny_model_file, "in.wav")
     assert np.abs(out).max() <= 1.0
 
 
@@ -78,48 +63,48 @@ def _fails(capsys, argv: list[str], *words: str) -> str:
 
 
 @pytest.mark.parametrize("bad", ["nan", "inf"])
-def test_non_finite_samples(tmp_path, model_file, capsys, bad):
+def test_non_finite_samples(tmp_path, tiny_model_file, capsys, bad):
     x = _signal(16000, 1)
     x[100] = float(bad)
     sf.write(tmp_path / "in.wav", x, 16000, subtype="FLOAT")
-    _fails(capsys, ["compress", "-m", model_file, str(tmp_path / "in.wav")], "in.wav", "NaN or infinite")
+    _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "in.wav")], "in.wav", "NaN or infinite")
     assert not (tmp_path / "in.vqc").exists()
 
 
-def test_empty_and_zero_length(tmp_path, model_file, capsys):
+def test_empty_and_zero_length(tmp_path, tiny_model_file, capsys):
     (tmp_path / "empty.wav").write_bytes(b"")
-    _fails(capsys, ["compress", "-m", model_file, str(tmp_path / "empty.wav")], "empty.wav")
+    _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "empty.wav")], "empty.wav")
     sf.write(tmp_path / "zero.wav", np.zeros((0, 1), np.float32), 16000)
-    _fails(capsys, ["compress", "-m", model_file, str(tmp_path / "zero.wav")], "zero.wav", "no samples")
+    _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "zero.wav")], "zero.wav", "no samples")
     assert not list(tmp_path.glob("*.vqc"))
 
 
-def test_not_audio_and_unsupported(tmp_path, model_file, capsys):
+def test_not_audio_and_unsupported(tmp_path, tiny_model_file, capsys):
     (tmp_path / "notes.txt").write_text("hello\n" * 100)
-    _fails(capsys, ["compress", "-m", model_file, str(tmp_path / "notes.txt")], "notes.txt")
+    _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "notes.txt")], "notes.txt")
     sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
-    main(["compress", "-q", "-m", model_file, str(tmp_path / "in.wav")])
-    _fails(capsys, ["decompress", "-m", model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "out.mp4")],
+    main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")])
+    _fails(capsys, ["decompress", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "out.mp4")],
            "unsupported output format")
     assert not (tmp_path / "out.mp4").exists()
 
 
-def test_missing_output_folder(tmp_path, model_file, capsys):
+def test_missing_output_folder(tmp_path, tiny_model_file, capsys):
     sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
-    _fails(capsys, ["compress", "-m", model_file, str(tmp_path / "in.wav"), "-o", str(tmp_path / "no/x.vqc")])
+    _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "in.wav"), "-o", str(tmp_path / "no/x.vqc")])
 
 
-def test_disk_full_leaves_nothing(tmp_path, model_file, capsys, monkeypatch):
+def test_disk_full_leaves_nothing(tmp_path, tiny_model_file, capsys, monkeypatch):
     """A write that fails half-way (ENOSPC) leaves neither a partial nor a damaged file."""
     sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
-    main(["compress", "-q", "-m", model_file, str(tmp_path / "in.wav")])
+    main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")])
     (tmp_path / "out.wav").write_bytes(b"precious")
 
     def full(self, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(sf.SoundFile, "write", full)
-    _fails(capsys, ["decompress", "-f", "-m", model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "out.wav")],
-           "No space left")
+    argv = ["decompress", "-f", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "out.wav")]
+    _fails(capsys, argv, "No space left")
     assert (tmp_path / "out.wav").read_bytes() == b"precious"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.vqc", "in.wav", "out.wav"]

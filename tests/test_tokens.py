@@ -16,8 +16,6 @@ from hypothesis import strategies as st
 import vqcodec
 from vqcodec.audio_io import read_audio
 from vqcodec.cli import main
-from vqcodec.config import ModelConfig
-from vqcodec.model import VQCodecModel
 from vqcodec.tokens import (
     TokenDataset,
     collect,
@@ -31,22 +29,10 @@ from vqcodec.tokens import (
     unflatten,
     vocab_size,
 )
-from vqcodec.weights import save_model
 
-TINY = ModelConfig(name="tiny", encoder_channels=(8, 16), strides=(4, 5), top_strides=(2,), latent_dim=16,
-                   encoder_blocks=1, top_blocks=1, codebook_size=16, codebook_dim=4, n_top=2, n_bottom=3,
-                   decoder_dim=16, decoder_blocks=2, decoder_upsample=2)
 GOOD = {"a": (16000, 1, 0.30), "spk1/b": (16000, 2, 0.12), "spk1/c": (22050, 1, 0.41), "spk2/d": (8000, 1, 0.05),
         "spk2/e": (16000, 1, 0.23), "spk2/f": (16000, 1, 0.9)}
 BAD = ("broken", "empty", "nan")
-
-
-@pytest.fixture(scope="module")
-def model_file(tmp_path_factory) -> str:
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_model(VQCodecModel.from_config(TINY), path)
-    return str(path)
 
 
 def _signal(sr: int, channels: int, seconds: float, seed: int) -> np.ndarray:
@@ -84,8 +70,8 @@ def good(corpus, tmp_path_factory) -> Path:
     return root
 
 
-def _tokens(model_file: str, *args: str) -> int:
-    return main(["tokens", "-q", "-m", model_file, *map(str, args)])
+def _tokens(tiny_model_file: str, *args: str) -> int:
+    return main(["tokens", "-q", "-m", tiny_model_file, *map(str, args)])
 
 
 def _arrays(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -96,15 +82,15 @@ def _arrays(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 @pytest.fixture(scope="module")
-def extracted(corpus, model_file, tmp_path_factory) -> Path:
+def extracted(corpus, tiny_model_file, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tokens") / "out"
-    assert _tokens(model_file, corpus, "-o", out, "--batch-size", "3", "--shard-size", "2", "-b", "1e6") == 3
+    assert _tokens(tiny_model_file, corpus, "-o", out, "--batch-size", "3", "--shard-size", "2", "-b", "1e6") == 3
     return out
 
 
-def test_cli_output_and_failures(corpus, model_file, tmp_path, capsys):
+def test_cli_output_and_failures(corpus, tiny_model_file, tmp_path, capsys):
     out = tmp_path / "out"
-    assert _tokens(model_file, corpus, "-o", out, "--shard-size", "2") == 3
+    assert _tokens(tiny_model_file, corpus, "-o", out, "--shard-size", "2") == 3
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 3 and all("Traceback" not in line for line in err)
     for name in BAD:
@@ -115,7 +101,7 @@ def test_cli_output_and_failures(corpus, model_file, tmp_path, capsys):
     shards = sorted(p.name for p in out.glob("shard-*.npz"))
     assert shards == [f"shard-00000-0000{i}.npz" for i in range(3)]
     assert all((out / s.replace(".npz", ".index.jsonl")).exists() for s in shards)
-    codec = vqcodec.load(model_file)
+    codec = vqcodec.load(tiny_model_file)
     for r in index:
         sr, ch, sec = GOOD[r["id"]]
         assert (r["sample_rate"], r["channels"], r["num_samples"]) == (sr, ch, int(sr * sec))
@@ -127,12 +113,12 @@ def test_cli_output_and_failures(corpus, model_file, tmp_path, capsys):
         assert bottom.shape == (ch, 1, r["bottom_frames"])
 
 
-def test_tokens_equal_encode_alone_and_batch_size_does_not_matter(good, model_file, extracted, tmp_path):
+def test_tokens_equal_encode_alone_and_batch_size_does_not_matter(good, tiny_model_file, extracted, tmp_path):
     """Every file's tokens equal codec.encode of it, whether coded 1, 3 or 8 at a time."""
-    codec = vqcodec.load(model_file)
+    codec = vqcodec.load(tiny_model_file)
     alone, batched = tmp_path / "b1", tmp_path / "b8"
-    assert _tokens(model_file, good, "-o", alone, "--batch-size", "1", "-b", "1e6") == 0
-    assert _tokens(model_file, good, "-o", batched, "--batch-size", "8", "-b", "1e6") == 0
+    assert _tokens(tiny_model_file, good, "-o", alone, "--batch-size", "1", "-b", "1e6") == 0
+    assert _tokens(tiny_model_file, good, "-o", batched, "--batch-size", "8", "-b", "1e6") == 0
     runs = [_arrays(d) for d in (alone, batched, extracted)]
     assert all(sorted(r) == sorted(GOOD) for r in runs)
     for uid in GOOD:
@@ -142,38 +128,38 @@ def test_tokens_equal_encode_alone_and_batch_size_does_not_matter(good, model_fi
             np.testing.assert_array_equal(run[uid][1], codes.bottom.numpy())
 
 
-def test_resume_skips_done_and_never_duplicates(good, model_file, tmp_path, capsys):
+def test_resume_skips_done_and_never_duplicates(good, tiny_model_file, tmp_path, capsys):
     out = tmp_path / "out"
-    assert _tokens(model_file, good, "-o", out, "--shard-size", "2") == 0
+    assert _tokens(tiny_model_file, good, "-o", out, "--shard-size", "2") == 0
     first, shards = (out / "index.jsonl").read_text(), sorted(out.glob("shard-*"))
-    main(["tokens", "-m", model_file, str(good), "-o", str(out), "--shard-size", "2"])
+    main(["tokens", "-m", tiny_model_file, str(good), "-o", str(out), "--shard-size", "2"])
     assert "0 extracted, 6 already done, 0 failed" in capsys.readouterr().out
     assert (out / "index.jsonl").read_text() == first and sorted(out.glob("shard-*")) == shards
     # a run killed between a shard's codes and its index: that shard is redone, nothing duplicated
     last = max(out.glob("shard-*.index.jsonl"))
     lost = {r["id"] for r in map(json.loads, last.read_text().splitlines())}
     last.unlink()
-    main(["tokens", "-m", model_file, str(good), "-o", str(out), "--shard-size", "2"])
+    main(["tokens", "-m", tiny_model_file, str(good), "-o", str(out), "--shard-size", "2"])
     assert f"{len(lost)} extracted, {6 - len(lost)} already done" in capsys.readouterr().out
     ids = [r["id"] for r in read_index(out)]
     assert ids == sorted(GOOD) and len(set(ids)) == len(ids)
     assert sum(len(load_shard(p)) for p in out.glob("shard-*.npz")) == 6
 
 
-def test_refuses_another_rate_in_the_same_folder(good, model_file, tmp_path, capsys):
+def test_refuses_another_rate_in_the_same_folder(good, tiny_model_file, tmp_path, capsys):
     out = tmp_path / "out"
-    assert _tokens(model_file, good, "-o", out) == 0
-    assert _tokens(model_file, good, "-o", out, "-b", "1e6") == 1
+    assert _tokens(tiny_model_file, good, "-o", out) == 0
+    assert _tokens(tiny_model_file, good, "-o", out, "-b", "1e6") == 1
     assert "use another output folder" in capsys.readouterr().err
 
 
-def test_rank_split_then_merge(corpus, model_file, tmp_path):
+def test_rank_split_then_merge(corpus, tiny_model_file, tmp_path):
     """Two ranks cover every file once; the last to finish merges, and only it reports the failures."""
     out = tmp_path / "out"
     everything = sorted([*GOOD, *BAD])
-    assert _tokens(model_file, corpus, "-o", out, "--rank", "1", "--world-size", "2") == 0  # it failed "broken"
+    assert _tokens(tiny_model_file, corpus, "-o", out, "--rank", "1", "--world-size", "2") == 0  # it failed "broken"
     assert not (out / "index.jsonl").exists()  # rank 0 has not finished
-    assert _tokens(model_file, corpus, "-o", out, "--rank", "0", "--world-size", "2") == 3
+    assert _tokens(tiny_model_file, corpus, "-o", out, "--rank", "0", "--world-size", "2") == 3
     for rank in (0, 1):
         got = set().union(*(load_shard(p) for p in out.glob(f"shard-{rank:05d}-*.npz")))
         assert got == set(everything[rank::2]) - set(BAD)
@@ -193,14 +179,14 @@ def test_resolve_rank():
             resolve_rank(*bad, env={})
 
 
-def test_manifests_and_duplicate_ids(good, model_file, tmp_path, capsys):
+def test_manifests_and_duplicate_ids(good, tiny_model_file, tmp_path, capsys):
     (tmp_path / "list.csv").write_text(f"path,split\n{good}/a.wav,train\n{good}/spk1/b.wav,dev\nmissing.wav,x\n")
     (tmp_path / "list.txt").write_text(f"# comment\n\n{good}/spk2/d.wav\n")
     items, rejected = collect([tmp_path / "list.csv", tmp_path / "list.txt", good / "spk2"])
     assert sorted(it.path.name for it in items) == ["a.wav", "b.wav", "d.wav", "e.wav", "f.wav", "missing.wav"]
     assert not rejected  # spk2/d.wav reached twice is kept once
     assert [it.id for it in collect([good / "spk1" / "b.wav"])[0]] == [f"{str(good).lstrip('/')}/spk1/b"]
-    assert _tokens(model_file, tmp_path / "list.csv", tmp_path / "list.txt", "-o", tmp_path / "o") == 3
+    assert _tokens(tiny_model_file, tmp_path / "list.csv", tmp_path / "list.txt", "-o", tmp_path / "o") == 3
     assert "missing.wav: no such file" in capsys.readouterr().err
     ids = [r["id"] for r in read_index(tmp_path / "o")]
     assert ids == sorted([f"{str(good).lstrip('/')}/{u}" for u in ("a", "spk1/b", "spk2/d")])
@@ -209,12 +195,12 @@ def test_manifests_and_duplicate_ids(good, model_file, tmp_path, capsys):
     assert [it.id for it in items] == ["same"] and "duplicate id 'same'" in rejected[0][1]
 
 
-def test_usage_errors(model_file, tmp_path, capsys):
+def test_usage_errors(tiny_model_file, tmp_path, capsys):
     for argv in (["tokens", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
                  ["tokens", str(tmp_path)],
                  ["tokens", str(tmp_path), "-o", str(tmp_path / "o")],  # no audio in it
                  ["tokens", "--merge", str(tmp_path / "o"), str(tmp_path)]):
-        assert main([argv[0], "-m", model_file, *argv[1:]]) == 1
+        assert main([argv[0], "-m", tiny_model_file, *argv[1:]]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("vqcodec: ")
 
