@@ -21,11 +21,17 @@ FORMAT = "vqcodec-model-1"
 def save_model(model: VQCodecModel, path: str | os.PathLike, half: bool = True) -> None:
     """Write weights (float16 by default, to keep the package small) and config to ``path``."""
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if half:
-        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+    if half:  # parameters only: statistics such as whitening variances can exceed float16's 65504
+        params = {name for name, _ in model.named_parameters()}
+        state = {k: v.half() if k in params and v.is_floating_point() and _fits_half(v) else v
+                 for k, v in state.items()}
     meta = {"format": FORMAT, "config": model.config.to_json()}
     with atomic_path(Path(path)) as tmp:
         save_file(state, tmp, metadata=meta)
+
+
+def _fits_half(t: torch.Tensor) -> bool:
+    return bool(t.abs().max() < torch.finfo(torch.float16).max) if t.numel() else True
 
 
 def load_model(path: str | os.PathLike) -> VQCodecModel:
