@@ -239,7 +239,9 @@ def test_weights_file_is_safetensors(tmp_path: Path) -> None:
     header = json.loads(raw[8: 8 + n])
     assert header["__metadata__"]["format"] == "vqcodec-model-1"
     assert json.loads(header["__metadata__"]["config"])["name"] == "tiny"
-    assert all(v["dtype"] in ("F16", "I64") for k, v in header.items() if k != "__metadata__")
+    params = {name for name, _ in make_model().named_parameters()}
+    assert all(v["dtype"] == "F16" for k, v in header.items() if k in params)
+    assert all(v["dtype"] in ("F32", "I64") for k, v in header.items() if k not in params and k != "__metadata__")
     assert b"\x80\x04" not in raw[:2]  # not a pickle
 
 
