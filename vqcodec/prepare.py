@@ -200,16 +200,10 @@ def main_args(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m vqcodec.prepare", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 2)[2])
-    add_arguments(p)
-    try:
-        main_args(p.parse_args(argv))
-    except UserError as e:
-        print(f"vqcodec prepare: {e}", file=sys.stderr)
-        return 1
-    return 0
+    """``python -m vqcodec.prepare`` is ``vqcodec prepare`` (torchrun runs modules); the CLI reports errors."""
+    from vqcodec.cli import main as cli_main
+
+    return cli_main(["prepare", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

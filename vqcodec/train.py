@@ -30,7 +30,7 @@ from vqcodec.manifest import read_manifest
 from vqcodec.model import VQCodecModel
 from vqcodec.quantizer import sync_whitening
 from vqcodec.stats import codebook_stats, collapse_warnings
-from vqcodec.train_config import TrainConfig, add_arguments, load_train_config
+from vqcodec.train_config import TrainConfig, load_train_config
 from vqcodec.validate import Validator, load_segments
 from vqcodec.weights import load_model, save_model
 
@@ -362,14 +362,10 @@ def main_args(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m vqcodec.train", description=__doc__.splitlines()[0])
-    add_arguments(p)
-    try:
-        main_args(p.parse_args(argv))
-    except UserError as e:
-        print(f"vqcodec train: {e}", file=sys.stderr)
-        return 1
-    return 0
+    """``python -m vqcodec.train`` is ``vqcodec train`` (torchrun runs modules); the CLI reports errors."""
+    from vqcodec.cli import main as cli_main
+
+    return cli_main(["train", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":
