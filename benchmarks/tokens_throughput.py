@@ -21,16 +21,8 @@ import numpy as np
 import torch
 
 import vqcodec
-from vqcodec.data import list_audio
+from vqcodec.data import evenly_spaced, list_audio
 from vqcodec.tokens import extract, load_shard
-
-
-def list_files(root: Path, limit: int | None) -> list[Path]:
-    """Audio files under ``root``, sorted; ``limit`` keeps that many, evenly spaced (deterministic)."""
-    files = list_audio(root)
-    if limit is None or limit >= len(files):
-        return files
-    return [files[i * len(files) // limit] for i in range(limit)]
 
 
 def tokens_of(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -56,7 +48,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3, help="runs per row; the fastest is reported (default 3)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    files = list_files(args.data, args.limit)
+    files = evenly_spaced(list_audio(args.data), args.limit)
     codec = vqcodec.load(args.model, device=args.device)
     codec.encode(np.zeros(codec.sample_rate, np.float32), codec.sample_rate)  # warm-up
     print(f"{len(files)} files from {args.data}, model {codec.name} ({codec.hash.hex()}), {args.device}, "

@@ -21,18 +21,21 @@ from pathlib import Path
 
 import torch
 
-from vqcodec.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
+from vqcodec.data import (
+    SegmentSampler,
+    StreamingSegments,
+    StreamSampler,
+    evenly_spaced,
+    list_audio,
+    list_entries,
+    load_corpus,
+)
 from vqcodec.distributed import Context
 from vqcodec.manifest import with_lengths
 from vqcodec.train import Trainer
 from vqcodec.train_config import load_train_config
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _spread(items: list, n: int) -> list:
-    """``n`` evenly spaced items (all when ``n`` is 0 or at least their number); deterministic."""
-    return items if n <= 0 or n >= len(items) else [items[i * len(items) // n] for i in range(n)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,10 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     segment = cfg.segment_frames * cfg.model.top_hop
     t = time.time()
     if cfg.loader == "memory":
-        sampler = SegmentSampler(load_corpus(_spread(list_audio(args.data, cfg.split), args.max_files),
+        sampler = SegmentSampler(load_corpus(evenly_spaced(list_audio(args.data, cfg.split), args.max_files),
                                              cfg.model.sample_rate), segment, seed=cfg.seed)
     else:
-        entries = _spread(list_entries(args.data, cfg.split, lengths=False), args.max_files)
+        entries = evenly_spaced(list_entries(args.data, cfg.split, lengths=False), args.max_files)
         stream = StreamingSegments(with_lengths(entries), segment, cfg.model.sample_rate,
                                    cfg.batch_size, seed=cfg.seed)
         sampler = StreamSampler(stream, cfg.num_workers)

@@ -59,20 +59,20 @@ def cmd_decompress(args: argparse.Namespace) -> None:
 
 def info(path: str) -> dict:
     """Header facts of a .vqc file, with bytes per level and the real bitrate."""
-    from vqcodec.compress import read_codes
+    from vqcodec.compress import codes_from_container, read_container
 
-    codes = read_codes(path)  # checks the whole file first, with one-line errors
-    if codes.num_samples < 1 or codes.sample_rate < 1:
+    c = read_container(path)  # read and checked once, with one-line errors
+    codes_from_container(c)  # a codec stream: top and bottom levels
+    if c.num_samples < 1 or c.sample_rate < 1:
         raise UserError(f"{path}: holds no audio")
-    c = container.read_file(path)
-    size = Path(path).stat().st_size
+    size, duration = Path(path).stat().st_size, c.num_samples / c.sample_rate
     levels = {name: {"codebooks": int(lv.codes.shape[1]), "frames": int(lv.codes.shape[2]), "bits": lv.bits,
                      "bytes": lv.codes.size * lv.bits / 8}
               for name, lv in zip(("top", "bottom"), c.levels, strict=True)}
-    return {"file": str(path), "format_version": container.FORMAT_VERSION, "model": codes.model_name,
-            "model_hash": codes.model_hash.hex(), "sample_rate": codes.sample_rate, "channels": codes.channels,
-            "samples": codes.num_samples, "duration_s": round(codes.duration, 4), "bytes": size,
-            "kbps": round(size * 8 / codes.duration / 1000, 4), "levels": levels}
+    return {"file": str(path), "format_version": container.FORMAT_VERSION, "model": c.model_name,
+            "model_hash": c.model_hash.hex(), "sample_rate": c.sample_rate, "channels": c.channels,
+            "samples": c.num_samples, "duration_s": round(duration, 4), "bytes": size,
+            "kbps": round(size * 8 / duration / 1000, 4), "levels": levels}
 
 
 def cmd_info(args: argparse.Namespace) -> None:

@@ -65,13 +65,21 @@ def compress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike,
     return codes
 
 
-def read_codes(path: str | os.PathLike) -> Codes:
-    """A .vqc file -> Codes, with one-line errors naming the file."""
+def read_container(path: str | os.PathLike) -> container.Container:
+    """A .vqc file, checked whole, with one-line errors naming the file."""
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     try:
-        return codes_from_container(container.read_file(path))
+        return container.read_file(path)
+    except container.ContainerError as e:
+        raise UserError(f"{path}: {e}") from None
+
+
+def read_codes(path: str | os.PathLike) -> Codes:
+    """A .vqc file -> Codes, with one-line errors naming the file."""
+    try:
+        return codes_from_container(read_container(path))
     except container.ContainerError as e:
         raise UserError(f"{path}: {e}") from None
 

@@ -28,6 +28,14 @@ from vqcodec.manifest import AudioEntry, read_manifest, with_lengths
 from vqcodec.resample import resample_window
 
 
+def evenly_spaced(items: list, n: int | None) -> list:
+    """``n`` items at indices ``floor(i * len / n)`` (all of them when ``n`` is None, 0 or too big):
+    a deterministic subset that samples every part of a sorted list."""
+    if not n or n >= len(items):
+        return items
+    return [items[i * len(items) // n] for i in range(n)]
+
+
 def list_audio(root: str | Path, split: str | None = None) -> list[Path]:
     """Audio files of ``root``: a folder (recursively), or a manifest ``.csv`` (paths relative to it).
 

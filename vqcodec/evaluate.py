@@ -37,6 +37,7 @@ import torch
 from vqcodec.audio_io import AUDIO_EXTENSIONS, read_audio
 from vqcodec.codec import Codec, Rung
 from vqcodec.compress import compress, decompress
+from vqcodec.data import evenly_spaced
 from vqcodec.errors import UserError
 from vqcodec.metrics import (
     MAX_DELAY_S,
@@ -151,9 +152,7 @@ def list_files(root: Path, limit: int | None, suffixes: Sequence[str] = AUDIO_EX
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
     if not files:
         raise UserError(f"no {'/'.join(suffixes)} files under {root}")
-    if limit is None or limit >= len(files):
-        return files
-    return [files[i * len(files) // limit] for i in range(limit)]
+    return evenly_spaced(files, limit)
 
 
 def load_reference(path: Path, sample_rate: int = SR) -> np.ndarray:
