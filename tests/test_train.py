@@ -213,3 +213,14 @@ def test_segment_sampler_reproducible(data_dir: Path) -> None:
 
 def test_train_config_is_model_config_aware() -> None:
     assert isinstance(CFG.model, ModelConfig) and CFG.segment_frames * TRAIN_MODEL.top_hop == 1280
+
+
+def test_harmonic_head_trains_with_pitch_losses_and_adopts_an_istft_model(data_dir: Path, tmp_path: Path) -> None:
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    harmonic = dataclasses.replace(CFG, model=dataclasses.replace(TRAIN_MODEL, head="harmonic"), steps=2)
+    trainer = run(harmonic, data_dir, tmp_path / "b", resume=False, init=init)
+    rows = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(r["f0"]) and math.isfinite(r["voicing"]) for r in rows)
+    assert load_model(tmp_path / "b" / "model.safetensors").config.head == "harmonic"
+    assert trainer.model.decoder.head.proj.weight.shape[0] == 2 * trainer.model.decoder.head.bins + 2

@@ -14,7 +14,9 @@ class ModelConfig:
 
     The bottom level runs at ``sample_rate / prod(strides)`` frames per second, the top level
     ``prod(top_strides)`` times slower. The decoder works at ``decoder_upsample`` times the bottom rate and
-    ends in an inverse STFT whose hop is one decoder frame.
+    ends in an inverse STFT whose hop is one decoder frame. ``head`` names how frames become samples:
+    ``"istft"`` (magnitude and phase per frame) or ``"harmonic"`` (F0, voicing and filters shaping a
+    harmonic-plus-noise source); model files written before the field existed load as ``"istft"``.
     """
 
     name: str = "sp16k"
@@ -32,6 +34,7 @@ class ModelConfig:
     decoder_dim: int = 256
     decoder_blocks: int = 6
     decoder_upsample: int = 2
+    head: str = "istft"
 
     @property
     def hop(self) -> int:

@@ -1,11 +1,29 @@
-"""Frame-rate decoders: the top level's decoder and the waveform decoder with an inverse-STFT head."""
+"""Frame-rate decoders: the top level's decoder and the waveform decoder, whose head turns frames into
+samples (a free inverse-STFT head, or a harmonic-plus-noise source-filter head)."""
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from vqcodec.excitation import harmonic_source, hashed_noise, upsample_frames
 from vqcodec.layers import ConvNeXtBlock, Upsample, full_precision
+
+
+@dataclass
+class HeadOutput:
+    """Attributes:
+    audio: [B, T] samples.
+    f0: [B, N] predicted fundamental in Hz per decoder frame (source-filter heads; else None).
+    voicing: [B, N] voicing logits per decoder frame (source-filter heads; else None).
+    """
+
+    audio: torch.Tensor
+    f0: torch.Tensor | None = None
+    voicing: torch.Tensor | None = None
 
 
 class TopDecoder(nn.Module):
@@ -37,14 +55,90 @@ class ISTFTHead(nn.Module):
         self.proj = nn.Linear(dim, self.n_fft + 2)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, T, dim] frames -> [B, T * hop] samples."""
+    def forward(self, x: torch.Tensor, offset: int = 0) -> HeadOutput:
+        """[B, N, dim] frames -> [B, N * hop] samples (``offset`` is unused: nothing here is random)."""
         with full_precision(x) as x:
-            log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, T] each
+            log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
             mag = torch.exp(log_mag).clamp(max=1e2)
             spec = torch.polar(mag, phase)
-            return torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
-                               length=x.shape[1] * self.hop)
+            return HeadOutput(torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
+                                          length=x.shape[1] * self.hop))
+
+
+class HarmonicHead(nn.Module):
+    """Source-filter head: per frame, an F0, a voicing weight and two magnitude filters, applied in the
+    STFT domain to a harmonic source and to noise, then an inverse STFT.
+
+        e_h = voicing * sum_k sin(k * integral(2 pi F0))      e_n = white noise
+        S   = A_h(f, t) STFT(e_h) + A_n(f, t) STFT(e_n)       y = iSTFT(S)
+
+    The filters are real and non-negative, so the excitation's phases pass through: harmonics stay
+    coherent across frames and exist from the first step; the network only has to get F0 (supervised by
+    a pitch tracker, see :mod:`vqcodec.pitch`), voicing and the two envelopes right. F0 and voicing
+    reach the excitation detached: the reconstruction loss shapes the filters, not the pitch.
+
+    Args:
+        dim: input width.
+        hop: samples per frame; ``n_fft = 4 hop`` with a Hann window.
+        sample_rate: of the output.
+        f0_min, f0_max: the range F0 is predicted in (a sigmoid on a log scale).
+    """
+
+    def __init__(self, dim: int, hop: int, sample_rate: int, f0_min: float = 50.0, f0_max: float = 600.0):
+        super().__init__()
+        self.hop, self.n_fft, self.sample_rate = hop, 4 * hop, sample_rate
+        self.bins = self.n_fft // 2 + 1
+        self.f0_min, self.f0_max = f0_min, f0_max
+        self.proj = nn.Linear(dim, 2 * self.bins + 2)
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+
+    @torch.no_grad()
+    def adopt(self, old: nn.Module) -> None:
+        """Start from a trained :class:`ISTFTHead` of the same size: both filters take its log-magnitude
+        projection, so the output begins with the old spectral envelope and training refines it."""
+        if not isinstance(old, ISTFTHead) or old.n_fft != self.n_fft:
+            raise ValueError("a harmonic head can only adopt an inverse-STFT head of the same n_fft")
+        w, b = old.proj.weight[: self.bins], old.proj.bias[: self.bins]  # the log-magnitude rows
+        self.proj.weight[: 2 * self.bins] = torch.cat([w, w])
+        self.proj.bias[: 2 * self.bins] = torch.cat([b, b])
+
+    def _excitation(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int) -> torch.Tensor:
+        """Detached frame controls [B, N] -> STFTs of the harmonic and noise sources, [2, B, F, N].
+
+        Scaled so that a harmonic's peak bin, and a noise bin on average, have magnitude 1: a unit sine
+        peaks at sum(w) / 2 in the STFT, unit-variance noise has rms sqrt(sum(w^2)).
+        """
+        b, n = f0.shape
+        harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate)
+        harmonic = harmonic * upsample_frames(voiced, self.hop) / (self.window.sum() / 2)
+        noise = hashed_noise(n * self.hop, offset, b, f0.device) / self.window.pow(2).sum().sqrt()
+        spec = torch.stft(torch.cat([harmonic, noise]), self.n_fft, self.hop, window=self.window, center=True,
+                          return_complex=True)  # [2B, F, N + 1]
+        return spec[..., :n].reshape(2, b, self.bins, n)
+
+    def forward(self, x: torch.Tensor, offset: int = 0) -> HeadOutput:
+        """[B, N, dim] frames -> HeadOutput with [B, N * hop] samples; ``offset`` is the index of the first
+        output sample in the whole signal (it seeds the noise, see :func:`hashed_noise`)."""
+        with full_precision(x) as x:
+            out = self.proj(x).transpose(1, 2)  # [B, 2F + 2, N]
+            gains = torch.exp(out[:, : 2 * self.bins]).clamp(max=1e2)  # [B, 2F, N]
+            log_range = math.log(self.f0_max / self.f0_min)
+            f0 = self.f0_min * torch.exp(torch.sigmoid(out[:, -2]) * log_range)  # [B, N]
+            voicing = out[:, -1]  # [B, N] logits
+            source = self._excitation(f0.detach(), torch.sigmoid(voicing).detach(), offset)
+            spec = gains[:, : self.bins] * source[0] + gains[:, self.bins:] * source[1]
+            audio = torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
+                                length=x.shape[1] * self.hop)
+            return HeadOutput(audio, f0, voicing)
+
+
+def make_head(kind: str, dim: int, hop: int, sample_rate: int) -> nn.Module:
+    """The decoder head a config names: ``"istft"`` or ``"harmonic"``."""
+    if kind == "istft":
+        return ISTFTHead(dim, hop)
+    if kind == "harmonic":
+        return HarmonicHead(dim, hop, sample_rate)
+    raise ValueError(f"unknown decoder head {kind!r} (expected 'istft' or 'harmonic')")
 
 
 class Decoder(nn.Module):
@@ -55,19 +149,20 @@ class Decoder(nn.Module):
         dim: decoder width.
         n_blocks: ConvNeXt blocks, half before and half after the upsampling.
         upsample: decoder frames per bottom frame.
-        hop: samples per bottom frame.
+        head: decoder frames of width ``dim`` to samples (:class:`ISTFTHead`, :class:`HarmonicHead`).
     """
 
-    def __init__(self, latent_dim: int, dim: int, n_blocks: int, upsample: int, hop: int):
+    def __init__(self, latent_dim: int, dim: int, n_blocks: int, upsample: int, head: nn.Module):
         super().__init__()
         self.inp = nn.Conv1d(2 * latent_dim, dim, 3, padding=1)
         self.pre = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks // 2)])
         self.up = Upsample(dim, dim, upsample) if upsample > 1 else nn.Identity()
         self.post = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks - n_blocks // 2)])
         self.norm = nn.LayerNorm(dim)
-        self.head = ISTFTHead(dim, hop // upsample)
+        self.head = head
 
-    def forward(self, q_bottom: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-        """q_bottom, top: [B, latent_dim, T_b] -> [B, 1, T_b * hop]."""
+    def forward(self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0) -> HeadOutput:
+        """q_bottom, top: [B, latent_dim, T_b] -> HeadOutput with [B, T_b * hop] audio; ``offset``: index of
+        the first output sample in the whole signal."""
         h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))
-        return self.head(self.norm(h.transpose(1, 2))).unsqueeze(1)  # [B, 1, T]
+        return self.head(self.norm(h.transpose(1, 2)), offset)

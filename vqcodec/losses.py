@@ -58,3 +58,18 @@ class CompressedSpectralLoss(nn.Module):
             sy, sx = self._compressed(y, n_fft), self._compressed(x, n_fft)
             loss = loss + F.mse_loss(sy.abs(), sx.abs()) + self.complex_weight * (sy - sx).abs().pow(2).mean()
         return loss / len(self.n_ffts)
+
+
+def pitch_losses(f0: torch.Tensor, voicing: torch.Tensor, target_f0: torch.Tensor,
+                 voiced: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F0 error in octaves (L1 of log2 ratios, on frames voiced in the target) and voicing cross-entropy.
+
+    Args:
+        f0, voicing: [B, N] predicted Hz and voicing logits.
+        target_f0, voiced: [B, N] tracked Hz (0 where unvoiced) and the tracker's decision.
+    """
+    n = min(f0.shape[1], target_f0.shape[1])
+    f0, voicing, target_f0, voiced = f0[:, :n], voicing[:, :n], target_f0[:, :n], voiced[:, :n]
+    octaves = (torch.log2(f0) - torch.log2(target_f0.clamp(min=1.0))).abs()
+    f0_loss = (octaves * voiced).sum() / voiced.sum().clamp(min=1)
+    return f0_loss, F.binary_cross_entropy_with_logits(voicing, voiced.float())

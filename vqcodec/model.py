@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from vqcodec.config import ModelConfig
-from vqcodec.decoder import Decoder, TopDecoder
+from vqcodec.decoder import Decoder, TopDecoder, make_head
 from vqcodec.encoder import Encoder, TopEncoder
 from vqcodec.hierarchy import Hierarchy
 from vqcodec.quantizer import ResidualVQ
@@ -21,6 +21,7 @@ class ModelOutput:
     top_codes: [B, n_top, T_t]; bottom_codes: [B, n_bottom, T_b].
     commit_loss, codebook_loss: scalars.
     latents: [B, D, T_b] bottom-level encoder output (for dead-code restarts).
+    f0, voicing: [B, N] per decoder frame, predicted F0 in Hz and voicing logits (source-filter heads only).
     """
 
     audio: torch.Tensor
@@ -29,6 +30,8 @@ class ModelOutput:
     commit_loss: torch.Tensor
     codebook_loss: torch.Tensor
     latents: torch.Tensor
+    f0: torch.Tensor | None = None
+    voicing: torch.Tensor | None = None
 
 
 class VQCodecModel(nn.Module):
@@ -55,7 +58,8 @@ class VQCodecModel(nn.Module):
             ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, dropout=0.5),
             c.latent_dim,
         )
-        decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, c.hop)
+        head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate)
+        decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, head)
         return cls(config, encoder, hierarchy, decoder)
 
     def _check_length(self, wav: torch.Tensor) -> None:
@@ -67,15 +71,17 @@ class VQCodecModel(nn.Module):
         self._check_length(wav)
         latents = self.encoder(wav)
         h = self.hierarchy(latents)
-        audio = self.decoder(h.bottom, h.top)
-        return ModelOutput(audio, h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss, latents)
+        out = self.decoder(h.bottom, h.top)
+        return ModelOutput(out.audio.unsqueeze(1), h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss,
+                           latents, out.f0, out.voicing)
 
     def encode(self, wav: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, 1, T] -> top codes [B, n_top, T / top_hop], bottom codes [B, n_bottom, T / hop]."""
         self._check_length(wav)
         return self.hierarchy.encode(self.encoder(wav), n_top, n_bottom)
 
-    def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor) -> torch.Tensor:
-        """Codes -> [B, 1, T_b * hop] audio."""
+    def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Codes -> [B, 1, T_b * hop] audio; ``offset``: index of the first sample in the whole signal
+        (a source-filter head's noise is a function of it, so windows decode as the whole would)."""
         bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
-        return self.decoder(bottom, top)
+        return self.decoder(bottom, top, offset).audio.unsqueeze(1)

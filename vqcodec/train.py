@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -25,7 +26,7 @@ from vqcodec.atomic import atomic_path
 from vqcodec.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
-from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss
+from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss, pitch_losses
 from vqcodec.manifest import read_manifest
 from vqcodec.model import VQCodecModel
 from vqcodec.quantizer import sync_whitening
@@ -97,6 +98,15 @@ class Trainer:
         mel, spec = self.mel(audio, x), self.spectral(audio, x)
         loss = (c.mel_weight * mel + c.spectral_weight * spec + c.codebook_weight * out.codebook_loss
                 + c.commit_at(self.step) * out.commit_loss)
+        extra = {}
+        if out.f0 is not None:
+            from vqcodec.pitch import track
+
+            target = track(x, c.model.sample_rate, c.model.hop // c.model.decoder_upsample)
+            f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0.to(x.device),
+                                                 target.voiced.to(x.device))
+            loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
+            extra = {"f0": f0_loss.item(), "voicing": voicing_loss.item()}
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         self.opt.zero_grad(set_to_none=True)
@@ -108,7 +118,7 @@ class Trainer:
         self._count("top", out.top_codes)
         self._count("bottom", out.bottom_codes)
         return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
-                "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item()}
+                "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item(), **extra}
 
     def _autocast(self):
         if self.amp:
@@ -243,13 +253,20 @@ def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None,
 
 
 def _init_from(model: VQCodecModel, init: str) -> None:
-    """Fine-tune: start from shipped weights (``default``) or a model file; configs must match."""
+    """Fine-tune: start from shipped weights (``default``) or a model file. The configs must match, except
+    for the decoder head: a new head starts from what the old one shares with it (see ``adopt``)."""
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
-    if source.config != model.config:
+    if dataclasses.replace(source.config, head=model.config.head) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
-    model.load_state_dict(source.state_dict())
+    state = source.state_dict()
+    if source.config.head == model.config.head:
+        model.load_state_dict(state)
+        return
+    head = {k: v for k, v in state.items() if k.startswith("decoder.head.")}
+    model.load_state_dict({k: v for k, v in state.items() if k not in head}, strict=False)
+    model.decoder.head.adopt(source.decoder.head)
 
 
 class _Progress:

@@ -20,6 +20,10 @@ class TrainConfig:
     ``commit_warmup`` steps: early on the encoder moves fast and codebooks are still being placed, and a
     strong pull towards bad codes would freeze it there.
 
+    Source-filter heads (``model.head == "harmonic"``) also learn F0, by an L1 loss in octaves on frames a
+    pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
+    against it (``voicing_weight``); see :mod:`vqcodec.pitch`.
+
     Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
     (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
     :mod:`vqcodec.data`.
@@ -42,6 +46,8 @@ class TrainConfig:
     spectral_weight: float = 1.0
     complex_weight: float = 0.1
     codebook_weight: float = 1.0
+    f0_weight: float = 1.0
+    voicing_weight: float = 0.5
     commit_weight: float = 0.02
     commit_start: float = 0.002
     commit_warmup: int = 1000
