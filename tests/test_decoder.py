@@ -76,3 +76,16 @@ def test_pitch_losses_zero_at_target_and_masked_when_unvoiced() -> None:
     assert float(f0_loss) == 0 and float(v_loss) < 1e-6
     f0_loss, _ = pitch_losses(torch.tensor([[200.0, 400.0, 200.0]]), logits, target, voiced)
     assert float(f0_loss) == pytest.approx(0.5)  # one octave off on one of two voiced frames
+
+
+def test_teacher_forced_pitch_drives_the_source_but_predictions_are_returned() -> None:
+    from vqcodec.pitch import Pitch
+
+    model = make_model(HARMONIC).eval()
+    x = _audio(4)
+    with torch.no_grad():
+        free = model(x)
+        given = torch.full_like(free.f0, 150.0)
+        forced = model(x, Pitch(given, given > 0))
+    assert torch.equal(forced.f0, free.f0) and torch.equal(forced.voicing, free.voicing)
+    assert not torch.allclose(forced.audio, free.audio)

@@ -114,3 +114,33 @@ def test_missing_eval_packages_say_how_to_install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "pesq", None)  # import pesq -> ImportError
     with pytest.raises(UserError, match=r"vqcodec\[eval\]"):
         metrics.require_eval()
+
+
+def test_align_compensates_an_estimated_delay(speech) -> None:
+    late = np.concatenate([np.zeros(160, np.float32), speech])
+    delay = metrics.estimate_delay(speech, late[: len(speech)], 800)
+    aligned = metrics.align(late, delay, len(speech))
+    assert delay == 160 and np.array_equal(aligned, speech)
+    early = metrics.align(speech[40:], -40, len(speech))
+    assert np.array_equal(early[40:], speech[40:]) and not early[:40].any()
+    assert np.array_equal(metrics.align(speech, None, 100), speech[:100])
+
+
+def test_loudness_difference_is_level_in_db(speech) -> None:
+    pytest.importorskip("pyloudnorm")
+    assert metrics.loudness_difference(speech, speech) == pytest.approx(0.0, abs=1e-6)
+    assert metrics.loudness_difference(speech, 0.5 * speech) == pytest.approx(-6.02, abs=0.05)
+    assert metrics.loudness_difference(speech[:1000], speech[:1000]) is None  # under 0.4 s
+
+
+def test_pitch_errors_see_a_semitone() -> None:
+    pytest.importorskip("parselmouth")
+    t = np.arange(metrics.SR) / metrics.SR
+
+    def voice(f0: float) -> np.ndarray:
+        return (0.1 * sum(np.sin(2 * np.pi * k * f0 * t) / k for k in range(1, 8))).astype(np.float32)
+
+    cents, voicing = metrics.pitch_errors(voice(200.0), voice(200.0 * 2 ** (1 / 12)))
+    assert cents == pytest.approx(100, abs=5) and voicing < 0.05
+    cents, voicing = metrics.pitch_errors(voice(200.0), np.zeros(metrics.SR, np.float32))
+    assert cents is None and voicing > 0.8

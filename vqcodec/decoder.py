@@ -11,6 +11,7 @@ from torch import nn
 
 from vqcodec.excitation import harmonic_source, hashed_noise, upsample_frames
 from vqcodec.layers import ConvNeXtBlock, Upsample, full_precision
+from vqcodec.pitch import Pitch
 
 
 @dataclass
@@ -55,8 +56,9 @@ class ISTFTHead(nn.Module):
         self.proj = nn.Linear(dim, self.n_fft + 2)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
 
-    def forward(self, x: torch.Tensor, offset: int = 0) -> HeadOutput:
-        """[B, N, dim] frames -> [B, N * hop] samples (``offset`` is unused: nothing here is random)."""
+    def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
+        """[B, N, dim] frames -> [B, N * hop] samples (``offset`` and ``pitch`` are unused: nothing here is
+        random, and there is no source)."""
         with full_precision(x) as x:
             log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
             mag = torch.exp(log_mag).clamp(max=1e2)
@@ -116,16 +118,26 @@ class HarmonicHead(nn.Module):
                           return_complex=True)  # [2B, F, N + 1]
         return spec[..., :n].reshape(2, b, self.bins, n)
 
-    def forward(self, x: torch.Tensor, offset: int = 0) -> HeadOutput:
-        """[B, N, dim] frames -> HeadOutput with [B, N * hop] samples; ``offset`` is the index of the first
-        output sample in the whole signal (it seeds the noise, see :func:`hashed_noise`)."""
+    def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
+        """[B, N, dim] frames -> HeadOutput with [B, N * hop] samples.
+
+        ``offset`` is the index of the first output sample in the whole signal (it seeds the noise, see
+        :func:`hashed_noise`). ``pitch`` (training only, teacher forcing): the tracked F0 and voicing
+        ``[B, N]`` drive the source instead of the predicted ones, which are still returned for their loss.
+        """
         with full_precision(x) as x:
             out = self.proj(x).transpose(1, 2)  # [B, 2F + 2, N]
             gains = torch.exp(out[:, : 2 * self.bins]).clamp(max=1e2)  # [B, 2F, N]
             log_range = math.log(self.f0_max / self.f0_min)
             f0 = self.f0_min * torch.exp(torch.sigmoid(out[:, -2]) * log_range)  # [B, N]
             voicing = out[:, -1]  # [B, N] logits
-            source = self._excitation(f0.detach(), torch.sigmoid(voicing).detach(), offset)
+            if pitch is None:
+                source = self._excitation(f0.detach(), torch.sigmoid(voicing).detach(), offset)
+            else:
+                n = f0.shape[1]
+                given = torch.nn.functional.pad(pitch.f0, (0, max(0, n - pitch.f0.shape[1])))[:, :n]
+                voiced = (given > 0).to(f0.dtype)
+                source = self._excitation(torch.where(given > 0, given, f0.detach()), voiced, offset)
             spec = gains[:, : self.bins] * source[0] + gains[:, self.bins:] * source[1]
             audio = torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
                                 length=x.shape[1] * self.hop)
@@ -161,8 +173,9 @@ class Decoder(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.head = head
 
-    def forward(self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0) -> HeadOutput:
+    def forward(self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0,
+                pitch: Pitch | None = None) -> HeadOutput:
         """q_bottom, top: [B, latent_dim, T_b] -> HeadOutput with [B, T_b * hop] audio; ``offset``: index of
-        the first output sample in the whole signal."""
+        the first output sample in the whole signal; ``pitch``: see :meth:`HarmonicHead.forward`."""
         h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))
-        return self.head(self.norm(h.transpose(1, 2)), offset)
+        return self.head(self.norm(h.transpose(1, 2)), offset, pitch)

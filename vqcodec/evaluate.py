@@ -3,12 +3,15 @@
     vqcodec eval REF_DIR [--model M] [--bitrate KBPS ...] [--reference-codecs] [--limit N] [-o OUT_DIR]
 
 Every codec codes each reference (channels averaged to mono, resampled to 16 kHz) and is decoded back to
-16 kHz; the decoded signal is trimmed or zero-padded at the end to the reference length (no delay
-compensation). Metrics are averaged over files: PESQ-WB, STOI, log-mel distance and SI-SDR (see
-:mod:`vqcodec.metrics`), with the real kbps (coded bytes, headers and containers included). vqcodec runs
-through the bytes API (``compress`` then ``decompress``). ``OUT_DIR`` gets ``eval.json`` (every number,
-per-file metrics, file list), ``eval.md`` (the table) and ``rate_quality.png`` (PESQ-WB and STOI against
-kbps, one curve per codec).
+16 kHz. Each decoded file's delay is estimated from amplitude envelopes (codecs that resynthesise phase
+have no waveform to align) and compensated before any metric; the decoded signal is then trimmed or
+zero-padded to the reference length. Metrics are averaged over files: PESQ-WB, STOI, log-mel distance,
+SI-SDR, F0 error in cents on frames voiced in both signals, voicing-decision error, and loudness difference
+in dB (see :mod:`vqcodec.metrics`), with the real kbps (coded bytes, headers and containers included) and
+the median delay. vqcodec runs through the bytes API (``compress`` then ``decompress``). ``OUT_DIR`` gets
+``eval.json`` (every number, per-file metrics, file list), ``eval.md`` (the table), ``rate_quality.png``
+(PESQ-WB and STOI against kbps, one curve per codec) and ``spectrograms/*.png`` (for the first files: the
+reference above each codec's decoded signal).
 
 ``benchmarks/quality.py`` is a thin caller of :func:`evaluate` with the reference codecs, the codebook
 usage pass and the speed comparison switched on.
@@ -43,10 +46,12 @@ from vqcodec.metrics import (
     MAX_DELAY_S,
     MIN_ENVELOPE_CORR,
     SR,
+    align,
     estimate_delay,
-    fit_length,
     log_mel_distance,
+    loudness_difference,
     pesq_wb,
+    pitch_errors,
     si_sdr,
     stoi,
 )
@@ -70,8 +75,12 @@ class Row:
         log_mel: mean log-mel distance (see :func:`vqcodec.metrics.log_mel_distance`).
         si_sdr: mean SI-SDR in dB.
         delay_ms: median estimated delay of the decoded signal (positive = late) over the files with a
-            reliable estimate (see :func:`vqcodec.metrics.estimate_delay`), None if none; reported, never
-            compensated.
+            reliable estimate (see :func:`vqcodec.metrics.estimate_delay`), None if none; each file's
+            delay is compensated before its metrics.
+        f0_cents: mean over files of the F0 error in cents on frames voiced in both signals (None if no
+            file had such frames).
+        voicing_error: mean fraction of frames whose voicing decision differs from the reference's.
+        loudness_db: mean loudness difference in dB (decoded minus reference; None if none measurable).
         files: number of files coded.
         pesq_skipped: files PESQ could not score.
         coding_seconds: wall time of encoding plus decoding over all files.
@@ -85,6 +94,9 @@ class Row:
     log_mel: float
     si_sdr: float
     delay_ms: float | None
+    f0_cents: float | None
+    voicing_error: float
+    loudness_db: float | None
     files: int
     pesq_skipped: int
     coding_seconds: float
@@ -118,6 +130,9 @@ class Accumulator:
     log_mel: list[float] = field(default_factory=list)
     si_sdr: list[float] = field(default_factory=list)
     delay: list[int | None] = field(default_factory=list)
+    f0_cents: list[float | None] = field(default_factory=list)
+    voicing_error: list[float] = field(default_factory=list)
+    loudness_db: list[float | None] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -131,6 +146,7 @@ class Evaluation:
     levels: list[LevelUsage] | None = None
     top: Rung | None = None
     speed: dict | None = None
+    examples: list[Example] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- files
@@ -168,13 +184,25 @@ def load_reference(path: Path, sample_rate: int = SR) -> np.ndarray:
 
 # ---------------------------------------------------------------- scoring
 
-def score(acc: Accumulator, ref: np.ndarray, deg: np.ndarray) -> None:
-    """Add the metrics of one decoded file to ``acc``."""
+def score(acc: Accumulator, ref: np.ndarray, decoded: np.ndarray) -> np.ndarray:
+    """Add the metrics of one decoded file to ``acc``, its delay compensated; returns the aligned signal."""
+    delay = estimate_delay(ref, decoded, int(MAX_DELAY_S * SR))
+    deg = align(decoded, delay, len(ref))
+    acc.delay.append(delay)
     acc.pesq.append(pesq_wb(ref, deg))
     acc.stoi.append(stoi(ref, deg))
     acc.log_mel.append(log_mel_distance(ref, deg))
     acc.si_sdr.append(si_sdr(ref, deg))
-    acc.delay.append(estimate_delay(ref, deg, int(MAX_DELAY_S * SR)))
+    cents, voicing = pitch_errors(ref, deg)
+    acc.f0_cents.append(cents)
+    acc.voicing_error.append(voicing)
+    acc.loudness_db.append(loudness_difference(ref, deg))
+    return deg
+
+
+def _mean_known(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return float(np.mean(known)) if known else None
 
 
 def median_delay_ms(delays: Sequence[int | None]) -> float | None:
@@ -188,8 +216,9 @@ def to_row(acc: Accumulator, total_seconds: float) -> Row:
     scored = [p for p in acc.pesq if p is not None]
     return Row(acc.codec, acc.setting, acc.num_bytes * 8 / total_seconds / 1000,
                float(np.mean(scored)) if scored else None, float(np.mean(acc.stoi)),
-               float(np.mean(acc.log_mel)), float(np.mean(acc.si_sdr)),
-               median_delay_ms(acc.delay), len(acc.stoi), len(acc.pesq) - len(scored), acc.seconds)
+               float(np.mean(acc.log_mel)), float(np.mean(acc.si_sdr)), median_delay_ms(acc.delay),
+               _mean_known(acc.f0_cents), float(np.mean(acc.voicing_error)), _mean_known(acc.loudness_db),
+               len(acc.stoi), len(acc.pesq) - len(scored), acc.seconds)
 
 
 # ---------------------------------------------------------------- vqcodec as a coder
@@ -225,7 +254,17 @@ def rung_label(rung: Rung) -> str:
 
 # ---------------------------------------------------------------- the passes
 
-def code_all(files: Sequence[Path], coders: dict[tuple[str, str], Coder]) -> list[Accumulator]:
+@dataclass
+class Example:
+    """One file's reference and every codec's delay-compensated decoding of it, for the spectrograms."""
+
+    path: Path
+    reference: np.ndarray
+    decoded: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def code_all(files: Sequence[Path], coders: dict[tuple[str, str], Coder],
+             examples: int = 0) -> tuple[list[Accumulator], list[Example]]:
     """Every file through every coder, scoring each decoded file against its reference.
 
     Args:
@@ -233,9 +272,10 @@ def code_all(files: Sequence[Path], coders: dict[tuple[str, str], Coder]) -> lis
         coders: ``(codec, setting) -> coder``; the order is the table's.
 
     Returns:
-        One accumulator per coder, in order.
+        One accumulator per coder, in order, and for the first ``examples`` files an :class:`Example`.
     """
     accs = {key: Accumulator(*key) for key in coders}
+    shown: list[Example] = []
     with tempfile.TemporaryDirectory(prefix="vqc-bench-") as tmpdir:
         tmp = Path(tmpdir)
         for i, path in enumerate(files, 1):
@@ -243,12 +283,16 @@ def code_all(files: Sequence[Path], coders: dict[tuple[str, str], Coder]) -> lis
             log(f"[{i}/{len(files)}] {path.name} ({len(ref) / SR:.1f} s)")
             wav_path = tmp / "ref.wav"
             sf.write(wav_path, ref, SR, subtype="PCM_16")
+            example = Example(path, ref) if i <= examples else None
             for key, coder in coders.items():
                 coded = coder(ref, wav_path, tmp)
                 accs[key].num_bytes += coded.num_bytes
                 accs[key].seconds += coded.seconds
-                score(accs[key], ref, fit_length(coded.audio, len(ref)))
-    return list(accs.values())
+                deg = score(accs[key], ref, coded.audio)
+                if example is not None:
+                    example.decoded[" ".join(key)] = deg
+            shown += [example] if example is not None else []
+    return list(accs.values()), shown
 
 
 def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None) -> list[LevelUsage]:
@@ -288,7 +332,7 @@ def speed(accs: Sequence[Accumulator], files: Sequence[Path], total_seconds: flo
     missing = {key: coder for key, coder in (vq, opus) if key not in done}
     if missing:
         log("timing " + ", ".join(" ".join(k) for k in missing) + " (not in the quality pass)")
-        done.update({(a.codec, a.setting): a for a in code_all(files, missing)})
+        done.update({(a.codec, a.setting): a for a in code_all(files, missing)[0]})
     vq_s, opus_s = done[vq[0]].seconds, done[opus[0]].seconds
     return {"vqcodec_setting": vq[0][1], "opus_setting": opus[0][1], "audio_seconds": total_seconds,
             "vqcodec_seconds": vq_s, "opus_seconds": opus_s,
@@ -306,7 +350,7 @@ def warm_up(codec: Codec) -> None:
 
 
 def evaluate(codec: Codec, files: Sequence[Path], rungs: Sequence[Rung], reference_codecs: bool = False,
-             usage: bool = False, timing: bool = False) -> Evaluation:
+             usage: bool = False, timing: bool = False, examples: int = 2) -> Evaluation:
     """Code every file with vqcodec at each rung (and the reference codecs), and score them.
 
     Args:
@@ -316,6 +360,7 @@ def evaluate(codec: Codec, files: Sequence[Path], rungs: Sequence[Rung], referen
         reference_codecs: also Opus 6/8/12 kbps and Codec2 3200/1600/700C (needs their tools on PATH).
         usage: also the codebook usage of every codebook over all files at the top rung.
         timing: also the x-real-time of vqcodec at 3 kbps against Opus at 6 kbps (warms the model up first).
+        examples: keep every codec's decoding of the first this many files (for spectrograms).
 
     Returns:
         The per-file accumulators, the averaged rows and, as asked, usage and speed.
@@ -328,7 +373,7 @@ def evaluate(codec: Codec, files: Sequence[Path], rungs: Sequence[Rung], referen
     coders: dict[tuple[str, str], Coder] = {("vqcodec", rung_label(r)): vqcodec_coder(codec, r) for r in rungs}
     if reference_codecs:
         coders.update(reference_coders())
-    accs = code_all(files, coders)
+    accs, shown = code_all(files, coders, examples)
     rows = [to_row(a, total_seconds) for a in accs]
     levels = top = spd = None
     if usage:
@@ -339,7 +384,7 @@ def evaluate(codec: Codec, files: Sequence[Path], rungs: Sequence[Rung], referen
         spd = speed(accs, files, total_seconds,
                     (("vqcodec", rung_label(speed_vq)), vqcodec_coder(codec, speed_vq)),
                     (("opus", f"{SPEED_OPUS_KBPS} kbps"), opus_coder(SPEED_OPUS_KBPS)))
-    return Evaluation(files, total_seconds, accs, rows, levels, top, spd)
+    return Evaluation(files, total_seconds, accs, rows, levels, top, spd, shown)
 
 
 # ---------------------------------------------------------------- report
@@ -350,12 +395,14 @@ def fmt(x: float | None, digits: int) -> str:
 
 def quality_table(rows: Sequence[Row]) -> str:
     """The main markdown table."""
-    lines = ["| codec | setting | real kbps | PESQ-WB | STOI | log-mel dist | SI-SDR |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = ["| codec | setting | real kbps | PESQ-WB | STOI | log-mel dist | SI-SDR | F0 err (cents) "
+             "| voicing err | loudness (dB) | delay (ms) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         pesq_cell = fmt(r.pesq_wb, 3) + (f" ({r.pesq_skipped} skipped)" if r.pesq_skipped else "")
         lines.append(f"| {r.codec} | {r.setting} | {r.real_kbps:.2f} | {pesq_cell} | {r.stoi:.3f} | "
-                     f"{r.log_mel:.3f} | {r.si_sdr:.2f} |")
+                     f"{r.log_mel:.3f} | {r.si_sdr:.2f} | {fmt(r.f0_cents, 0)} | {r.voicing_error:.3f} | "
+                     f"{fmt(r.loudness_db, 1)} | {fmt(r.delay_ms, 1)} |")
     return "\n".join(lines)
 
 
@@ -382,8 +429,8 @@ def delay_note(rows: Sequence[Row]) -> str:
     late = [f"{r.codec} {r.setting} {r.delay_ms:+.1f} ms" for r in rows
             if r.delay_ms is not None and abs(r.delay_ms) >= 0.5]
     unknown = [f"{r.codec} {r.setting}" for r in rows if r.delay_ms is None]
-    parts = ["Delay of the decoded signal (median envelope cross-correlation lag; reported only, never "
-             "compensated): " + ("; ".join(late) if late else "none above 0.5 ms") + "."]
+    parts = ["Delay of the decoded signal (median envelope cross-correlation lag; each file's own estimate is "
+             "compensated before its metrics): " + ("; ".join(late) if late else "none above 0.5 ms") + "."]
     if unknown:
         parts.append(f"No estimate (envelope correlation below {MIN_ENVELOPE_CORR} on every file): "
                      + "; ".join(unknown) + ".")
@@ -394,8 +441,11 @@ def table_notes(rows: Sequence[Row]) -> str:
     """How to read the quality table (a sentence on Opus and Codec2 where they are in it)."""
     codecs = {r.codec for r in rows}
     notes = ("Means over files. Real kbps = coded bytes * 8 / audio seconds, headers and containers included. "
-             "Decoded signals trimmed/zero-padded at the end to the reference length, never shifted. "
+             "Decoded signals shifted by their estimated delay, then trimmed/zero-padded to the reference length. "
              "Log-mel distance: mean |log10 mel power| difference (80 mels, n_fft 1024, hop 256; lower is better). "
+             "F0 error: mean |cents| on 10 ms frames voiced in both (Praat's autocorrelation tracker); voicing "
+             "error: fraction of frames whose voiced/unvoiced decision differs; loudness: BS.1770 integrated "
+             "loudness of decoded minus reference. "
              "vqcodec settings: ladder rung (top + bottom codebooks kept).")
     if "opus" in codecs:
         notes += " Opus: opusenc default VBR at the given target, size of the Ogg file."
@@ -505,8 +555,22 @@ def command_line(args: argparse.Namespace) -> str:
     return shlex.join(argv)
 
 
+def write_spectrograms(folder: Path, examples: Sequence[Example]) -> list[Path]:
+    """One PNG per example file: the reference on top, then each codec's decoding, on the same scale."""
+    from vqcodec.plots import spectrogram_stack
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for ex in examples:
+        path = folder / f"{ex.path.stem}.png"
+        spectrogram_stack({"reference": ex.reference, **ex.decoded}, SR, path, ex.path.name)
+        paths.append(path)
+    return paths
+
+
 def write_outputs(out: Path, meta: dict, ev: Evaluation) -> dict[str, Path]:
-    """``out/eval.md``, ``out/eval.json`` and ``out/rate_quality.png``; prints the table."""
+    """``out/eval.md``, ``out/eval.json``, ``out/rate_quality.png`` and ``out/spectrograms/``; prints the
+    table."""
     from vqcodec.plots import rate_quality_plot
 
     out.mkdir(parents=True, exist_ok=True)
@@ -516,6 +580,7 @@ def write_outputs(out: Path, meta: dict, ev: Evaluation) -> dict[str, Path]:
     paths["json"].write_text(json.dumps(result_json(meta, ev), indent=2) + "\n")
     rate_quality_plot(ev.rows, paths["plot"], f"{meta['model_name']} ({meta['model_hash']}), {meta['files']} files, "
                                               f"{meta['total_seconds']:.0f} s")
+    write_spectrograms(out / "spectrograms", ev.examples)
     print(text)
     log("wrote " + ", ".join(str(p) for p in paths.values()))
     return paths

@@ -1,8 +1,9 @@
 """Quality metrics of a decoded signal against its reference, both mono float at 16 kHz.
 
-PESQ-WB and STOI come from the optional ``pesq`` and ``pystoi`` packages (``pip install 'vqcodec[eval]'``),
-imported only when first used; log-mel distance, SI-SDR and the delay estimate need nothing beyond torch
-and numpy.
+PESQ-WB and STOI come from the optional ``pesq`` and ``pystoi`` packages, F0 and voicing errors from Praat's
+pitch tracker (``praat-parselmouth``, see :mod:`vqcodec.pitch`), loudness from ``pyloudnorm`` (ITU-R BS.1770)
+(all ``pip install 'vqcodec[eval]'``), imported only when first used; log-mel distance, SI-SDR and the delay
+estimate need nothing beyond torch and numpy.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import torch
 from vqcodec.errors import UserError
 
 SR = 16000
-MAX_DELAY_S = 0.05  # search range of the (reported, never compensated) delay estimate
+MAX_DELAY_S = 0.05  # search range of the delay estimate (Codec2 delays ~34 ms)
+PITCH_HOP = 160  # 10 ms frames for the F0 metrics
 ENVELOPE_S = 0.005  # smoothing of the amplitude envelopes the delay is estimated on
 MIN_ENVELOPE_CORR = 0.5  # files whose envelopes correlate less give no delay estimate
 
@@ -38,10 +40,22 @@ def _stoi_function():
     return stoi
 
 
+def _loudness_meter():
+    try:
+        import pyloudnorm
+    except ImportError:
+        raise UserError(f"loudness needs the 'pyloudnorm' package: {EVAL_HINT}") from None
+    return pyloudnorm.Meter(SR)
+
+
 def require_eval() -> None:
-    """Fail now, in one line, if PESQ or STOI cannot be computed (before a long run, not after)."""
+    """Fail now, in one line, if a metric cannot be computed (before a long run, not after)."""
+    from vqcodec.pitch import _praat
+
     _pesq_module()
     _stoi_function()
+    _loudness_meter()
+    _praat()
 
 
 @functools.cache
@@ -101,7 +115,7 @@ def estimate_delay(ref: np.ndarray, deg: np.ndarray, max_lag: int) -> int | None
     The lag within ``max_lag`` that maximises the normalised cross-correlation of the amplitude
     envelopes (5 ms moving average of ``|x|``; envelopes rather than waveforms so that parametric codecs,
     which do not keep the phase, are measured too). None when that peak is below ``MIN_ENVELOPE_CORR``.
-    Only reported, to explain low SI-SDR; the metrics never shift the signal.
+    :func:`align` compensates it before the metrics.
     """
     a, b = envelope(ref, int(ENVELOPE_S * SR)), envelope(deg, int(ENVELOPE_S * SR))
     norm = np.linalg.norm(a) * np.linalg.norm(b)
@@ -117,3 +131,36 @@ def estimate_delay(ref: np.ndarray, deg: np.ndarray, max_lag: int) -> int | None
 def fit_length(x: np.ndarray, n: int) -> np.ndarray:
     """``x`` trimmed or zero-padded at the end to ``n`` samples."""
     return x[:n] if len(x) >= n else np.pad(x, (0, n - len(x)))
+
+
+def align(deg: np.ndarray, delay: int | None, n: int) -> np.ndarray:
+    """``deg`` advanced by ``delay`` samples (None: not shifted), trimmed or zero-padded to ``n`` samples."""
+    if delay:
+        deg = deg[delay:] if delay > 0 else np.pad(deg, (-delay, 0))
+    return fit_length(deg, n)
+
+
+def loudness_difference(ref: np.ndarray, deg: np.ndarray) -> float | None:
+    """Integrated loudness of ``deg`` minus that of ``ref`` in dB (LU, ITU-R BS.1770 via pyloudnorm);
+    None for signals too short (under 0.4 s) or too quiet to measure."""
+    meter = _loudness_meter()
+    if len(ref) < int(0.4 * SR) + 1:
+        return None
+    a, b = meter.integrated_loudness(ref.astype(np.float64)), meter.integrated_loudness(deg.astype(np.float64))
+    return float(b - a) if np.isfinite(a) and np.isfinite(b) else None
+
+
+def pitch_errors(ref: np.ndarray, deg: np.ndarray) -> tuple[float | None, float]:
+    """F0 error and voicing-decision error of ``deg`` against ``ref``, both tracked by Praat at 10 ms.
+
+    Returns:
+        Mean absolute F0 difference in cents over frames voiced in both (None if there are none), and the
+        fraction of frames on which the two voicing decisions differ.
+    """
+    from vqcodec.pitch import track_one
+
+    frames = len(ref) // PITCH_HOP
+    a, b = track_one(ref, SR, PITCH_HOP, frames), track_one(deg, SR, PITCH_HOP, frames)
+    both = (a > 0) & (b > 0)
+    cents = float(np.mean(np.abs(1200 * np.log2(b[both] / a[both])))) if both.any() else None
+    return cents, float(np.mean((a > 0) != (b > 0))) if frames else 0.0

@@ -11,6 +11,7 @@ from vqcodec.config import ModelConfig
 from vqcodec.decoder import Decoder, TopDecoder, make_head
 from vqcodec.encoder import Encoder, TopEncoder
 from vqcodec.hierarchy import Hierarchy
+from vqcodec.pitch import Pitch
 from vqcodec.quantizer import ResidualVQ
 
 
@@ -66,12 +67,13 @@ class VQCodecModel(nn.Module):
         if wav.dim() != 3 or wav.shape[1] != 1 or wav.shape[-1] % self.config.top_hop:
             raise ValueError(f"expected [B, 1, k*{self.config.top_hop}] audio, got {tuple(wav.shape)}")
 
-    def forward(self, wav: torch.Tensor) -> ModelOutput:
-        """[B, 1, T] -> ModelOutput (training and evaluation pass)."""
+    def forward(self, wav: torch.Tensor, pitch: Pitch | None = None) -> ModelOutput:
+        """[B, 1, T] -> ModelOutput (training and evaluation pass); ``pitch``: tracked F0 that drives a
+        source-filter head's excitation instead of its prediction (teacher forcing in training)."""
         self._check_length(wav)
         latents = self.encoder(wav)
         h = self.hierarchy(latents)
-        out = self.decoder(h.bottom, h.top)
+        out = self.decoder(h.bottom, h.top, pitch=pitch)
         return ModelOutput(out.audio.unsqueeze(1), h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss,
                            latents, out.f0, out.voicing)
 

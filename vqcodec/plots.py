@@ -143,3 +143,29 @@ def tokens_plot(audio: np.ndarray, sample_rate: int, top: np.ndarray, bottom: np
     axes[2].set_xlim(0, len(audio) / sample_rate)
     axes[2].set_xlabel("time (s)")
     _save(fig, path)
+
+
+def spectrogram_stack(signals: Mapping[str, np.ndarray], sample_rate: int, path: Path, title: str = "",
+                      max_seconds: float = 4.0) -> None:
+    """Log-magnitude spectrograms (n_fft 1024, hop 128; dB relative to the first signal's peak), one panel
+    per signal, top to bottom in order; at most the first ``max_seconds``. Harmonics, smearing and noise
+    in pauses show at a glance."""
+    n = int(max_seconds * sample_rate)
+    window = torch.hann_window(1024)
+    specs = {}
+    for name, x in signals.items():
+        spec = torch.stft(torch.as_tensor(np.asarray(x[:n], dtype=np.float32)), 1024, 128, window=window,
+                          return_complex=True).abs()
+        specs[name] = 20 * torch.log10(spec + 1e-6).numpy()
+    top = max(specs[next(iter(specs))].max(), -100.0)
+    fig = _figure(10, 1.7 * len(specs) + 0.4)
+    axes = np.atleast_1d(fig.subplots(len(specs), 1, sharex=True))
+    for ax, (name, db) in zip(axes, specs.items(), strict=True):
+        extent = (0, db.shape[1] * 128 / sample_rate, 0, sample_rate / 2000)
+        ax.imshow(db, origin="lower", aspect="auto", extent=extent, vmin=top - 80, vmax=top, cmap="magma")
+        ax.set_ylabel("kHz")
+        ax.set_title(name, fontsize=9, loc="left")
+    axes[-1].set_xlabel("seconds")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    _save(fig, path)

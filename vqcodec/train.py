@@ -29,6 +29,7 @@ from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss, pitch_losses
 from vqcodec.manifest import read_manifest
 from vqcodec.model import VQCodecModel
+from vqcodec.pitch import Pitch, track
 from vqcodec.quantizer import sync_whitening
 from vqcodec.stats import codebook_stats, collapse_warnings
 from vqcodec.train_config import TrainConfig, load_train_config
@@ -92,19 +93,17 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         c = self.cfg
         x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
+        target = self._pitch(x)
+        forced = target if target is not None and self.step < c.f0_teacher_steps else None
         with self._autocast():
-            out = self.parallel(x)
+            out = self.parallel(x, forced)
         audio = out.audio.float()
         mel, spec = self.mel(audio, x), self.spectral(audio, x)
         loss = (c.mel_weight * mel + c.spectral_weight * spec + c.codebook_weight * out.codebook_loss
                 + c.commit_at(self.step) * out.commit_loss)
         extra = {}
-        if out.f0 is not None:
-            from vqcodec.pitch import track
-
-            target = track(x, c.model.sample_rate, c.model.hop // c.model.decoder_upsample)
-            f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0.to(x.device),
-                                                 target.voiced.to(x.device))
+        if target is not None:
+            f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
             extra = {"f0": f0_loss.item(), "voicing": voicing_loss.item()}
         for group in self.opt.param_groups:
@@ -119,6 +118,14 @@ class Trainer:
         self._count("bottom", out.bottom_codes)
         return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
                 "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item(), **extra}
+
+    def _pitch(self, x: torch.Tensor) -> Pitch | None:
+        """The tracked pitch of a batch [B, 1, T] on the head's frames, for a source-filter head; else None."""
+        m = self.cfg.model
+        if m.head != "harmonic":
+            return None
+        p = track(x, m.sample_rate, m.hop // m.decoder_upsample)
+        return Pitch(p.f0.to(x.device), p.voiced.to(x.device))
 
     def _autocast(self):
         if self.amp:

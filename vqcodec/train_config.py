@@ -22,7 +22,9 @@ class TrainConfig:
 
     Source-filter heads (``model.head == "harmonic"``) also learn F0, by an L1 loss in octaves on frames a
     pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
-    against it (``voicing_weight``); see :mod:`vqcodec.pitch`.
+    against it (``voicing_weight``); see :mod:`vqcodec.pitch`. For the first ``f0_teacher_steps`` steps the
+    tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
+    needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding.
 
     Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
     (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
@@ -48,6 +50,7 @@ class TrainConfig:
     codebook_weight: float = 1.0
     f0_weight: float = 1.0
     voicing_weight: float = 0.5
+    f0_teacher_steps: int = 0
     commit_weight: float = 0.02
     commit_start: float = 0.002
     commit_warmup: int = 1000
