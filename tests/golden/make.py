@@ -2,8 +2,13 @@
 
     python tests/golden/make.py
 
-Writes ``speech.vqc`` (samples/speech.wav compressed by the shipped model at 1.5 kbps) and
-``expected.json`` (its model hash, size, and the SHA-256 of its decode as 16-bit PCM).
+Writes ``speech.vqc`` (samples/speech.wav compressed by the shipped model at 1.5 kbps), ``decoded.flac``
+(its decode as 16-bit PCM, the reference the decode test compares with) and ``expected.json`` (model
+hash, size and SHA-256 of the stream, SHA-256 of the decoded PCM, and the decode tolerance).
+
+Bytes are compared exactly: the encoder's codes are the same on every CPU we met. The decoded audio is
+compared within a tolerance: its float sums round differently with each CPU's vector units (AVX2,
+AVX-512, none), by a few 16-bit steps at most.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 import vqcodec
 from vqcodec import container
@@ -21,13 +27,39 @@ from vqcodec.compress import compress, decompress
 
 HERE = Path(__file__).parent
 SAMPLE = HERE.parent.parent / "samples" / "speech.wav"
+DECODED = HERE / "decoded.flac"
 KBPS = 1.5
+# Decode tolerance, in 16-bit steps and dB: measured differences between CPUs are a few steps (see the
+# README's "Test"); these leave room for that and still catch any real change of the model or decoder.
+MAX_ABS_STEPS = 64
+MIN_SNR_DB = 50.0
+
+
+def to_pcm16(wav) -> np.ndarray:
+    """Audio [C, T] in [-1, 1] -> int16 [C, T], rounded as a WAV writer rounds it."""
+    return np.round(np.clip(np.asarray(wav, dtype=np.float64), -1, 1) * 32767).astype(np.int16)
 
 
 def pcm_sha256(wav) -> str:
     """SHA-256 of audio [C, T] as interleaved little-endian int16, as a WAV writer would round it."""
-    pcm = np.round(np.clip(np.asarray(wav, dtype=np.float64), -1, 1) * 32767).astype("<i2")
-    return hashlib.sha256(pcm.T.tobytes()).hexdigest()
+    return hashlib.sha256(to_pcm16(wav).astype("<i2").T.tobytes()).hexdigest()
+
+
+def compare(pcm: np.ndarray, reference: np.ndarray) -> dict:
+    """Differences between two int16 [C, T] decodes: max abs (16-bit steps) and SNR (dB, inf if equal)."""
+    if pcm.shape != reference.shape:
+        raise ValueError(f"decoded shape {pcm.shape} differs from the reference's {reference.shape}")
+    diff = pcm.astype(np.int64) - reference.astype(np.int64)
+    noise = float(np.sum(diff.astype(np.float64) ** 2))
+    signal = float(np.sum(reference.astype(np.float64) ** 2))
+    snr = float("inf") if noise == 0 else 10 * np.log10(signal / noise)
+    return {"max_abs_steps": int(np.abs(diff).max()), "snr_db": snr}
+
+
+def read_reference(path: Path = DECODED) -> np.ndarray:
+    """The committed decode as int16 [C, T]."""
+    data, _ = sf.read(str(path), dtype="int16", always_2d=True)
+    return np.ascontiguousarray(data.T)
 
 
 def main() -> None:
@@ -35,10 +67,14 @@ def main() -> None:
     wav, sr = read_audio(SAMPLE)
     data = compress(codec, wav, sr, KBPS)
     (HERE / "speech.vqc").write_bytes(data)
-    decoded, _ = decompress(codec, data)
+    decoded, sr = decompress(codec, data)
+    pcm = to_pcm16(decoded.numpy())
+    sf.write(str(DECODED), pcm.T, sr, subtype="PCM_16")
+    assert np.array_equal(read_reference(), pcm), "FLAC must store the PCM losslessly"
     expected = {"format_version": container.FORMAT_VERSION, "model_hash": codec.hash.hex(), "kbps": KBPS,
                 "bytes": len(data), "vqc_sha256": hashlib.sha256(data).hexdigest(),
-                "decoded_pcm_sha256": pcm_sha256(decoded.numpy())}
+                "decoded_pcm_sha256": pcm_sha256(decoded.numpy()),
+                "decode_tolerance": {"max_abs_steps": MAX_ABS_STEPS, "min_snr_db": MIN_SNR_DB}}
     (HERE / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
     print(json.dumps(expected, indent=2))
 
