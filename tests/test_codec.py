@@ -31,11 +31,13 @@ def _signal(channels: int, length: int, seed: int) -> torch.Tensor:
 
 
 def _random_cases(n: int) -> list[tuple[int, int, int]]:
-    """(length, sample rate, channels), lengths including 1 and non-multiples of the hop."""
+    """(length, sample rate, channels), lengths including 1 and non-multiples of the hop; never fewer samples
+    than channels (such an array reads as soundfile's [T, C] and is refused)."""
     rng = np.random.default_rng(1234)
-    fixed = [(1, 16000, 1), (1, 44100, 2), (19, 8000, 3), (41, 16000, 1), (7, 11025, 1), (333, 48000, 2)]
+    fixed = [(1, 16000, 1), (2, 44100, 2), (19, 8000, 3), (41, 16000, 1), (7, 11025, 1), (333, 48000, 2),
+             (50, 22051, 2), (3, 1, 1)]
     rand = [(int(rng.integers(1, 1500)), int(rng.choice(RATES)), int(rng.integers(1, 4))) for _ in range(n)]
-    return fixed + rand
+    return fixed + [(max(length, c), rate, c) for length, rate, c in rand]
 
 
 @pytest.mark.parametrize(("length", "rate", "channels"), _random_cases(10))
@@ -76,6 +78,47 @@ def test_bad_audio_raises(tiny_codec: Codec, bad: np.ndarray) -> None:
 def test_bad_sample_rate_raises() -> None:
     with pytest.raises(ValueError):
         ArraySource(np.zeros(10), 0)
+    with pytest.raises(ValueError, match="outside the supported"):
+        ArraySource(np.zeros(10), 10**9)
+    with pytest.raises(ValueError, match="whole number"):
+        ArraySource(np.zeros(10), 16000.5)
+
+
+def test_time_major_array_is_refused_with_the_fix(tiny_codec: Codec) -> None:
+    """soundfile.read gives [T, C]: taken as T channels it asked for gigabytes; now a message says x.T."""
+    stereo = _signal(2, 1600, 0).numpy().T  # [T, C], as soundfile returns it
+    with pytest.raises(ValueError, match=r"\[C, T\].*x\.T"):
+        tiny_codec.encode(stereo, 16000)
+    assert tiny_codec.encode(stereo.T, 16000).channels == 2
+    with pytest.raises(ValueError, match="256 channels"):
+        tiny_codec.encode(np.zeros((256, 1000), np.float32), 16000)
+
+
+def test_integer_audio_is_scaled_by_its_range(tiny_codec: Codec) -> None:
+    x = _signal(1, 800, 4).numpy()
+    pcm16 = np.round(x * 32767).astype(np.int16)
+    assert tiny_codec.encode(pcm16, 16000) == tiny_codec.encode(pcm16 / 32768.0, 16000)
+    assert tiny_codec.encode(torch.from_numpy(pcm16), 16000) == tiny_codec.encode(pcm16, 16000)
+    pcm8 = (np.round(x * 127) + 128).astype(np.uint8)  # WAV's 8-bit PCM: unsigned, centred on 128
+    assert tiny_codec.encode(pcm8, 16000) == tiny_codec.encode((pcm8 - 128.0) / 128, 16000)
+    pcm32 = (x.astype(np.float64) * 2**31).astype(np.int32)
+    assert ArraySource(pcm32, 16000).wav.abs().max() <= 1
+    with pytest.raises(ValueError, match="not supported"):
+        tiny_codec.encode(np.ones(100, bool), 16000)
+
+
+def test_many_channels_cost_a_bounded_window(make_codec) -> None:
+    """More than 32 channels shorten the window (and the model codes 8 at a time): the codes are those of
+    coding each channel alone."""
+    codec = make_codec(chunk_frames=64)
+    x = _signal(40, 2000, 6)
+    assert codec._window_frames(40) < 64 == codec._window_frames(2)
+    many = codec.encode(x, 16000, TOP_RUNG)
+    for c in (0, 17, 39):
+        alone = codec.encode(x[c: c + 1], 16000, TOP_RUNG)
+        assert torch.equal(many.top[c: c + 1], alone.top) and torch.equal(many.bottom[c: c + 1], alone.bottom)
+    torch.testing.assert_close(codec.decode(many)[17:18], codec.decode(codec.encode(x[17:18], 16000, TOP_RUNG)),
+                               rtol=0, atol=1e-5)
 
 
 # ---------------------------------------------------------------- determinism, chunking, batching

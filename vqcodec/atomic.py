@@ -8,16 +8,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+_MAX_SUFFIX = 16  # bytes of the target's extension kept in the temporary name
+
 
 @contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
     """Yield a temporary path beside ``path``; on success it is synced and renamed onto ``path``.
 
-    On any exception the temporary file is removed and an existing ``path`` is left untouched. The
-    suffix is kept so that writers which pick a format from the extension still do.
+    On any exception (SIGTERM too, which the CLI turns into one) the temporary file is removed and an
+    existing ``path`` is left untouched; an OSError that names no file, or the temporary one, is raised
+    again naming ``path``. The temporary name is short whatever the target's (a legal 255-byte name
+    stays legal): ``.vqcodec-XXXXXXXX.part`` plus the extension, kept for writers that pick a format by it.
     """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part" + target.suffix)
+    suffix = target.suffix if len(os.fsencode(target.suffix)) <= _MAX_SUFFIX else ""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".vqcodec-", suffix=".part" + suffix)
+    except OSError as e:  # a missing or read-only folder: name the file asked for, not our temporary one
+        raise OSError(e.errno, e.strerror, str(target)) from None
     os.close(fd)
     try:
         yield tmp
@@ -25,6 +33,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[str]:
             os.fsync(handle.fileno())
         os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        if e.filename not in (None, tmp):
+            raise
+        raise OSError(e.errno, e.strerror or str(e), str(target)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

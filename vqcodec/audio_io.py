@@ -11,18 +11,22 @@ import torch
 
 from vqcodec.atomic import atomic_path
 from vqcodec.errors import UserError
+from vqcodec.limits import check_audio
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
-    """Read an audio file as float32 ``[C, T]`` in [-1, 1] and its sample rate."""
-    path = Path(path)
-    _check_path(path)
-    try:
-        data, sr = sf.read(str(path), dtype="float32", always_2d=True)  # [T, C]
-    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
-        raise UserError(f"{path}: not a readable audio file ({_short(e)})") from None
+    """Read an audio file as float32 ``[C, T]`` in [-1, 1] and its sample rate.
+
+    The header is checked against :mod:`vqcodec.limits` before the samples are read.
+    """
+    with FileSource(path) as source:
+        try:
+            data = source.file.read(dtype="float32", always_2d=True)  # [T, C]
+        except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+            raise UserError(f"{path}: not a readable audio file ({_short(e)})") from None
+        sr = source.sample_rate
     if data.shape[0] == 0:
         raise UserError(f"{path}: audio file holds no samples")
     if not np.isfinite(data).all():
@@ -55,7 +59,8 @@ def write_audio(path: str | os.PathLike, wav: np.ndarray, sample_rate: int) -> N
 class FileSource:
     """An audio file read window by window (memory does not grow with its length).
 
-    Attributes: sample_rate, channels, num_samples. Use as a context manager.
+    Attributes: sample_rate, channels, num_samples, checked against :mod:`vqcodec.limits` on opening.
+    Use as a context manager.
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -66,9 +71,11 @@ class FileSource:
         except (sf.LibsndfileError, RuntimeError, TypeError) as e:
             raise UserError(f"{self.path}: not a readable audio file ({_short(e)})") from None
         self.sample_rate, self.channels, self.num_samples = self.file.samplerate, self.file.channels, self.file.frames
-        if self.num_samples <= 0:
+        try:
+            check_audio(self.sample_rate, self.channels, self.num_samples)
+        except ValueError as e:
             self.file.close()
-            raise UserError(f"{self.path}: audio file holds no samples")
+            raise UserError(f"{self.path}: audio file {e}") from None
 
     def read(self, start: int, stop: int) -> torch.Tensor:
         """[C, stop - start] float32, zero-filled outside the file."""
@@ -90,10 +97,13 @@ class FileSource:
 
 
 def _check_path(path: Path) -> None:
+    """Refuse what cannot be read as a file, before opening it (a FIFO would block the open forever)."""
     if not path.exists():
         raise UserError(f"{path}: no such file")
     if path.is_dir():
         raise UserError(f"{path}: is a directory, not an audio file")
+    if not path.is_file():
+        raise UserError(f"{path}: not a regular file (a FIFO, device or socket cannot be coded)")
 
 
 def _short(e: Exception) -> str:

@@ -7,24 +7,42 @@ mistake becomes one line on stderr and a non-zero exit.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
+import os
+import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from vqcodec import container
 from vqcodec.errors import UserError
 
+_MAX_NAME_BYTES = 255  # the longest file name most file systems take
+
 
 def _output(src: str, out: str | None, suffix: str, force: bool) -> Path:
-    """The output path (IN with ``suffix`` unless given); refuse to replace a file without --force."""
-    dst = Path(out) if out else Path(src).with_suffix(suffix)
+    """The output path (IN with ``suffix`` unless given), checked before any work: its folder exists and
+    is a folder, its name is legal, and an existing file is replaced only with --force."""
+    if out is not None and not out.strip():
+        raise UserError("-o/--output is empty: give a file name, or leave -o out")
+    dst = Path(out) if out is not None else Path(src).with_suffix(suffix)
     if dst.resolve() == Path(src).resolve():
         raise UserError(f"{dst}: output would overwrite the input")
-    if dst.exists() and not force:
-        raise UserError(f"{dst}: already exists (use --force to replace it)")
     if dst.is_dir():
         raise UserError(f"{dst}: is a directory")
+    if dst.exists() and not force:
+        raise UserError(f"{dst}: already exists (use --force to replace it)")
+    if len(os.fsencode(dst.name)) > _MAX_NAME_BYTES:
+        raise UserError(f"{dst}: file name longer than {_MAX_NAME_BYTES} bytes")
+    folder = dst.parent
+    if not folder.exists():
+        raise UserError(f"{dst}: output folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UserError(f"{dst}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{dst}: cannot write in folder {folder}")
     return dst
 
 
@@ -35,9 +53,12 @@ def _load(model: str | None):
 
 
 def cmd_compress(args: argparse.Namespace) -> None:
+    from vqcodec.audio_io import FileSource
     from vqcodec.compress import compress_file
 
     dst = _output(args.input, args.output, ".vqc", args.force)
+    with FileSource(args.input):  # header: channels, rate and length checked before the model loads
+        pass
     codec = _load(args.model)
     try:
         rung = codec.rung(args.bitrate)
@@ -49,22 +70,31 @@ def cmd_compress(args: argparse.Namespace) -> None:
 
 
 def cmd_decompress(args: argparse.Namespace) -> None:
-    from vqcodec.compress import decompress_file
+    from vqcodec.audio_io import output_format
+    from vqcodec.compress import decompress_file, read_codes
 
     dst = _output(args.input, args.output, ".wav", args.force)
+    output_format(dst)
+    read_codes(args.input)  # header and limits checked before the model loads
     decompress_file(_load(args.model), args.input, dst)
     if not args.quiet:
         print(f"{args.input} -> {dst}")
 
 
-def info(path: str) -> dict:
-    """Header facts of a .vqc file, with bytes per level and the real bitrate."""
-    from vqcodec.compress import codes_from_container, read_container
+def info(path: str, model: str | None = None) -> dict:
+    """Header facts of a .vqc file, with bytes per level and the real bitrate.
+
+    The file gets every check ``decompress`` makes when the loaded model (``model``, default the shipped
+    one) made it; otherwise the model's checks (frames against samples, code values) are skipped, and
+    ``checks`` says so.
+    """
+    from vqcodec.compress import container_codes, read_container
 
     c = read_container(path)  # read and checked once, with one-line errors
-    codes_from_container(c)  # a codec stream: top and bottom levels
-    if c.num_samples < 1 or c.sample_rate < 1:
+    if c.num_samples < 1:
         raise UserError(f"{path}: holds no audio")
+    codes = container_codes(c, path)  # a codec stream: top and bottom levels, within the limits
+    checks = _model_checks(path, codes, model)
     size, duration = Path(path).stat().st_size, c.num_samples / c.sample_rate
     levels = {name: {"codebooks": int(lv.codes.shape[1]), "frames": int(lv.codes.shape[2]), "bits": lv.bits,
                      "bytes": lv.codes.size * lv.bits / 8}
@@ -72,11 +102,24 @@ def info(path: str) -> dict:
     return {"file": str(path), "format_version": container.FORMAT_VERSION, "model": c.model_name,
             "model_hash": c.model_hash.hex(), "sample_rate": c.sample_rate, "channels": c.channels,
             "samples": c.num_samples, "duration_s": round(duration, 4), "bytes": size,
-            "kbps": round(size * 8 / duration / 1000, 4), "levels": levels}
+            "kbps": round(size * 8 / duration / 1000, 4), "checks": checks, "levels": levels}
+
+
+def _model_checks(path: str, codes, model: str | None) -> str:
+    """Run decompress's model checks on ``codes`` if the loaded model made them; say what was checked."""
+    codec = _load(model)
+    if (codes.model_name, codes.model_hash) != (codec.name, codec.hash):
+        return (f"header and limits only; frames and code values skipped: made by model {codes.model_name} "
+                f"({codes.model_hash.hex()}), not the loaded {codec.name} ({codec.hash.hex()}) (use --model)")
+    try:
+        codec.check(codes)
+    except ValueError as e:
+        raise UserError(f"{path}: {e}") from None
+    return "all that decompress checks"
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    facts = info(args.input)
+    facts = info(args.input, args.model)
     if args.json:
         print(json.dumps(facts, indent=2))
         return
@@ -148,12 +191,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         s.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
         s.add_argument("-m", "--model", help="model file (default: the shipped model)")
         s.add_argument("-q", "--quiet", action="store_true")
-    i = sub.add_parser("info", help="what a .vqc file holds")
+    i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it)")
     i.add_argument("input")
     i.add_argument("--json", action="store_true")
+    i.add_argument("-m", "--model", help="model file whose checks to run (default: the shipped model)")
     from vqcodec.train_config import add_arguments
 
     add_arguments(sub.add_parser("train", help="train a model from a recipe"))
+    sub.choices["train"].add_argument("--name", help="the model's name, written into its files and every .vqc "
+                                                     "it makes (default: the name of the --out folder)")
     c.set_defaults(func=cmd_compress)
     d.set_defaults(func=cmd_decompress)
     i.set_defaults(func=cmd_info)
@@ -174,6 +220,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     t.add_argument("-m", "--model", help="model file (default: the shipped model)")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
     t.set_defaults(func=cmd_tokens)
+    for s in (c, d, t):
+        s.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
     for name, (module_name, text) in _COMMAND_MODULES.items():
         s = sub.add_parser(name, help=text)
         if name == command:  # import a command's module (and torch) only when that command runs
@@ -184,12 +232,49 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is, so that ``finally`` blocks remove temporary files."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """SIGTERM raises :class:`Terminated` inside (main thread only); the old handler is restored after."""
+    def handler(signum, frame):
+        raise Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run a command; one that computes (it has ``--threads``) under its torch thread count."""
+    if not hasattr(args, "threads"):
+        return args.func(args) or 0
+    from vqcodec.threads import torch_threads
+
+    with torch_threads(args.threads):
+        return args.func(args) or 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    from vqcodec.threads import prefer_passive_waiting
+
+    prefer_passive_waiting()  # before torch is imported; no effect once it is
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     where = getattr(args, "input", None) or getattr(args, "output", "")
     try:
-        return args.func(args) or 0
+        with _terminate_cleanly():
+            return _run(args)
+    except Terminated:
+        return _fail("terminated", 143)
     except UserError as e:
         return _fail(str(e))
     except container.ContainerError as e:

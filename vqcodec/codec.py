@@ -18,11 +18,17 @@ import numpy as np
 import torch
 
 from vqcodec.codes import Codes
+from vqcodec.limits import MAX_CHANNELS, check_audio
 from vqcodec.model import VQCodecModel
 from vqcodec.resample import Fetch, resample_window, resampled_length
 from vqcodec.weights import weights_hash
 
 DEFAULT_KBPS = 3.0
+# Memory per window grows with its channels: the model codes at most _ROWS_PER_CALL of them at once (its
+# activations are ~45 MB per channel and 20 s window for the default model), and a window holding more
+# than _WINDOW_CHANNELS channels is made shorter in proportion, so 255 channels cost what 32 do.
+_ROWS_PER_CALL = 8
+_WINDOW_CHANNELS = 32
 
 
 @dataclass(frozen=True)
@@ -35,17 +41,24 @@ class Rung:
 
 
 class ArraySource:
-    """An in-memory ``[C, T]`` signal read by windows, zeros outside ``[0, T)``."""
+    """An in-memory ``[C, T]`` signal read by windows, zeros outside ``[0, T)``.
+
+    Raises:
+        ValueError: the array is not ``[T]`` or ``[C, T]`` (a 2-D array with more rows than columns is
+            taken for soundfile's ``[T, C]`` and refused), holds NaN or infinite samples, is not numeric, or
+            breaks a limit of :mod:`vqcodec.limits`.
+    """
 
     def __init__(self, wav: np.ndarray | torch.Tensor, sample_rate: int):
-        x = torch.as_tensor(np.asarray(wav, dtype=np.float32) if not torch.is_tensor(wav) else wav).float()
+        x = torch.as_tensor(wav) if torch.is_tensor(wav) else torch.from_numpy(np.asarray(wav))
         x = x[None] if x.dim() == 1 else x
-        if x.dim() != 2 or x.shape[0] == 0 or x.shape[1] == 0:
-            raise ValueError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {tuple(x.shape)}")
+        _check_shape(tuple(x.shape))
+        if sample_rate != int(sample_rate):
+            raise ValueError(f"sample rate must be a whole number of Hz, got {sample_rate}")
+        check_audio(int(sample_rate), *x.shape)
+        x = _to_float(x)
         if not torch.isfinite(x).all():
             raise ValueError("audio holds NaN or infinite samples")
-        if sample_rate <= 0:
-            raise ValueError(f"sample rate must be positive, got {sample_rate}")
         self.wav, self.sample_rate = x.cpu(), int(sample_rate)
         self.channels, self.num_samples = x.shape
 
@@ -56,6 +69,31 @@ class ArraySource:
         if lo < hi:
             out[:, lo - start: hi - start] = self.wav[:, lo:hi]
         return out
+
+
+def _check_shape(shape: tuple[int, ...]) -> None:
+    """Refuse shapes that are not [C, T], or whose reading as [C, T] is doubtful."""
+    how = "pass [C, T] or [T] (soundfile.read gives [T, C]: pass x.T)"
+    if len(shape) != 2 or shape[0] == 0 or shape[1] == 0:
+        raise ValueError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {shape}; {how}")
+    if shape[0] > shape[1]:
+        raise ValueError(f"audio shaped {shape} would be {shape[0]} channels of {shape[1]} samples; {how}")
+    if shape[0] > MAX_CHANNELS:
+        raise ValueError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; "
+                         f"{how}")
+
+
+def _to_float(x: torch.Tensor) -> torch.Tensor:
+    """float32 in [-1, 1]: floats as they are, integers scaled by their type's range (int16 by 32768;
+    unsigned types centred, uint8 on 128, as in WAV files)."""
+    if x.is_floating_point():
+        return x.float()
+    if x.dtype == torch.bool or x.is_complex():
+        raise ValueError(f"audio of type {x.dtype} is not supported: pass floats in [-1, 1] or integer PCM")
+    info = torch.iinfo(x.dtype)
+    half = (info.max - info.min + 1) / 2
+    centre = 0 if x.dtype.is_signed else half
+    return ((x.double() - centre) / half).float()
 
 
 def _window(fetch: Fetch, length: int, start: int, stop: int) -> torch.Tensor:
@@ -117,12 +155,17 @@ class Codec:
         fetches = [self._fetch_model_rate(s, n) for s, n in zip(sources, lengths, strict=True)]
         frames = [-(-n // self.config.top_hop) for n in lengths]
         parts: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in sources]
-        for a in range(0, max(frames), self.chunk_frames):
-            b = min(a + self.chunk_frames, max(frames))
+        step = self._window_frames(sum(s.channels for s in sources))
+        for a in range(0, max(frames), step):
+            b = min(a + step, max(frames))
             live = [i for i, f in enumerate(frames) if a < f]
             for i, pair in zip(live, self._encode_window([fetches[i] for i in live], a, b, rung), strict=True):
                 parts[i].append(pair)
         return [self._codes(src, p, f) for src, p, f in zip(sources, parts, frames, strict=True)]
+
+    def _window_frames(self, channels: int) -> int:
+        """Top frames kept per window when ``channels`` share it (``chunk_frames`` up to _WINDOW_CHANNELS)."""
+        return max(1, self.chunk_frames * _WINDOW_CHANNELS // max(channels, _WINDOW_CHANNELS))
 
     def _fetch_model_rate(self, source, length: int) -> Fetch:
         """Reader of the source resampled to the model rate, zero outside ``[0, length)``."""
@@ -138,7 +181,8 @@ class Codec:
         w0, w1 = max(0, a - self.context_frames), b + self.context_frames
         xs = [f(w0 * hop, w1 * hop) for f in fetches]  # each [C_i, n]
         x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
-        top, bottom = self.model.encode(x, rung.n_top, rung.n_bottom)
+        pairs = [self.model.encode(rows, rung.n_top, rung.n_bottom) for rows in x.split(_ROWS_PER_CALL)]
+        top, bottom = (torch.cat(level) for level in zip(*pairs, strict=True))  # [sum C_i, n_q, frames]
         top, bottom = top[..., a - w0: b - w0].cpu(), bottom[..., r * (a - w0): r * (b - w0)].cpu()
         sizes = [len(x) for x in xs]
         return list(zip(top.split(sizes), bottom.split(sizes), strict=True))
@@ -158,8 +202,9 @@ class Codec:
         if not (1 <= codes.top.shape[1] <= c.n_top and 1 <= codes.bottom.shape[1] <= c.n_bottom
                 and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]):
             raise ValueError("codes do not fit this model's levels")
-        if codes.sample_rate < 1 or codes.num_samples < 1:
+        if codes.num_samples < 1:
             raise ValueError("codes describe no audio")
+        check_audio(codes.sample_rate, codes.channels, codes.num_samples)  # before any size is computed
         frames = -(-resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate) // c.top_hop)
         if codes.top.shape[-1] != frames:
             raise ValueError(f"{codes.top.shape[-1]} top frames cannot describe {codes.num_samples} samples")
@@ -176,7 +221,8 @@ class Codec:
         self.check(codes)
         length = resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate)
         fetch = self._decoded_model_rate(codes, length)
-        step = self.chunk_frames * self.config.top_hop * codes.sample_rate // self.sample_rate
+        frames = self._window_frames(codes.channels)
+        step = max(1, frames * self.config.top_hop * codes.sample_rate // self.sample_rate)  # output samples
         for start in range(0, codes.num_samples, step):
             stop = min(start + step, codes.num_samples)
             yield resample_window(fetch, self.sample_rate, codes.sample_rate, start, stop).clamp(-1, 1)
@@ -191,7 +237,7 @@ class Codec:
             a, b = max(0, start // hop - k), min(frames, -(-stop // hop) + k)
             if a < b:
                 y = self.model.decode(codes.top[..., a:b].to(self.device),
-                                      codes.bottom[..., r * a: r * b].to(self.device))[:, 0].cpu()
+                                      codes.bottom[..., r * a: r * b].to(self.device), offset=a * hop)[:, 0].cpu()
                 lo, hi = max(start, a * hop), min(stop, b * hop)
                 out[:, lo - start: hi - start] = y[:, lo - a * hop: hi - a * hop]
             return out

@@ -7,6 +7,7 @@ container knows bytes and nothing of models.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from vqcodec.audio_io import FileSource, output_format
 from vqcodec.codec import Codec
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
+from vqcodec.limits import check_audio
 
 
 def codes_to_container(codes: Codes, bits: int) -> container.Container:
@@ -77,23 +79,62 @@ def read_container(path: str | os.PathLike) -> container.Container:
 
 
 def read_codes(path: str | os.PathLike) -> Codes:
-    """A .vqc file -> Codes, with one-line errors naming the file."""
+    """A .vqc file -> Codes, with one-line errors naming the file; see :func:`container_codes`."""
+    return container_codes(read_container(path), path)
+
+
+def container_codes(c: container.Container, path: str | os.PathLike) -> Codes:
+    """The codes of the container read from ``path``, checked as far as no model is needed: two levels,
+    and the limits of :mod:`vqcodec.limits` on rate, channels and length."""
     try:
-        return codes_from_container(read_container(path))
-    except container.ContainerError as e:
+        codes = codes_from_container(c)
+        check_audio(codes.sample_rate, codes.channels, codes.num_samples)
+    except ValueError as e:  # ContainerError is one
         raise UserError(f"{path}: {e}") from None
+    return codes
 
 
-def decompress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike) -> Codes:
-    """.vqc file -> audio file at the original rate and channels, written piece by piece."""
-    codes = read_codes(src)
+def checked_codes(codec: Codec, path: str | os.PathLike) -> Codes:
+    """A .vqc file -> Codes that ``codec`` can decode: every check decoding makes, before any decoding."""
+    codes = read_codes(path)
     try:
         codec.check(codes)
     except ValueError as e:
-        raise UserError(f"{src}: {e}") from None
-    kind, subtype = output_format(dst)
-    with atomic_path(dst) as tmp:
-        with sf.SoundFile(tmp, "w", codes.sample_rate, codes.channels, subtype, format=kind) as out:
-            for piece in codec.decode_chunks(codes):
-                out.write(piece.numpy().T)
+        raise UserError(f"{path}: {e}") from None
     return codes
+
+
+def decompress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike) -> Codes:
+    """.vqc file -> audio file at the original rate and channels, written piece by piece.
+
+    A WAV output's size is known before decoding and is checked against the free space of its disk; a
+    write that fails anyway (disk full, file size limit) is one error naming ``dst``.
+    """
+    codes = checked_codes(codec, src)
+    kind, subtype = output_format(dst)
+    _check_space(Path(dst), codes, kind)
+    try:
+        with atomic_path(dst) as tmp:
+            with sf.SoundFile(tmp, "w", codes.sample_rate, codes.channels, subtype, format=kind) as out:
+                for piece in codec.decode_chunks(codes):
+                    out.write(piece.numpy().T)
+    except sf.SoundFileError as e:  # libsndfile reports a full disk as "System error", without errno
+        raise UserError(f"{dst}: could not write the audio ({str(e).strip() or 'system error'}): is the disk "
+                        f"full? {_free(Path(dst)) / 1e6:.1f} MB free there") from None
+    return codes
+
+
+def _check_space(dst: Path, codes: Codes, kind: str) -> None:
+    """Refuse a WAV output larger than its disk's free space (FLAC and OGG sizes are not known ahead)."""
+    if kind != "WAV":
+        return
+    need = 44 + codes.num_samples * codes.channels * 2  # 16-bit PCM
+    if need > _free(dst):
+        raise UserError(f"{dst}: needs {need / 1e6:.1f} MB, only {_free(dst) / 1e6:.1f} MB free on its disk")
+
+
+def _free(dst: Path) -> int:
+    try:
+        return shutil.disk_usage(dst.parent).free
+    except OSError:
+        return 0

@@ -1,18 +1,32 @@
 """Resampling a window of a longer signal, equal to resampling the whole signal and cutting.
 
-Rates ``sr_in`` and ``sr_out`` share g = gcd(sr_in, sr_out): every ``sr_in / g`` input samples map to
-exactly ``sr_out / g`` output samples (one *unit*). A window starting on a unit boundary resamples to
-the same values as the whole signal, away from its edges; a margin of whole units on each side keeps the
-sinc filter's edge effects outside the part we keep:
+Output sample ``n`` sits at input time ``tau = n * sr_in / sr_out`` and is a windowed-sinc sum of the
+input samples around it (the kernel of torchaudio's default: Hann-windowed sinc, 6 zero crossings,
+cut-off at 0.99 of the lower Nyquist frequency). It depends only on the input within the kernel's reach
+of ``tau``, so a window of the output is computed from a window of the input and equals the same samples
+of the whole signal's output: the codec codes long files chunk by chunk with the codes of a whole-file pass.
+
+Two ways to the same sums, by the rates' ratio reduced by their gcd g (``sr_in / g : sr_out / g``):
+
+- **small ratio** (every common pair: 44100:16000 is 441:160): torchaudio's polyphase convolution on
+  input windows aligned to whole *units* of ``sr_in / g`` samples, with a margin of units on each side
+  that keeps the filter's edges outside the part we keep::
 
     input   |--m units--|=========== wanted ===========|--m units--|
     output        cut away        kept                  cut away
+
+- **any other ratio** (coprime rates such as 22051:16000): the polyphase kernel would have ``sr_out / g``
+  rows of ``sr_in / g`` taps (gigabytes), so each output sample takes its own taps from a table of the
+  kernel at ``_PHASES`` fractional positions (the nearest one: a timing error below 1/(2 * _PHASES) of an
+  input sample, an error below -80 dB at the Nyquist frequency). Time and memory are linear in the
+  signal, whatever the rates' gcd (22051 -> 16000 Hz: 3 s of audio in 0.02 s, not 25 s and 6 GB).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import lru_cache
 
 import torch
 import torchaudio.functional as AF
@@ -20,11 +34,18 @@ import torchaudio.functional as AF
 Fetch = Callable[[int, int], torch.Tensor]  # (start, stop) -> [C, stop - start], zeros outside the signal
 
 _MARGIN_OUT = 64  # output samples of margin; torchaudio's default kernel reaches ~6 input periods
+_ZEROS = 6  # zero crossings of the sinc on each side (torchaudio's lowpass_filter_width)
+_ROLLOFF = 0.99  # cut-off as a fraction of the lower Nyquist frequency (torchaudio's rolloff)
+_PHASES = 16384  # fractional positions tabulated for the any-ratio path ...
+_TABLE = 1 << 22  # ... unless the table would hold more values than this
+_BLOCK = 1 << 22  # values gathered at once by the any-ratio path
+_POLYPHASE_MAX_UNIT = 4096  # the polyphase path when both reduced rates are at most this ...
+_POLYPHASE_MAX_KERNEL = 1 << 20  # ... and the kernel (sr_in / g by sr_out / g) holds at most this many taps
 
 
 def resampled_length(n: int, sr_in: int, sr_out: int) -> int:
-    """Length of ``n`` samples resampled from ``sr_in`` to ``sr_out`` (as torchaudio computes it)."""
-    return math.ceil(n * sr_out / sr_in)
+    """Length of ``n`` samples resampled from ``sr_in`` to ``sr_out``: ceil(n * sr_out / sr_in)."""
+    return -(-n * sr_out // sr_in)
 
 
 def resample_window(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> torch.Tensor:
@@ -37,9 +58,67 @@ def resample_window(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int
         return fetch(start, stop)
     g = math.gcd(sr_in, sr_out)
     unit_in, unit_out = sr_in // g, sr_out // g
+    if max(unit_in, unit_out) <= _POLYPHASE_MAX_UNIT and unit_in * unit_out <= _POLYPHASE_MAX_KERNEL:
+        return _polyphase(fetch, sr_in, sr_out, unit_in, unit_out, start, stop)
+    return _interpolate(fetch, sr_in, sr_out, start, stop)
+
+
+def _polyphase(fetch: Fetch, sr_in: int, sr_out: int, unit_in: int, unit_out: int,
+               start: int, stop: int) -> torch.Tensor:
+    """torchaudio's polyphase resampling of a unit-aligned window with margins, cut to ``[start, stop)``."""
     margin = -(-_MARGIN_OUT // unit_out) + 1
     u0, u1 = start // unit_out - margin, -(-stop // unit_out) + margin
     x = fetch(u0 * unit_in, u1 * unit_in)  # [C, (u1 - u0) * unit_in]
     y = AF.resample(x, sr_in, sr_out)  # [C, (u1 - u0) * unit_out]
     off = start - u0 * unit_out
     return y[..., off: off + stop - start]
+
+
+def _interpolate(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> torch.Tensor:
+    """Each output sample from the tabulated kernel at its own fractional input position.
+
+    Output n sits at tau = k0 + p / phases input samples (exact integer arithmetic: no drift over hours)
+    and sums x[k0 + j] * table[p, j] over taps j in (-reach, reach], in blocks of outputs whose taps hold
+    at most _BLOCK values: memory is bounded, time is linear in the input and output.
+    """
+    table = _kernel_table(sr_in, sr_out)  # [phases, taps]
+    phases, taps = table.shape
+    reach = taps // 2
+
+    def position(n: torch.Tensor | int):
+        """(k0, p): tau of output n in 1/phases input samples, rounded, split into whole and fraction."""
+        pos = (n * sr_in * phases + sr_out // 2) // sr_out
+        return pos // phases, pos % phases
+
+    if stop <= start:
+        return fetch(0, 0)[:, :0]
+    k_first, k_last = position(start)[0], position(stop - 1)[0]
+    x = fetch(k_first - reach + 1, k_last + reach + 1)  # [C, span]: tap 0 of every output is in it
+    offsets = torch.arange(taps)  # tap j = offset - reach + 1
+    block = max(1, _BLOCK // (taps * max(1, x.shape[0])))
+    y = torch.empty(x.shape[0], stop - start)
+    for b in range(start, stop, block):
+        k0, phase = position(torch.arange(b, min(b + block, stop), dtype=torch.int64))  # [B] each
+        idx = (k0 - k_first)[:, None] + offsets  # [B, taps] into x
+        y[:, b - start: b - start + len(k0)] = (x[:, idx] * table[phase]).sum(-1)  # [C, B, taps] -> [C, B]
+    return y
+
+
+@lru_cache(maxsize=8)
+def _kernel_table(sr_in: int, sr_out: int) -> torch.Tensor:
+    """[phases, taps] float32: the kernel at fractional position p / phases, tap j from -reach + 1.
+
+    The kernel is torchaudio's ``sinc_interp_hann``: at distance d input samples from the output's
+    position, with c the cut-off in cycles per input sample times 2, h(d) = c sinc(c d) cos^2(pi c d / 12)
+    for |c d| <= 6, else 0; c = 0.99 min(1, sr_out / sr_in). Phases: _PHASES, fewer when a strong
+    downsampling makes the kernel long (so the table stays small); the timing error, at most half a phase,
+    stays below 1/(2 _PHASES) of the kernel's own time scale 1/c.
+    """
+    cutoff = _ROLLOFF * min(1.0, sr_out / sr_in)
+    reach = math.floor(_ZEROS / cutoff) + 1
+    phases = max(1, min(_PHASES, _TABLE // (2 * reach)))
+    j = torch.arange(-reach + 1, reach + 1, dtype=torch.float64)[None]  # [1, taps]
+    frac = torch.arange(phases, dtype=torch.float64)[:, None] / phases  # [P, 1]
+    t = ((j - frac) * cutoff).clamp(-_ZEROS, _ZEROS)  # [P, taps], in zero crossings
+    window = torch.cos(t * math.pi / _ZEROS / 2) ** 2
+    return (cutoff * torch.sinc(t) * window).float().contiguous()
