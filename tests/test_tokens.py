@@ -149,8 +149,10 @@ def test_resume_skips_done_and_never_duplicates(good, tiny_model_file, tmp_path,
 def test_refuses_another_rate_in_the_same_folder(good, tiny_model_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert _tokens(tiny_model_file, good, "-o", out) == 0
+    finished = {p.name: p.read_bytes() for p in out.iterdir()}
     assert _tokens(tiny_model_file, good, "-o", out, "-b", "1e6") == 1
     assert "use another output folder" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == finished  # rank-00000.done included
 
 
 def test_rank_split_then_merge(corpus, tiny_model_file, tmp_path):

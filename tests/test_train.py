@@ -162,9 +162,32 @@ def test_train_command(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFix
     out = tmp_path / "run"
     code = cli.main(["train", str(recipe), "--data", str(data_dir), "--out", str(out), "--steps", "1"])
     assert code == 0
-    assert load_model(out / "model.safetensors").config == TRAIN_MODEL
+    assert load_model(out / "model.safetensors").config == dataclasses.replace(TRAIN_MODEL, name="run")
     assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 1
     capsys.readouterr()
+
+
+def test_trained_model_is_named_after_its_run(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Not after the recipe: two models of one recipe have two names in every message."""
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(CFG.to_json())
+    argv = ["train", str(recipe), "--data", str(data_dir), "--steps", "1"]
+    assert cli.main([*argv, "--out", str(tmp_path / "a"), "--name", "my-codec"]) == 0
+    assert load_model(tmp_path / "a" / "model.safetensors").config.name == "my-codec"
+    assert cli.main([*argv, "--out", str(tmp_path / "b"), "--init", str(tmp_path / "a" / "model.safetensors")]) == 0
+    assert load_model(tmp_path / "b" / "model.safetensors").config.name == "b"  # fine-tuning renames too
+    assert cli.main([*argv, "--out", str(tmp_path / "c"), "--name", "x" * 65]) == 1
+    assert "--name" in capsys.readouterr().err
+
+
+def test_resume_with_nothing_to_resume_is_refused_first(data_dir: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(CFG.to_json())
+    code = cli.main(["train", str(recipe), "--data", str(data_dir), "--out", str(tmp_path / "run"), "--resume"])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.splitlines()) == 1 and "no checkpoint to resume" in err
+    assert not (tmp_path / "run").exists()  # refused before anything was made
 
 
 def test_too_short_segment_is_a_user_error(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

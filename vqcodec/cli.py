@@ -134,7 +134,23 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from vqcodec.train import main_args
 
+    args.name = model_name(args.name, args.out)
     main_args(args)
+
+
+_MAX_MODEL_NAME = 64  # what a .vqc header holds
+
+
+def model_name(name: str | None, out: str) -> str:
+    """A trained model's name: ``--name``, else the name of its output folder (not the recipe's, so that
+    two models trained from one recipe are told apart in every message)."""
+    given = name is not None
+    name = name if given else Path(out).resolve().name
+    if not (1 <= len(name) <= _MAX_MODEL_NAME and name.isascii() and name.isprintable()):
+        where = "--name" if given else f"{out}: the output folder's name"
+        raise UserError(f"{where} cannot name a model (1..{_MAX_MODEL_NAME} printable ASCII characters)"
+                        + ("" if given else "; give --name"))
+    return name
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:

@@ -62,9 +62,9 @@ class Trainer:
         self.parallel = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
         if self.compiled:
             self.parallel = torch.compile(self.parallel)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=(0.8, 0.99), weight_decay=0.0)
-        self.mel = MultiScaleMelLoss(cfg.model.sample_rate).to(self.ctx.device)
-        self.spectral = CompressedSpectralLoss(complex_weight=cfg.complex_weight)
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
+        self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
+        self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.step = 0
         self.counts = self._zero_counts()
 
@@ -230,9 +230,12 @@ def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None,
     (seed + rank) and rank 0 alone writes logs and checkpoints and validates."""
     ctx = ctx or Context()
     cfg.check()
-    if cfg.segment_frames * cfg.model.top_hop <= MultiScaleMelLoss.longest_window // 2:
+    longest = max(cfg.mel_n_ffts + cfg.spectral_n_ffts)
+    if cfg.segment_frames * cfg.model.top_hop <= longest // 2:  # a centred STFT pads by n_fft / 2 (reflect)
         raise UserError(f"segments of {cfg.segment_frames * cfg.model.top_hop} samples are too short for the "
-                        f"{MultiScaleMelLoss.longest_window}-point mel loss: raise segment_frames")
+                        f"{longest}-point spectral losses: raise segment_frames")
+    if resume and not (out / "checkpoint.pt").is_file():
+        raise UserError(f"{out / 'checkpoint.pt'}: no checkpoint to resume (leave out --resume to start afresh)")
     data = Path(data)
     out.mkdir(parents=True, exist_ok=True)
     sampler = make_sampler(cfg, data, ctx.rank)
@@ -265,7 +268,7 @@ def _init_from(model: VQCodecModel, init: str) -> None:
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
-    if dataclasses.replace(source.config, head=model.config.head) != model.config:
+    if dataclasses.replace(source.config, head=model.config.head, name=model.config.name) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
     state = source.state_dict()
     if source.config.head == model.config.head:
@@ -380,6 +383,8 @@ def main_args(args: argparse.Namespace) -> None:
     cfg = load_train_config(args.config, steps=args.steps, batch_size=args.batch_size,
                             num_workers=getattr(args, "num_workers", None),
                             valid_every=getattr(args, "valid_every", None))
+    if getattr(args, "name", None):  # the model is named after its run (cli: --name, else the --out folder)
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=args.name))
     run(cfg, Path(args.data), Path(args.out), args.resume, args.init, setup(args.device),
         valid_data=getattr(args, "valid_data", None), amp=getattr(args, "amp", False),
         compile=getattr(args, "compile", False), progress=getattr(args, "progress", "auto"))

@@ -277,9 +277,9 @@ def extract(codec: Codec, inputs: Sequence[str | os.PathLike] | str | os.PathLik
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"{outdir}: exists and is not a folder")
     outdir.mkdir(parents=True, exist_ok=True)
-    _marker(outdir, rank).unlink(missing_ok=True)
     existing = shard_records(outdir)
-    _check_compatible(outdir, existing, codec, rung)
+    _check_compatible(outdir, existing, codec, rung)  # a refused run touches nothing of a finished one
+    _marker(outdir, rank).unlink(missing_ok=True)
     done = {r["id"] for r in existing}
     mine = items[rank::world_size]
     pending = [it for it in mine if it.id not in done]
