@@ -247,3 +247,15 @@ def test_harmonic_head_trains_with_pitch_losses_and_adopts_an_istft_model(data_d
     assert all(math.isfinite(r["f0"]) and math.isfinite(r["voicing"]) for r in rows)
     assert load_model(tmp_path / "b" / "model.safetensors").config.head == "harmonic"
     assert trainer.model.decoder.head.proj.weight.shape[0] == 2 * trainer.model.decoder.head.bins + 2
+
+
+def test_loss_resolutions_and_betas_are_recipe_fields(tmp_path: Path) -> None:
+    recipe = _recipe_dict(CFG) | {"adam_betas": [0.5, 0.9], "mel_n_ffts": [256, 512], "mel_n_mels": [20, 40],
+                                  "spectral_n_ffts": [256]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(recipe))
+    cfg = load_train_config(path)
+    assert cfg.adam_betas == (0.5, 0.9) and cfg.mel_n_ffts == (256, 512) and cfg.spectral_n_ffts == (256,)
+    clips = load_corpus([], TRAIN_MODEL.sample_rate)
+    trainer = Trainer(cfg, SegmentSampler(clips or [np.zeros(4000, np.float32)], 1280), tmp_path)
+    assert trainer.opt.defaults["betas"] == (0.5, 0.9) and len(trainer.mel.mels) == 2

@@ -17,6 +17,12 @@ class ModelConfig:
     ends in an inverse STFT whose hop is one decoder frame. ``head`` names how frames become samples:
     ``"istft"`` (magnitude and phase per frame) or ``"harmonic"`` (F0, voicing and filters shaping a
     harmonic-plus-noise source); model files written before the field existed load as ``"istft"``.
+
+    Quantizers: ``top_dropout`` / ``bottom_dropout`` are each level's quantizer-dropout probability (a
+    training item keeps a random prefix of the codebooks, so every prefix is a usable rate);
+    ``usage_decay``, ``restart_every`` and ``restart_threshold`` govern dead-code restarts (see
+    :class:`vqcodec.quantizer.FactorizedVQ`). Every field has a default, so files written before a field
+    existed still load, with the value they were trained with.
     """
 
     name: str = "sp16k"
@@ -35,6 +41,11 @@ class ModelConfig:
     decoder_blocks: int = 6
     decoder_upsample: int = 2
     head: str = "istft"
+    top_dropout: float = 0.0
+    bottom_dropout: float = 0.5
+    usage_decay: float = 0.99
+    restart_every: int = 50
+    restart_threshold: float = 0.05
 
     @property
     def hop(self) -> int:

@@ -11,8 +11,6 @@ from torchaudio.transforms import MelSpectrogram
 class MultiScaleMelLoss(nn.Module):
     """L1 between log-mel spectrograms at several resolutions (DAC, Kumar et al. 2023)."""
 
-    longest_window = 2048  # default n_ffts' largest: training segments must be longer than half of it
-
     def __init__(self, sample_rate: int, n_ffts: tuple[int, ...] = (256, 512, 1024, 2048),
                  n_mels: tuple[int, ...] = (20, 40, 80, 128)):
         super().__init__()

@@ -52,11 +52,13 @@ class VQCodecModel(nn.Module):
     def from_config(cls, config: ModelConfig) -> "VQCodecModel":
         c = config
         encoder = Encoder(c.encoder_channels, c.strides, c.latent_dim, c.encoder_blocks)
+        restarts = {"usage_decay": c.usage_decay, "restart_every": c.restart_every,
+                    "restart_threshold": c.restart_threshold}
         hierarchy = Hierarchy(
             TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),
-            ResidualVQ(c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, dropout=0.0),
+            ResidualVQ(c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, c.top_dropout, **restarts),
             TopDecoder(c.latent_dim, c.top_strides, c.top_blocks),
-            ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, dropout=0.5),
+            ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, c.bottom_dropout, **restarts),
             c.latent_dim,
         )
         head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate)

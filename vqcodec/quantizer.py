@@ -170,12 +170,15 @@ class ResidualVQ(nn.Module):
         size: codes per codebook.
         codebook_dim: lookup dimension of each codebook.
         dropout: probability that a training item keeps fewer than all codebooks.
+        usage_decay, restart_every, restart_threshold: each codebook's restart settings (:class:`FactorizedVQ`).
     """
 
-    def __init__(self, dim: int, n_codebooks: int, size: int, codebook_dim: int, dropout: float = 0.5):
+    def __init__(self, dim: int, n_codebooks: int, size: int, codebook_dim: int, dropout: float = 0.5,
+                 usage_decay: float = 0.99, restart_every: int = 50, restart_threshold: float = 0.05):
         super().__init__()
         self.dropout = dropout
-        self.layers = nn.ModuleList([FactorizedVQ(dim, size, codebook_dim) for _ in range(n_codebooks)])
+        self.layers = nn.ModuleList([FactorizedVQ(dim, size, codebook_dim, usage_decay, restart_every,
+                                                  restart_threshold) for _ in range(n_codebooks)])
 
     @property
     def n_codebooks(self) -> int:

@@ -44,6 +44,11 @@ class TrainConfig:
     lr_final: float = 1e-4
     warmup: int = 200
     grad_clip: float = 1.0
+    adam_betas: tuple[float, float] = (0.8, 0.99)
+    mel_n_ffts: tuple[int, ...] = (256, 512, 1024, 2048)
+    mel_n_mels: tuple[int, ...] = (20, 40, 80, 128)
+    spectral_n_ffts: tuple[int, ...] = (320, 640)
+    spectral_power: float = 0.3
     mel_weight: float = 1.0
     spectral_weight: float = 1.0
     complex_weight: float = 0.1
@@ -95,6 +100,7 @@ def load_train_config(path: str | Path, **overrides) -> TrainConfig:
     if set(raw) - names:
         raise UserError(f"{path}: unknown training config fields {sorted(set(raw) - names)}")
     raw.update({k: v for k, v in overrides.items() if v is not None})
+    raw = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     try:
         cfg = TrainConfig(model=model, **raw)
     except TypeError as e:
