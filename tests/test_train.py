@@ -259,3 +259,15 @@ def test_loss_resolutions_and_betas_are_recipe_fields(tmp_path: Path) -> None:
     clips = load_corpus([], TRAIN_MODEL.sample_rate)
     trainer = Trainer(cfg, SegmentSampler(clips or [np.zeros(4000, np.float32)], 1280), tmp_path)
     assert trainer.opt.defaults["betas"] == (0.5, 0.9) and len(trainer.mel.mels) == 2
+
+
+def test_adversarial_training_steps_and_resumes_the_discriminator(data_dir: Path, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(CFG, adversarial_weight=1.0, adversarial_start=1, disc_n_ffts=(256,),
+                              disc_channels=4, disc_batch=1, steps=2, ckpt_every=2)
+    trainer = run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
+    rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert "adversarial" not in rows[0] and all(math.isfinite(rows[1][k]) for k in ("adversarial", "features", "disc"))
+    state = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    assert set(state["disc"]) == set(trainer.disc.state_dict())
+    resumed = run(dataclasses.replace(cfg, steps=3), data_dir, tmp_path / "a", resume=True, init=None)
+    assert resumed.step == 3

@@ -24,6 +24,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from vqcodec.atomic import atomic_path
 from vqcodec.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
+from vqcodec.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
 from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
 from vqcodec.losses import CompressedSpectralLoss, MultiScaleMelLoss, pitch_losses
@@ -65,6 +66,7 @@ class Trainer:
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
+        self.disc, self.disc_opt = self._discriminator()
         self.step = 0
         self.counts = self._zero_counts()
 
@@ -90,6 +92,15 @@ class Trainer:
         frac = min(1.0, (step - c.warmup) / max(1, c.steps - c.warmup))
         return c.lr_final + 0.5 * (c.lr - c.lr_final) * (1 + math.cos(math.pi * frac))
 
+    def _discriminator(self):
+        """The discriminator and its optimiser when the recipe trains adversarially, else (None, None)."""
+        c = self.cfg
+        if c.adversarial_weight <= 0:
+            return None, None
+        disc = MultiResolutionDiscriminator(c.disc_n_ffts, c.disc_channels).to(self.ctx.device).train()
+        opt = torch.optim.AdamW(disc.parameters(), lr=c.disc_lr, betas=c.adam_betas, weight_decay=0.0)
+        return (DistributedDataParallel(disc) if self.ctx.world_size > 1 else disc), opt
+
     def train_step(self) -> dict[str, float]:
         c = self.cfg
         x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
@@ -106,6 +117,10 @@ class Trainer:
             f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
             extra = {"f0": f0_loss.item(), "voicing": voicing_loss.item()}
+        if self.disc is not None and self.step >= c.adversarial_start:
+            adv, feat, extra["disc"] = self._adversarial(x, audio)
+            loss = loss + c.adversarial_weight * adv + c.feature_weight * feat
+            extra.update(adversarial=adv.item(), features=feat.item())
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
         self.opt.zero_grad(set_to_none=True)
@@ -118,6 +133,19 @@ class Trainer:
         self._count("bottom", out.bottom_codes)
         return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
                 "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item(), **extra}
+
+    def _adversarial(self, x: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
+        """One discriminator step on real ``x`` and decoded ``audio`` [B, 1, T] (the first ``disc_batch``
+        items: judging is the costly part on a CPU), then the generator's adversarial and feature-matching
+        losses against the updated discriminator. Returns them and the discriminator's loss."""
+        n = self.cfg.disc_batch or x.shape[0]
+        real, fake = x[:n], audio[:n]
+        d_loss = discriminator_loss(self.disc(real), self.disc(fake.detach()))
+        self.disc_opt.zero_grad(set_to_none=True)
+        d_loss.backward()
+        self.disc_opt.step()
+        adv, feat = generator_losses(self.disc(real), self.disc(fake))
+        return adv, feat, d_loss.item()
 
     def _pitch(self, x: torch.Tensor) -> Pitch | None:
         """The tracked pitch of a batch [B, 1, T] on the head's frames, for a source-filter head; else None."""
@@ -140,6 +168,8 @@ class Trainer:
                  "sampler_rng": json.dumps(self.sampler.state())}
         if self.ctx.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.ctx.device)
+        if self.disc is not None:
+            state["disc"], state["disc_opt"] = _unwrap(self.disc).state_dict(), self.disc_opt.state_dict()
         return state
 
     def load_state(self, state: dict) -> None:
@@ -148,6 +178,9 @@ class Trainer:
         loads, with a warning: the run continues, but not exactly as it would have."""
         self.model.load_state_dict(state["model"])
         self.step = int(state["step"])
+        if self.disc is not None and "disc" in state:  # else the discriminator starts afresh
+            _unwrap(self.disc).load_state_dict(state["disc"])
+            self.disc_opt.load_state_dict(state["disc_opt"])
         if "opt" in state:
             self.opt.load_state_dict(state["opt"])
         elif self.ctx.is_main:
@@ -168,6 +201,10 @@ class Trainer:
         with atomic_path(self.out / "checkpoint.pt") as tmp:
             torch.save(self.state(), tmp)
         save_model(self.model, self.out / "model.safetensors")
+
+
+def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
+    return module.module if isinstance(module, DistributedDataParallel) else module
 
 
 def _log_line(step: int, metrics: dict[str, float], counts: dict[str, torch.Tensor]) -> dict:

@@ -26,6 +26,13 @@ class TrainConfig:
     tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
     needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding.
 
+    Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
+    multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
+    AdamW at ``disc_lr``) judges the first ``disc_batch`` items of each batch (0: all), and the generator
+    adds ``adversarial_weight`` times its hinge loss and ``feature_weight`` times feature matching; see
+    :mod:`vqcodec.discriminators`. Measured on the 2-core CPU: a full-batch step of the default
+    discriminator costs about five generator steps, hence ``disc_batch``.
+
     Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
     (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
     :mod:`vqcodec.data`.
@@ -56,6 +63,13 @@ class TrainConfig:
     f0_weight: float = 1.0
     voicing_weight: float = 0.5
     f0_teacher_steps: int = 0
+    adversarial_weight: float = 0.0
+    feature_weight: float = 2.0
+    adversarial_start: int = 0
+    disc_lr: float = 2e-4
+    disc_n_ffts: tuple[int, ...] = (512, 1024, 2048)
+    disc_channels: int = 16
+    disc_batch: int = 0
     commit_weight: float = 0.02
     commit_start: float = 0.002
     commit_warmup: int = 1000
