@@ -6,8 +6,12 @@ Every model built here is tiny (a few thousand parameters) so the whole suite ru
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
+import sys
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -110,3 +114,42 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([exe, "-w", str(path), "Hello, this is a short test of the speech codec."],
                    check=True, capture_output=True, timeout=60)
     return path
+
+
+# torch alone maps ~3.3 GB of address space; the memory bombs of issue 9 asked for 3 to 59 GB more.
+ADDRESS_SPACE = 5 * 2**30
+
+_DRIVER = textwrap.dedent("""
+    import io, json, resource, signal, sys, time, contextlib
+    resource.setrlimit(resource.RLIMIT_AS, ({address_space}, {address_space}))
+    if {file_size}:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, ({file_size}, {file_size}))
+    from vqcodec.cli import main
+    results = []
+    for argv in json.loads(sys.argv[1]):
+        err = io.StringIO()
+        t = time.perf_counter()
+        try:
+            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+                code = main(argv)
+        except BaseException as e:  # a crash is a result too: the test reports it
+            code, err = -1, io.StringIO(f"CRASH {{type(e).__name__}}: {{e}}")
+        results.append({{"code": code, "err": err.getvalue(), "seconds": time.perf_counter() - t}})
+    print(json.dumps(results))
+""")
+
+
+def run_cli_capped(cases: list[list[str]], seconds_per_case: float = 20.0, file_size: int = 0) -> list[dict]:
+    """Run CLI argument lists in one child process whose address space is capped (and its files, with
+    ``file_size``), so a regression that allocates gigabytes fails a test instead of the machine.
+
+    Returns:
+        Per case: ``code`` (exit status, -1 for an uncaught exception), ``err`` (stderr), ``seconds``.
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
+    driver = _DRIVER.format(address_space=ADDRESS_SPACE, file_size=file_size)
+    r = subprocess.run([sys.executable, "-c", driver, json.dumps([[str(a) for a in c] for c in cases])],
+                       capture_output=True, text=True, timeout=60 + seconds_per_case * len(cases), env=env)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])

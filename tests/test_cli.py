@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -276,3 +277,42 @@ def test_decompress_codes_outside_codebook(tmp_path: Path, capsys: pytest.Captur
     code, _, err = _run(capsys, "decompress", vqc, "-o", tmp_path / "out.wav", "-m", model_path)
     _assert_one_line_error(code, err, "crafted.vqc")
     assert not (tmp_path / "out.wav").exists()
+
+
+# ---------------------------------------------------------------- threads
+
+
+@pytest.mark.parametrize("command", ["compress", "decompress", "tokens", "train", "eval", "inspect", "probe"])
+def test_every_computing_command_takes_threads(command: str) -> None:
+    parser = cli.build_parser(command)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices[command]
+    assert any("--threads" in a.option_strings for a in sub._actions)
+
+
+def test_threads_apply_inside_the_command_and_are_restored(tmp_path: Path, capsys: pytest.CaptureFixture,
+                                                           tiny_model_file: str, monkeypatch) -> None:
+    import numpy as np
+    import torch
+
+    from vqcodec import compress
+
+    sf.write(tmp_path / "in.wav", np.zeros(1600, np.float32), 16000)
+    seen, real = [], compress.compress_file
+    monkeypatch.setattr(compress, "compress_file", lambda *a: seen.append(torch.get_num_threads()) or real(*a))
+    before = torch.get_num_threads()
+    assert cli.main(["compress", "-q", "--threads", "2", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
+    assert seen == [2] and torch.get_num_threads() == before
+    code, _, err = _run(capsys, "compress", "--threads", "0", tmp_path / "in.wav", "-o", tmp_path / "b.vqc")
+    _assert_one_line_error(code, err, "--threads")
+
+
+def test_default_threads_leave_busy_cores_alone(monkeypatch) -> None:
+    from vqcodec import threads
+
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    for load, expected in ((0.0, 2), (0.9, 1), (1.6, 1), (7.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert threads.default_threads() == expected
+    monkeypatch.setattr(threads, "usable_cores", lambda: 16)
+    monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 0, 0))
+    assert threads.default_threads() == 13

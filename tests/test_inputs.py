@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import run_cli_capped
 
+from vqcodec import cli
 from vqcodec.cli import main
 
 
@@ -89,9 +98,112 @@ def test_not_audio_and_unsupported(tmp_path, tiny_model_file, capsys):
     assert not (tmp_path / "out.mp4").exists()
 
 
-def test_missing_output_folder(tmp_path, tiny_model_file, capsys):
+def test_missing_output_folder(tmp_path, tiny_model_file, capsys, monkeypatch):
+    """Refused before the model loads or anything is coded, naming the folder (not a hidden temporary)."""
     sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
-    _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "in.wav"), "-o", str(tmp_path / "no/x.vqc")])
+    assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
+    monkeypatch.setattr(cli, "_load", lambda model: pytest.fail("the model was loaded"))
+    argv = ["compress", "-m", tiny_model_file, str(tmp_path / "in.wav"), "-o", str(tmp_path / "no/x.vqc")]
+    err = _fails(capsys, argv, "does not exist", str(tmp_path / "no"))
+    assert ".part" not in err
+    (tmp_path / "file").write_text("x")
+    _fails(capsys, ["compress", str(tmp_path / "in.wav"), "-o", str(tmp_path / "file/x.vqc")], "not a folder")
+    _fails(capsys, ["compress", str(tmp_path / "in.wav"), "-o", ""], "empty")
+    _fails(capsys, ["decompress", str(tmp_path / "in.vqc"), "-o", " "], "empty")
+    _fails(capsys, ["tokens", str(tmp_path / "in.wav"), "-o", ""], "empty")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "in.vqc", "in.wav"]
+
+
+def test_too_many_channels_are_refused_before_coding(tmp_path, capsys, monkeypatch):
+    sf.write(tmp_path / "in.wav", np.zeros((50, 256), np.float32), 16000, subtype="FLOAT")
+    monkeypatch.setattr(cli, "_load", lambda model: pytest.fail("the model was loaded"))
+    _fails(capsys, ["compress", str(tmp_path / "in.wav")], "in.wav", "256 channels", "at most 255")
+
+
+def test_fifos_and_devices_are_refused_not_waited_on(tmp_path, tiny_model_file):
+    """Opening a FIFO blocks until someone writes to it: the inputs are checked first (in a child process,
+    so that a regression hangs only it)."""
+    fifo = tmp_path / "in.wav"
+    os.mkfifo(fifo)
+    os.mkfifo(tmp_path / "in.vqc")
+    results = run_cli_capped([["compress", "-m", tiny_model_file, fifo],
+                              ["decompress", "-m", tiny_model_file, tmp_path / "in.vqc", "-o", tmp_path / "o.wav"],
+                              ["info", tmp_path / "in.vqc"],
+                              ["compress", "-m", tiny_model_file, "/dev/zero", "-o", tmp_path / "z.vqc"]],
+                             seconds_per_case=10)
+    for r in results:
+        assert r["code"] == 1 and len(r["err"].splitlines()) == 1 and "not a" in r["err"], r
+        assert r["seconds"] < 10
+
+
+def test_longest_legal_output_name(tmp_path, tiny_model_file, capsys):
+    """A 255-byte output name works: the temporary name beside it does not grow with it."""
+    sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
+    vqc, wav = tmp_path / ("v" * 251 + ".vqc"), tmp_path / ("w" * 251 + ".wav")
+    assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav"), "-o", str(vqc)]) == 0
+    assert main(["decompress", "-q", "-m", tiny_model_file, str(vqc), "-o", str(wav)]) == 0
+    assert sf.info(str(wav)).frames == len(_signal(16000, 1))
+    _fails(capsys, ["compress", str(tmp_path / "in.wav"), "-o", str(tmp_path / ("x" * 252 + ".vqc"))], "255 bytes")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["in.wav", vqc.name, wav.name])
+
+
+def test_disk_full_names_the_output(tmp_path, tiny_model_file):
+    """A real short write (the file size limit makes write() fail as a full disk does): one line naming
+    the output, not the input, and no temporary file left."""
+    sf.write(tmp_path / "in.wav", _signal(16000, 1, seconds=2.0), 16000)
+    assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    results = run_cli_capped([["decompress", "-m", tiny_model_file, tmp_path / "in.vqc", "-o", out / "big.wav"],
+                              ["compress", "-m", tiny_model_file, tmp_path / "in.wav", "-o", out / "big.vqc"]],
+                             file_size=1000)
+    for r, name in zip(results, ("big.wav", "big.vqc"), strict=True):
+        assert r["code"] == 1 and len(r["err"].splitlines()) == 1 and name in r["err"], r
+        assert "in.wav" not in r["err"] and "in.vqc" not in r["err"] and "part" not in r["err"], r
+    assert "disk full" in results[0]["err"]
+    assert list(out.iterdir()) == []
+
+
+def test_too_little_free_space_is_refused_before_decoding(tmp_path, tiny_model_file, capsys, monkeypatch):
+    sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
+    assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 100, 100))
+    monkeypatch.setattr("vqcodec.codec.Codec.decode_chunks", lambda self, codes: pytest.fail("decoding started"))
+    _fails(capsys, ["decompress", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "o.wav")],
+           "o.wav", "free")
+
+
+_SLOW_DECODE = textwrap.dedent("""
+    import sys, time
+    import vqcodec.codec
+    from vqcodec.cli import main
+    decode_chunks = vqcodec.codec.Codec.decode_chunks
+    def slow(self, codes):
+        for piece in decode_chunks(self, codes):
+            time.sleep(0.5)
+            yield piece
+    vqcodec.codec.Codec.decode_chunks = slow
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
+def test_sigterm_removes_the_temporary_file(tmp_path, tiny_model_file):
+    sf.write(tmp_path / "in.wav", _signal(16000, 1, seconds=2.0), 16000)
+    assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
+    out = tmp_path / "out"
+    out.mkdir()
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_DECODE, "decompress", "-m", tiny_model_file,
+                             str(tmp_path / "in.vqc"), "-o", str(out / "o.wav")],
+                            stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 60
+    while not list(out.iterdir()) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert [p.name.startswith(".vqcodec-") for p in out.iterdir()] == [True]
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and err.strip() == "vqcodec: terminated", err
+    assert list(out.iterdir()) == []
 
 
 def test_disk_full_leaves_nothing(tmp_path, tiny_model_file, capsys, monkeypatch):

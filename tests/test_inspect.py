@@ -169,3 +169,27 @@ def test_eval_rate_below_the_ladder_is_one_line(tmp_path, capsys, model_file, au
     pytest.importorskip("matplotlib")
     code, _, err = _main(capsys, "eval", audio_dir, "-m", model_file, "-b", "1", "-o", tmp_path)
     assert code != 0 and err.count("\n") == 1 and "below this model's lowest rate" in err
+
+
+def test_eval_skips_and_lists_unreadable_files(tmp_path, capsys, model_file, audio_dir) -> None:
+    """One broken file no longer loses the whole run: it is skipped, named on one line and listed."""
+    for module in ("pesq", "pystoi", "matplotlib"):
+        pytest.importorskip(module)
+    data = tmp_path / "data"
+    shutil.copytree(audio_dir, data)
+    (data / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    code, _, err = _main(capsys, "eval", data, "-m", model_file, "-b", "7", "-o", tmp_path / "out")
+    assert code == 3, err
+    assert "Traceback" not in err and "broken.wav" in err
+    errors = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
+    assert [Path(e["path"]).name for e in errors] == ["broken.wav"]
+    assert json.loads((tmp_path / "out" / "eval.json").read_text())["files"] == 2
+
+
+def test_output_folders_are_checked_before_the_work(tmp_path, capsys, model_file, audio_dir) -> None:
+    (tmp_path / "file").write_text("x")
+    for command in ("eval", "inspect", "probe"):
+        for out, words in ((tmp_path / "file", "not a folder"), (tmp_path / "file" / "sub", "not a folder"),
+                           ("", "empty")):
+            code, _, err = _main(capsys, command, audio_dir, "-m", model_file, "-o", out)
+            assert code == 1 and len(err.splitlines()) == 1 and words in err, (command, out, err)

@@ -8,53 +8,24 @@ one line, quick, and leave no output behind.
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from conftest import TINY
+from conftest import TINY, run_cli_capped
 
 from vqcodec import container, limits
 from vqcodec.codes import Codes
 from vqcodec.compress import codes_to_container
 from vqcodec.weights import load_model, weights_hash
 
-# torch alone maps ~3.3 GB of address space; the bombs of issue 9 asked for 3 to 59 GB more.
-ADDRESS_SPACE = 5 * 2**30
 SECONDS_PER_CASE = 20.0
-
-_DRIVER = textwrap.dedent("""
-    import io, json, resource, sys, time, contextlib
-    resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
-    from vqcodec.cli import main
-    results = []
-    for argv in json.loads(sys.argv[1]):
-        err = io.StringIO()
-        t = time.perf_counter()
-        try:
-            with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-                code = main(argv)
-        except BaseException as e:  # a crash is a result too: the test reports it
-            code, err = -1, io.StringIO(f"CRASH {{type(e).__name__}}: {{e}}")
-        results.append({{"code": code, "err": err.getvalue(), "seconds": time.perf_counter() - t}})
-    print(json.dumps(results))
-""")
 
 
 def _run_capped(cases: list[list[str]]) -> list[dict]:
-    """Run CLI argument lists in one child process under the address-space cap; their results in order."""
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
-    r = subprocess.run([sys.executable, "-c", _DRIVER.format(limit=ADDRESS_SPACE), json.dumps(cases)],
-                       capture_output=True, text=True, timeout=60 + SECONDS_PER_CASE * len(cases), env=env)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return json.loads(r.stdout.strip().splitlines()[-1])
+    return run_cli_capped(cases, seconds_per_case=SECONDS_PER_CASE)
 
 
 def _refused(result: dict, *words: str) -> None:

@@ -34,6 +34,21 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data.T), int(sr)
 
 
+def readable_audio(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Split files into those :func:`read_audio` reads and (file, one-line reason) for the others.
+
+    Each file is read whole once: for commands that would otherwise lose a long run to one bad file.
+    """
+    good, bad = [], []
+    for path in paths:
+        try:
+            read_audio(path)
+            good.append(path)
+        except UserError as e:
+            bad.append((path, str(e)))
+    return good, bad
+
+
 _OUTPUT_FORMATS = {".wav": ("WAV", "PCM_16"), ".flac": ("FLAC", "PCM_16"), ".ogg": ("OGG", "VORBIS")}
 
 

@@ -28,14 +28,14 @@ def _output(src: str, out: str | None, suffix: str, force: bool) -> Path:
     if out is not None and not out.strip():
         raise UserError("-o/--output is empty: give a file name, or leave -o out")
     dst = Path(out) if out is not None else Path(src).with_suffix(suffix)
+    if len(os.fsencode(dst.name)) > _MAX_NAME_BYTES:
+        raise UserError(f"{dst}: file name longer than {_MAX_NAME_BYTES} bytes")
     if dst.resolve() == Path(src).resolve():
         raise UserError(f"{dst}: output would overwrite the input")
     if dst.is_dir():
         raise UserError(f"{dst}: is a directory")
     if dst.exists() and not force:
         raise UserError(f"{dst}: already exists (use --force to replace it)")
-    if len(os.fsencode(dst.name)) > _MAX_NAME_BYTES:
-        raise UserError(f"{dst}: file name longer than {_MAX_NAME_BYTES} bytes")
     folder = dst.parent
     if not folder.exists():
         raise UserError(f"{dst}: output folder {folder} does not exist")
@@ -56,9 +56,9 @@ def cmd_compress(args: argparse.Namespace) -> None:
     from vqcodec.audio_io import FileSource
     from vqcodec.compress import compress_file
 
-    dst = _output(args.input, args.output, ".vqc", args.force)
     with FileSource(args.input):  # header: channels, rate and length checked before the model loads
         pass
+    dst = _output(args.input, args.output, ".vqc", args.force)
     codec = _load(args.model)
     try:
         rung = codec.rung(args.bitrate)
@@ -73,9 +73,9 @@ def cmd_decompress(args: argparse.Namespace) -> None:
     from vqcodec.audio_io import output_format
     from vqcodec.compress import decompress_file, read_codes
 
+    read_codes(args.input)  # header and limits checked before the model loads
     dst = _output(args.input, args.output, ".wav", args.force)
     output_format(dst)
-    read_codes(args.input)  # header and limits checked before the model loads
     decompress_file(_load(args.model), args.input, dst)
     if not args.quiet:
         print(f"{args.input} -> {dst}")
@@ -269,8 +269,29 @@ def _terminate_cleanly() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+def _output_folder(out: str) -> Path:
+    """An output folder (of tokens, eval, inspect, probe), checked before the work: named, not a file, and
+    made inside a folder we may write."""
+    if not out.strip():
+        raise UserError("-o/--output is empty: give a folder, or leave -o out")
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder}: exists and is not a folder")
+    nearest = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not nearest.is_dir():
+        raise UserError(f"{folder}: {nearest} is not a folder")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UserError(f"{folder}: cannot write in {nearest}")
+    return folder
+
+
+_FOLDER_COMMANDS = ("tokens", "eval", "inspect", "probe")
+
+
 def _run(args: argparse.Namespace) -> int:
     """Run a command; one that computes (it has ``--threads``) under its torch thread count."""
+    if args.command in _FOLDER_COMMANDS and getattr(args, "output", None) is not None:
+        _output_folder(args.output)
     if not hasattr(args, "threads"):
         return args.func(args) or 0
     from vqcodec.threads import torch_threads

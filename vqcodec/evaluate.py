@@ -37,7 +37,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from vqcodec.audio_io import AUDIO_EXTENSIONS, read_audio
+from vqcodec.audio_io import AUDIO_EXTENSIONS, read_audio, readable_audio
 from vqcodec.codec import Codec, Rung
 from vqcodec.compress import compress, decompress
 from vqcodec.data import evenly_spaced
@@ -515,7 +515,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads")
 
 
-def main_args(args: argparse.Namespace) -> None:
+def main_args(args: argparse.Namespace) -> int:
+    """Exit status: 0 done, 3 some files were unreadable (skipped, listed in OUT/errors.jsonl)."""
     from vqcodec.metrics import require_eval
     from vqcodec.plots import require_matplotlib
     from vqcodec.reference_codecs import require_tools
@@ -535,10 +536,20 @@ def main_args(args: argparse.Namespace) -> None:
         rungs = vqcodec_rungs(codec, args.bitrate) if args.bitrate else default_rungs(codec)
     except ValueError as e:
         raise UserError(str(e)) from None
-    files = list_files(Path(args.input), args.limit)
+    files, failed = readable_audio(list_files(Path(args.input), args.limit))  # one bad file loses no run
+    for _, why in failed:
+        log(f"vqcodec: {why} (skipped)")
+    if not files:
+        raise UserError(f"{args.input}: no readable audio files")
     ev = evaluate(codec, files, rungs, reference_codecs=args.reference_codecs)
     meta = run_meta(command_line(args), args.input, args.model, codec, ev)
     write_outputs(Path(args.output), meta, ev)
+    if failed:  # listed as `vqcodec tokens` lists them, and the same exit status
+        errors = Path(args.output) / "errors.jsonl"
+        errors.write_text("".join(json.dumps({"path": str(p), "error": why}) + "\n" for p, why in failed))
+        log(f"{len(failed)} unreadable files skipped, listed in {errors}")
+        return 3
+    return 0
 
 
 def command_line(args: argparse.Namespace) -> str:
