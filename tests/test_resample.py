@@ -68,3 +68,14 @@ def test_length_is_exact_integer_arithmetic() -> None:
     n = 24 * 3600 * 384_000  # a day at the highest rate: float division would be off by one somewhere
     assert resampled_length(n, 384_000, 16000) == n // 24
     assert resampled_length(10**15 + 1, 3, 1) == (10**15 + 1 + 2) // 3
+
+
+def test_whole_signal_resample_is_torchaudio_where_cheap_and_linear_elsewhere() -> None:
+    """Loaders (training, validation, eval) resample whole files: the same numbers as before for common
+    rates, and a coprime rate no longer allocates gigabytes."""
+    x = _noise(2, 1234)
+    assert torch.equal(resample.resample(x, 44100, 16000), AF.resample(x, 44100, 16000))
+    assert torch.equal(resample.resample(x[0], 16000, 22050), AF.resample(x[0], 16000, 22050))
+    t = time.perf_counter()
+    y = resample.resample(_noise(1, 10 * 22051)[0], 22051, 16000)
+    assert y.shape == (160000,) and time.perf_counter() - t < 2.0

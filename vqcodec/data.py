@@ -20,12 +20,11 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-import torchaudio.functional as AF
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from vqcodec.audio_io import AUDIO_EXTENSIONS, read_audio
 from vqcodec.manifest import AudioEntry, read_manifest, with_lengths
-from vqcodec.resample import resample_window
+from vqcodec.resample import resample, resample_window
 
 
 def evenly_spaced(items: list, n: int | None) -> list:
@@ -67,7 +66,7 @@ def load_corpus(paths: list[Path], sample_rate: int) -> list[np.ndarray]:
         wav, sr = read_audio(p)
         x = torch.from_numpy(wav.mean(axis=0))
         if sr != sample_rate:
-            x = AF.resample(x, sr, sample_rate)
+            x = resample(x, sr, sample_rate)
         clips.append((x.clamp(-1, 1) * 32767).round().to(torch.int16).numpy())
     return clips
 

@@ -172,13 +172,14 @@ def list_files(root: Path, limit: int | None, suffixes: Sequence[str] = AUDIO_EX
 
 
 def load_reference(path: Path, sample_rate: int = SR) -> np.ndarray:
-    """A file as mono float32 at ``sample_rate`` (channels averaged, resampled with torchaudio if needed)."""
-    import torchaudio
+    """A file as mono float32 at ``sample_rate`` (channels averaged, resampled if needed: torchaudio's kernel,
+    at a cost linear in the file whatever the rates)."""
+    from vqcodec.resample import resample
 
     wav, sr = read_audio(path)
     mono = torch.from_numpy(wav.mean(axis=0))
     if sr != sample_rate:
-        mono = torchaudio.functional.resample(mono, sr, sample_rate)
+        mono = resample(mono, sr, sample_rate)
     return mono.numpy().astype(np.float32)
 
 

@@ -48,6 +48,27 @@ def resampled_length(n: int, sr_in: int, sr_out: int) -> int:
     return -(-n * sr_out // sr_in)
 
 
+def resample(x: torch.Tensor, sr_in: int, sr_out: int) -> torch.Tensor:
+    """A whole signal ``[..., T]`` resampled: ``[..., resampled_length(T)]`` float32.
+
+    For the rate pairs torchaudio handles cheaply this is ``torchaudio.functional.resample``; for any other
+    pair (coprime rates) the same kernel at arbitrary ratio, whose cost stays linear in the signal.
+    """
+    flat = x.reshape(-1, x.shape[-1]).float()  # [C, T]
+    if sr_in == sr_out or _small_ratio(sr_in, sr_out):
+        return AF.resample(flat, sr_in, sr_out).reshape(*x.shape[:-1], -1)
+
+    def fetch(start: int, stop: int) -> torch.Tensor:
+        out = torch.zeros(flat.shape[0], stop - start)
+        lo, hi = max(start, 0), min(stop, flat.shape[1])
+        if lo < hi:
+            out[:, lo - start: hi - start] = flat[:, lo:hi]
+        return out
+
+    y = resample_window(fetch, sr_in, sr_out, 0, resampled_length(flat.shape[1], sr_in, sr_out))
+    return y.reshape(*x.shape[:-1], y.shape[-1])
+
+
 def resample_window(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> torch.Tensor:
     """Output-rate samples ``[start, stop)`` of the signal that ``fetch`` reads at the input rate.
 
@@ -56,16 +77,22 @@ def resample_window(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int
     """
     if sr_in == sr_out:
         return fetch(start, stop)
-    g = math.gcd(sr_in, sr_out)
-    unit_in, unit_out = sr_in // g, sr_out // g
-    if max(unit_in, unit_out) <= _POLYPHASE_MAX_UNIT and unit_in * unit_out <= _POLYPHASE_MAX_KERNEL:
-        return _polyphase(fetch, sr_in, sr_out, unit_in, unit_out, start, stop)
+    if _small_ratio(sr_in, sr_out):
+        return _polyphase(fetch, sr_in, sr_out, start, stop)
     return _interpolate(fetch, sr_in, sr_out, start, stop)
 
 
-def _polyphase(fetch: Fetch, sr_in: int, sr_out: int, unit_in: int, unit_out: int,
-               start: int, stop: int) -> torch.Tensor:
+def _small_ratio(sr_in: int, sr_out: int) -> bool:
+    """Whether torchaudio's polyphase kernel (sr_out / g rows of about sr_in / g taps) is small."""
+    g = math.gcd(sr_in, sr_out)
+    unit_in, unit_out = sr_in // g, sr_out // g
+    return max(unit_in, unit_out) <= _POLYPHASE_MAX_UNIT and unit_in * unit_out <= _POLYPHASE_MAX_KERNEL
+
+
+def _polyphase(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> torch.Tensor:
     """torchaudio's polyphase resampling of a unit-aligned window with margins, cut to ``[start, stop)``."""
+    g = math.gcd(sr_in, sr_out)
+    unit_in, unit_out = sr_in // g, sr_out // g
     margin = -(-_MARGIN_OUT // unit_out) + 1
     u0, u1 = start // unit_out - margin, -(-stop // unit_out) + margin
     x = fetch(u0 * unit_in, u1 * unit_in)  # [C, (u1 - u0) * unit_in]

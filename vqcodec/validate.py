@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio.functional as AF
 
 from vqcodec.audio_io import read_audio, write_audio
 from vqcodec.errors import UserError
 from vqcodec.metrics import SR as METRICS_SR
 from vqcodec.metrics import log_mel_distance, si_sdr
 from vqcodec.model import VQCodecModel
+from vqcodec.resample import resample
 from vqcodec.stats import codebook_stats
 
 LEVEL_DB = -24.0
@@ -46,7 +46,7 @@ def load_segments(paths: list[Path], sample_rate: int, top_hop: int, n: int, sec
             continue
         x = torch.from_numpy(wav.mean(axis=0))
         if sr != sample_rate:
-            x = AF.resample(x, sr, sample_rate)
+            x = resample(x, sr, sample_rate)
         x = x.numpy().astype(np.float32)
         length = min(longest, len(x) // top_hop * top_hop)
         if length < MIN_SAMPLES:
@@ -74,7 +74,7 @@ class Validator:
     def _metric_rate(self, x: np.ndarray) -> np.ndarray:
         if self.sample_rate == METRICS_SR:
             return x
-        return AF.resample(torch.from_numpy(x), self.sample_rate, METRICS_SR).numpy()
+        return resample(torch.from_numpy(x), self.sample_rate, METRICS_SR).numpy()
 
     @torch.no_grad()
     def run(self, model: VQCodecModel, step: int) -> dict:
