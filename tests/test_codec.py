@@ -365,3 +365,20 @@ def test_check_refuses_frames_that_do_not_cover_num_samples(tiny_codec: Codec) -
     codes = tiny_codec.encode(_signal(1, 200, 0), 16000, TOP_RUNG)  # 5 top frames
     with pytest.raises(ValueError):
         tiny_codec.check(dataclasses.replace(codes, num_samples=10**6))
+
+
+def test_a_short_signal_costs_the_signal_not_the_window(tiny_codec: Codec) -> None:
+    """A window's context reaching past a short signal is zeros at the model rate: the source is read only
+    where it has samples (a 50 KB file of 255 channels at 384 kHz allocated a whole window of them)."""
+    reads = []
+
+    class Recording(ArraySource):
+        def read(self, start: int, stop: int) -> torch.Tensor:
+            reads.append(stop - start)
+            return super().read(start, stop)
+
+    source = Recording(_signal(8, 100, 7), 384_000)
+    [codes] = tiny_codec.encode_sources([source], TOP_RUNG)
+    window = (1 + 2 * tiny_codec.context_frames) * TINY.top_hop * 384_000 // TINY.sample_rate
+    assert codes == tiny_codec.encode(source.wav, 384_000, TOP_RUNG)
+    assert max(reads) < window // 4

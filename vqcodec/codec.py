@@ -97,10 +97,12 @@ def _to_float(x: torch.Tensor) -> torch.Tensor:
 
 
 def _window(fetch: Fetch, length: int, start: int, stop: int) -> torch.Tensor:
-    """``fetch(start, stop)`` with everything outside ``[0, length)`` set to zero."""
-    x = fetch(start, stop)
-    idx = torch.arange(start, stop)
-    return x * ((idx >= 0) & (idx < length)).to(x.dtype)
+    """``fetch`` over ``[start, stop)`` with everything outside ``[0, length)`` zero. Only the part inside is
+    fetched: a window reaching far past a short signal (its context) costs what the signal costs, not what
+    the window would hold at the source's rate and channels."""
+    lo = min(max(start, 0), stop)
+    hi = max(lo, min(stop, length))
+    return torch.nn.functional.pad(fetch(lo, hi), (lo - start, stop - hi))  # [C, stop - start]
 
 
 class Codec:
