@@ -10,8 +10,8 @@ top rung, and the coding speed of vqcodec (3 kbps) against ``opusenc``/``opusdec
 
 Writes ``OUT/quality.md`` and ``OUT/quality.json``; prints the tables to stdout, progress to stderr.
 
-The machinery lives in the package (``vqcodec.evaluate``, ``vqcodec.metrics``,
-``vqcodec.reference_codecs``; ``vqcodec eval`` is its command-line face): this script is a thin caller
+The machinery lives in the package (``vqcodec.analysis.evaluate``, ``vqcodec.analysis.metrics``,
+``vqcodec.analysis.reference_codecs``; ``vqcodec eval`` is its command-line face): this script is a thin caller
 with the reference codecs, the codebook usage pass and the speed comparison switched on.
 """
 
@@ -27,9 +27,9 @@ from pathlib import Path
 import torch
 
 import vqcodec
+from vqcodec.analysis.evaluate import evaluate, list_files, log, report, result_json, run_meta, vqcodec_rungs
+from vqcodec.analysis.metrics import require_eval
 from vqcodec.errors import UserError
-from vqcodec.evaluate import evaluate, list_files, log, report, result_json, run_meta, vqcodec_rungs
-from vqcodec.metrics import require_eval
 
 AUDIO_SUFFIXES = (".flac", ".wav")
 DEFAULT_RATES = "1,1.5,2,3,4,6"

@@ -28,9 +28,9 @@ import numpy as np
 import torch
 
 import vqcodec
+from vqcodec.analysis.evaluate import list_files, load_reference, log
+from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, require_eval, stoi
 from vqcodec.compress import compress, decompress
-from vqcodec.evaluate import list_files, load_reference, log
-from vqcodec.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, require_eval, stoi
 
 N_FFT, HOP = 640, 160
 

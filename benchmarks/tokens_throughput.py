@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 import vqcodec
-from vqcodec.data import evenly_spaced, list_audio
 from vqcodec.tokens import extract, load_shard
+from vqcodec.train.data import evenly_spaced, list_audio
 
 
 def tokens_of(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:

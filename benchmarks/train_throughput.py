@@ -21,7 +21,9 @@ from pathlib import Path
 
 import torch
 
-from vqcodec.data import (
+from vqcodec.io.manifest import with_lengths
+from vqcodec.train.config import load_train_config
+from vqcodec.train.data import (
     SegmentSampler,
     StreamingSegments,
     StreamSampler,
@@ -30,10 +32,8 @@ from vqcodec.data import (
     list_entries,
     load_corpus,
 )
-from vqcodec.distributed import Context
-from vqcodec.manifest import with_lengths
-from vqcodec.train import Trainer
-from vqcodec.train_config import load_train_config
+from vqcodec.train.distributed import Context
+from vqcodec.train.loop import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,8 @@ import torch
 
 import vqcodec
 from vqcodec.codec import Codec
-from vqcodec.config import ModelConfig
-from vqcodec.model import VQCodecModel
+from vqcodec.nn.config import ModelConfig
+from vqcodec.nn.model import VQCodecModel
 
 # hop 20, top_hop 40; 4-bit codes. Ladder (16 kHz): 6.4, 9.6, 12.8 kbps.
 TINY = ModelConfig(name="tiny", encoder_channels=(8, 16), strides=(4, 5), top_strides=(2,), latent_dim=16,
@@ -58,7 +58,7 @@ def tiny_model() -> VQCodecModel:
 @pytest.fixture(scope="session")
 def tiny_model_file(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The tiny model saved as a model file, for commands that take ``--model``."""
-    from vqcodec.weights import save_model
+    from vqcodec.io.weights import save_model
 
     path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
     save_model(make_model(TINY, seed=0), path)

@@ -16,7 +16,7 @@ from conftest import make_model
 
 from vqcodec import cli
 from vqcodec.codec import Codec
-from vqcodec.weights import save_model
+from vqcodec.io.weights import save_model
 
 
 @pytest.fixture
@@ -250,9 +250,9 @@ def _tiny_vqc(folder: Path, **changes) -> tuple[Path, Path]:
 
     import numpy as np
 
-    from vqcodec import container
     from vqcodec.compress import codes_to_container
-    from vqcodec.weights import load_model
+    from vqcodec.io import container
+    from vqcodec.io.weights import load_model
 
     model_path = folder / "tiny.safetensors"
     save_model(make_model(), model_path)

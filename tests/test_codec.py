@@ -1,4 +1,4 @@
-"""Tests for vqcodec.codec (and vqcodec.weights): exact lengths, determinism, chunking, batching, model identity."""
+"""Tests for vqcodec.codec (and vqcodec.io.weights): exact lengths, determinism, chunking, batching, model identity."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from vqcodec.codec import ArraySource, Codec, Rung
 from vqcodec.codes import Codes
 from vqcodec.compress import to_bytes
 from vqcodec.errors import UserError
-from vqcodec.weights import load_model, save_model, weights_hash
+from vqcodec.io.weights import load_model, save_model, weights_hash
 
 RATES = (8000, 11025, 16000, 22050, 44100, 48000)
 

@@ -20,9 +20,9 @@ import pytest
 import soundfile as sf
 
 import vqcodec
-from vqcodec import container
-from vqcodec.audio_io import read_audio
 from vqcodec.compress import compress, decompress
+from vqcodec.io import container
+from vqcodec.io.audio import read_audio
 
 GOLDEN = Path(__file__).parent / "golden"
 EXPECTED = json.loads((GOLDEN / "expected.json").read_text())

@@ -9,10 +9,10 @@ import pytest
 import torch
 from conftest import speech_like
 
-from vqcodec import metrics
+from vqcodec.analysis import metrics
+from vqcodec.analysis.evaluate import level_usage
+from vqcodec.analysis.stats import code_histogram, codebook_stats, collapse_warnings
 from vqcodec.errors import UserError
-from vqcodec.evaluate import level_usage
-from vqcodec.stats import code_histogram, codebook_stats, collapse_warnings
 
 K = 64
 

@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import vqcodec
-from vqcodec.audio_io import read_audio
 from vqcodec.cli import main
+from vqcodec.io.audio import read_audio
 from vqcodec.tokens import (
     TokenDataset,
     collect,

@@ -15,11 +15,11 @@ import torch
 from conftest import TINY
 
 from vqcodec import cli
-from vqcodec.manifest import write_manifest
-from vqcodec.model import VQCodecModel
-from vqcodec.quantizer import FactorizedVQ
-from vqcodec.train import CollapseWatch, Trainer, _Progress, run
-from vqcodec.train_config import TrainConfig
+from vqcodec.io.manifest import write_manifest
+from vqcodec.nn.model import VQCodecModel
+from vqcodec.nn.quantizer import FactorizedVQ
+from vqcodec.train.config import TrainConfig
+from vqcodec.train.loop import CollapseWatch, Trainer, _Progress, run
 
 MODEL = dataclasses.replace(TINY, name="tinywatch", strides=(16, 20))  # top_hop 640
 CFG = TrainConfig(model=MODEL, steps=4, batch_size=2, segment_frames=2, ckpt_every=2, log_every=1, warmup=1,

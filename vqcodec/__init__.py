@@ -32,7 +32,7 @@ def __getattr__(name: str):
 def load(path: str | os.PathLike | None = None, device: str = "cpu") -> Codec:
     """The shipped default model (``path=None``) or a model file written by ``vqcodec train``."""
     from vqcodec.codec import Codec
+    from vqcodec.io.weights import load_model
     from vqcodec.pretrained import default_model_path
-    from vqcodec.weights import load_model
 
     return Codec(load_model(default_model_path() if path is None else path), device=device)

@@ -16,8 +16,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from vqcodec import container
 from vqcodec.errors import UserError
+from vqcodec.io import container
 
 _MAX_NAME_BYTES = 255  # the longest file name most file systems take
 
@@ -53,8 +53,8 @@ def _load(model: str | None):
 
 
 def cmd_compress(args: argparse.Namespace) -> None:
-    from vqcodec.audio_io import FileSource
     from vqcodec.compress import compress_file
+    from vqcodec.io.audio import FileSource
 
     with FileSource(args.input):  # header: channels, rate and length checked before the model loads
         pass
@@ -70,8 +70,8 @@ def cmd_compress(args: argparse.Namespace) -> None:
 
 
 def cmd_decompress(args: argparse.Namespace) -> None:
-    from vqcodec.audio_io import output_format
     from vqcodec.compress import decompress_file, read_codes
+    from vqcodec.io.audio import output_format
 
     read_codes(args.input)  # header and limits checked before the model loads
     dst = _output(args.input, args.output, ".wav", args.force)
@@ -132,7 +132,7 @@ def cmd_info(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from vqcodec.train import main_args
+    from vqcodec.train.loop import main_args
 
     args.name = model_name(args.name, args.out)
     main_args(args)
@@ -185,10 +185,10 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 
 _COMMAND_MODULES = {
-    "prepare": ("vqcodec.prepare", "manifest of a local corpus: librispeech, libritts, vctk, ljspeech, folder"),
-    "eval": ("vqcodec.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
-    "inspect": ("vqcodec.inspection", "codebook usage and token plots of audio files"),
-    "probe": ("vqcodec.probe", "linear probes of digit and speaker on code histograms"),
+    "prepare": ("vqcodec.train.prepare", "manifest of a local corpus: librispeech, libritts, vctk, ljspeech, folder"),
+    "eval": ("vqcodec.analysis.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
+    "inspect": ("vqcodec.analysis.inspection", "codebook usage and token plots of audio files"),
+    "probe": ("vqcodec.analysis.probe", "linear probes of digit and speaker on code histograms"),
 }
 
 
@@ -211,7 +211,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     i.add_argument("input")
     i.add_argument("--json", action="store_true")
     i.add_argument("-m", "--model", help="model file whose checks to run (default: the shipped model)")
-    from vqcodec.train_config import add_arguments
+    from vqcodec.train.config import add_arguments
 
     add_arguments(sub.add_parser("train", help="train a model from a recipe"))
     sub.choices["train"].add_argument("--name", help="the model's name, written into its files and every .vqc "

@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from vqcodec.codes import Codes
-from vqcodec.limits import MAX_CHANNELS, check_audio
-from vqcodec.model import VQCodecModel
+from vqcodec.io.limits import MAX_CHANNELS, check_audio
+from vqcodec.io.weights import weights_hash
+from vqcodec.nn.model import VQCodecModel
 from vqcodec.resample import Fetch, resample_window, resampled_length
-from vqcodec.weights import weights_hash
 
 DEFAULT_KBPS = 3.0
 # Memory per window grows with its channels: the model codes at most _ROWS_PER_CALL of them at once (its
@@ -46,7 +46,7 @@ class ArraySource:
     Raises:
         ValueError: the array is not ``[T]`` or ``[C, T]`` (a 2-D array with more rows than columns is
             taken for soundfile's ``[T, C]`` and refused), holds NaN or infinite samples, is not numeric, or
-            breaks a limit of :mod:`vqcodec.limits`.
+            breaks a limit of :mod:`vqcodec.io.limits`.
     """
 
     def __init__(self, wav: np.ndarray | torch.Tensor, sample_rate: int):

@@ -14,13 +14,13 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from vqcodec import container
-from vqcodec.atomic import atomic_path
-from vqcodec.audio_io import FileSource, output_format
 from vqcodec.codec import Codec
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
-from vqcodec.limits import check_audio
+from vqcodec.io import container
+from vqcodec.io.atomic import atomic_path
+from vqcodec.io.audio import FileSource, output_format
+from vqcodec.io.limits import check_audio
 
 
 def codes_to_container(codes: Codes, bits: int) -> container.Container:
@@ -85,7 +85,7 @@ def read_codes(path: str | os.PathLike) -> Codes:
 
 def container_codes(c: container.Container, path: str | os.PathLike) -> Codes:
     """The codes of the container read from ``path``, checked as far as no model is needed: two levels,
-    and the limits of :mod:`vqcodec.limits` on rate, channels and length."""
+    and the limits of :mod:`vqcodec.io.limits` on rate, channels and length."""
     try:
         codes = codes_from_container(c)
         check_audio(codes.sample_rate, codes.channels, codes.num_samples)

@@ -21,9 +21,9 @@ import numpy as np
 import soundfile as sf
 
 import vqcodec
-from vqcodec import container
-from vqcodec.audio_io import read_audio
 from vqcodec.compress import compress, decompress
+from vqcodec.io import container
+from vqcodec.io.audio import read_audio
 
 HERE = Path(__file__).parent
 SAMPLE = HERE.parent.parent / "samples" / "speech.wav"

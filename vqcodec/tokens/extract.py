@@ -27,11 +27,11 @@ from typing import TextIO
 import numpy as np
 import torch
 
-from vqcodec.atomic import write_bytes
-from vqcodec.audio_io import FileSource
 from vqcodec.codec import Codec, Rung
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
+from vqcodec.io.atomic import write_bytes
+from vqcodec.io.audio import FileSource
 from vqcodec.resample import resampled_length
 from vqcodec.tokens.inputs import Item, collect
 from vqcodec.tokens.progress import Progress

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from vqcodec.data import list_audio
 from vqcodec.errors import UserError
+from vqcodec.train.data import list_audio
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@
     OUTDIR/index.jsonl                    merged: every record of every complete shard, sorted by id
     OUTDIR/errors.jsonl                   merged: every failed file not extracted since
 
-Every file is written to a temporary name and renamed into place (vqcodec.atomic), so a reader never sees
+Every file is written to a temporary name and renamed into place (vqcodec.io.atomic), so a reader never sees
 half a shard or half an index.
 """
 
@@ -26,8 +26,8 @@ from typing import TextIO
 
 import numpy as np
 
-from vqcodec.atomic import atomic_path, write_bytes
 from vqcodec.errors import UserError
+from vqcodec.io.atomic import atomic_path, write_bytes
 
 INDEX = "index.jsonl"
 ERRORS = "errors.jsonl"

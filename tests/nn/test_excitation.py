@@ -1,0 +1,60 @@
+"""Tests for vqcodec.nn.excitation: the harmonic source is band-limited and phase-continuous, the noise is a
+pure function of the absolute sample index."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vqcodec.nn.excitation import harmonic_source, hashed_noise, upsample_frames
+
+SR = 16000
+
+
+def _spectrum(x: torch.Tensor) -> np.ndarray:
+    """Magnitude spectrum of a 1 s signal: bin k is k Hz."""
+    return np.abs(np.fft.rfft(x.numpy().astype(np.float64) * np.hanning(len(x))))
+
+
+@pytest.mark.parametrize("f0", [100.0, 220.0, 3000.0])
+def test_harmonics_at_multiples_of_f0_and_none_above_nyquist(f0: float) -> None:
+    x = harmonic_source(torch.full((1, SR), f0), SR)[0]
+    spec = _spectrum(x)
+    k = int(np.ceil(SR / 2 / f0)) - 1
+    peaks = [spec[int(round(j * f0))] for j in range(1, k + 1)]
+    assert min(peaks) > 0.4 * max(peaks)  # every harmonic below Nyquist, at comparable amplitude
+    between = spec[int(f0 / 2)]
+    assert between < 1e-3 * max(peaks)
+    if f0 == 3000.0:  # a third harmonic (9 kHz) would alias to 7 kHz: it must not be there
+        assert spec[7000] < 1e-3 * max(peaks)
+
+
+def test_power_is_half_the_number_of_harmonics() -> None:
+    x = harmonic_source(torch.full((1, SR), 200.0), SR)
+    assert float(x.pow(2).mean()) == pytest.approx(39 / 2, rel=0.01)  # 39 harmonics below 8 kHz
+
+
+def test_phase_is_continuous_through_a_glide() -> None:
+    f0 = torch.linspace(100, 300, SR)[None]
+    x = harmonic_source(f0, SR)
+    k = torch.ceil(SR / 2 / f0) - 1
+    jumps = (x[:, 1:] - x[:, :-1]).abs()
+    # a sum of K unit sines changes by at most sum_k 2 pi k f0 / sr per sample
+    bound = (k * (k + 1) / 2 * 2 * np.pi * f0 / SR)[:, 1:]
+    assert bool((jumps <= bound + 1e-3).all())
+
+
+def test_noise_depends_only_on_the_absolute_index() -> None:
+    whole = hashed_noise(1000, 0, 1, torch.device("cpu"))
+    part = hashed_noise(300, 400, 2, torch.device("cpu"))
+    assert part.shape == (2, 300)
+    assert torch.equal(part[0], whole[0, 400:700]) and torch.equal(part[1], part[0])
+    long = hashed_noise(200000, 0, 1, torch.device("cpu"))[0]
+    assert abs(float(long.mean())) < 0.01 and float(long.var()) == pytest.approx(1.0, rel=0.02)
+    assert abs(float((long[1:] * long[:-1]).mean())) < 0.01  # white: neighbours uncorrelated
+
+
+def test_upsample_frames_keeps_constants() -> None:
+    y = upsample_frames(torch.full((2, 5), 3.0), 4)
+    assert y.shape == (2, 20) and torch.allclose(y, torch.full((2, 20), 3.0))

@@ -1,0 +1,273 @@
+"""Tests for vqcodec.train, vqcodec.train.config and vqcodec.train.data: a few tiny steps, checkpoints, exact resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+from conftest import TINY
+
+from vqcodec import cli
+from vqcodec.errors import UserError
+from vqcodec.io.weights import load_model
+from vqcodec.nn.config import ModelConfig
+from vqcodec.train.config import TrainConfig, load_train_config
+from vqcodec.train.data import SegmentSampler, list_audio, load_corpus
+from vqcodec.train.loop import Trainer, run
+
+# The training losses use STFTs of up to 2048 points, so a segment must be over 1024 samples: this tiny
+# model has top_hop 640, and 2 top frames make a 1280-sample segment.
+TRAIN_MODEL = dataclasses.replace(TINY, name="tinytrain", strides=(16, 20))
+CFG = TrainConfig(model=TRAIN_MODEL, steps=4, batch_size=2, segment_frames=2, ckpt_every=2, log_every=1,
+                  warmup=1, commit_warmup=2)
+
+
+def _recipe_dict(cfg: TrainConfig) -> dict:
+    return json.loads(cfg.to_json())
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three synthetic clips (sine sweeps plus noise) at different rates and channel counts."""
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    for i, (rate, channels, seconds) in enumerate([(16000, 1, 0.5), (22050, 2, 0.4), (8000, 1, 0.6)]):
+        t = np.arange(int(rate * seconds)) / rate
+        f = 100 * (i + 1) + 1500 * t / seconds  # Hz, rising
+        sweep = 0.3 * np.sin(2 * np.pi * np.cumsum(f) / rate) + 0.02 * rng.standard_normal(len(t))
+        wav = np.stack([sweep] * channels).astype(np.float32)
+        sf.write(root / f"clip{i}.wav", wav.T, rate)
+    (root / "readme.txt").write_text("not audio")
+    return root
+
+
+def test_train_a_few_steps(data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    trainer = run(CFG, data_dir, out, resume=False, init=None)
+    assert isinstance(trainer, Trainer) and trainer.step == CFG.steps
+
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == [1, 2, 3, 4]
+    for r in rows:
+        for key in ("loss", "mel", "spectral", "commit", "codebook", "grad"):
+            assert math.isfinite(r[key]), (key, r)
+        assert 0 < r["top_usage"] <= 1 and 1 <= r["top_perplexity"] <= TRAIN_MODEL.codebook_size
+
+    ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
+    assert ckpt["step"] == CFG.steps
+    assert json.loads(ckpt["config"]) == _recipe_dict(CFG)
+    model = load_model(out / "model.safetensors")
+    assert model.config == TRAIN_MODEL and not model.training
+    params = {name for name, _ in trainer.model.named_parameters()}
+    for name, value in model.state_dict().items():  # the export: parameters in float16, statistics exact
+        trained = trainer.model.state_dict()[name]
+        assert torch.equal(value, trained.half().float() if name in params else trained), name
+    assert json.loads((out / "config.json").read_text()) == _recipe_dict(CFG)
+    x = torch.zeros(1, 1, TRAIN_MODEL.top_hop * 2)
+    assert model(x).audio.shape == x.shape
+
+
+def test_resume_is_bit_exact(data_dir: Path, tmp_path: Path) -> None:
+    straight = run(CFG, data_dir, tmp_path / "a", resume=False, init=None)
+
+    half = run(dataclasses.replace(CFG, steps=CFG.steps // 2), data_dir, tmp_path / "b", resume=False, init=None)
+    assert half.step == CFG.steps // 2
+    resumed = run(CFG, data_dir, tmp_path / "b", resume=True, init=None)
+    assert resumed.step == CFG.steps
+
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert a.keys() == b.keys()
+    for name in a:
+        assert torch.equal(a[name], b[name]), name
+    ca = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    cb = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)
+    assert all(torch.equal(ca["model"][k], cb["model"][k]) for k in ca["model"])
+    assert ca["sampler_rng"] == cb["sampler_rng"] and torch.equal(ca["torch_rng"], cb["torch_rng"])
+    # The exports hold the same tensors (their bytes may differ: safetensors orders metadata keys at random).
+    ea, eb = (load_model(tmp_path / run_dir / "model.safetensors").state_dict() for run_dir in ("a", "b"))
+    assert all(torch.equal(ea[k], eb[k]) for k in ea)
+    # The log of the resumed run continues where the first half stopped.
+    steps = [json.loads(line)["step"] for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert steps == [1, 2, 3, 4]
+
+
+def test_init_from_model_file(data_dir: Path, tmp_path: Path) -> None:
+    first = run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init)
+    cfg0 = dataclasses.replace(CFG, steps=0)
+    tuned = run(cfg0, data_dir, tmp_path / "b", resume=False, init=init)
+    for name, value in source.state_dict().items():
+        assert torch.equal(tuned.model.state_dict()[name], value), name
+    assert first.step == 1
+
+    other = dataclasses.replace(cfg0, model=dataclasses.replace(TRAIN_MODEL, n_bottom=2))
+    with pytest.raises(UserError, match="config"):
+        run(other, data_dir, tmp_path / "c", resume=False, init=init)
+
+
+def test_no_audio_is_a_user_error(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    with pytest.raises(UserError, match="no audio"):
+        run(CFG, tmp_path / "data", tmp_path / "out", resume=False, init=None)
+
+
+def test_lr_and_commit_schedules(data_dir: Path, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(CFG, steps=100, warmup=10, lr=1e-3, lr_final=1e-4, commit_warmup=50)
+    clips = load_corpus(list_audio(data_dir), TRAIN_MODEL.sample_rate)
+    trainer = Trainer(cfg, SegmentSampler(clips, 2 * TRAIN_MODEL.top_hop), tmp_path)
+    assert trainer.lr_at(0) == pytest.approx(1e-4) and trainer.lr_at(9) == pytest.approx(1e-3)
+    assert trainer.lr_at(10) == pytest.approx(1e-3) and trainer.lr_at(100) == pytest.approx(1e-4)
+    lrs = [trainer.lr_at(s) for s in range(10, 101)]
+    assert all(a >= b for a, b in zip(lrs, lrs[1:], strict=False))
+    assert cfg.commit_at(0) == cfg.commit_start
+    assert cfg.commit_at(50) == cfg.commit_at(500) == pytest.approx(cfg.commit_weight)
+    assert cfg.commit_start < cfg.commit_at(25) < cfg.commit_weight
+
+
+# ---------------------------------------------------------------- recipes and the train command
+
+
+def test_load_train_config(tmp_path: Path) -> None:
+    path = tmp_path / "recipe.json"
+    path.write_text(CFG.to_json())
+    assert load_train_config(path) == CFG
+    assert load_train_config(path, steps=9, batch_size=None) == dataclasses.replace(CFG, steps=9)
+    path.write_text(json.dumps({**_recipe_dict(CFG), "bogus": 1}))
+    with pytest.raises(UserError, match="bogus"):
+        load_train_config(path)
+    path.write_text("{not json")
+    with pytest.raises(UserError):
+        load_train_config(path)
+    with pytest.raises(UserError):
+        load_train_config(tmp_path / "missing.json")
+
+
+def test_shipped_recipe_matches_shipped_model(shipped_codec) -> None:
+    recipe = Path(__file__).resolve().parents[2] / "recipes" / "speech16k" / "config.json"
+    if not recipe.exists():
+        pytest.skip("recipe not present")
+    assert load_train_config(recipe).model == shipped_codec.config
+
+
+def test_train_command(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(CFG.to_json())
+    out = tmp_path / "run"
+    code = cli.main(["train", str(recipe), "--data", str(data_dir), "--out", str(out), "--steps", "1"])
+    assert code == 0
+    assert load_model(out / "model.safetensors").config == dataclasses.replace(TRAIN_MODEL, name="run")
+    assert torch.load(out / "checkpoint.pt", weights_only=True)["step"] == 1
+    capsys.readouterr()
+
+
+def test_trained_model_is_named_after_its_run(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Not after the recipe: two models of one recipe have two names in every message."""
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(CFG.to_json())
+    argv = ["train", str(recipe), "--data", str(data_dir), "--steps", "1"]
+    assert cli.main([*argv, "--out", str(tmp_path / "a"), "--name", "my-codec"]) == 0
+    assert load_model(tmp_path / "a" / "model.safetensors").config.name == "my-codec"
+    assert cli.main([*argv, "--out", str(tmp_path / "b"), "--init", str(tmp_path / "a" / "model.safetensors")]) == 0
+    assert load_model(tmp_path / "b" / "model.safetensors").config.name == "b"  # fine-tuning renames too
+    assert cli.main([*argv, "--out", str(tmp_path / "c"), "--name", "x" * 65]) == 1
+    assert "--name" in capsys.readouterr().err
+
+
+def test_resume_with_nothing_to_resume_is_refused_first(data_dir: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(CFG.to_json())
+    code = cli.main(["train", str(recipe), "--data", str(data_dir), "--out", str(tmp_path / "run"), "--resume"])
+    err = capsys.readouterr().err
+    assert code == 1 and len(err.splitlines()) == 1 and "no checkpoint to resume" in err
+    assert not (tmp_path / "run").exists()  # refused before anything was made
+
+
+def test_too_short_segment_is_a_user_error(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    cfg = dataclasses.replace(CFG, model=TINY, steps=1)  # TINY: top_hop 40, 2 frames = 80 samples
+    recipe = tmp_path / "recipe.json"
+    recipe.write_text(cfg.to_json())
+    code = cli.main(["train", str(recipe), "--data", str(data_dir), "--out", str(tmp_path / "run")])
+    err = capsys.readouterr().err
+    assert code != 0 and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+# ---------------------------------------------------------------- data
+
+
+def test_list_and_load_corpus(data_dir: Path) -> None:
+    paths = list_audio(data_dir)
+    assert [p.name for p in paths] == ["clip0.wav", "clip1.wav", "clip2.wav"]
+    clips = load_corpus(paths, 16000)
+    assert all(c.dtype == np.int16 and c.ndim == 1 for c in clips)
+    assert [len(c) for c in clips] == [8000, 6400, 9600]  # each resampled to 16 kHz
+
+
+def test_manifest_selects_split(data_dir: Path, tmp_path: Path) -> None:
+    root = tmp_path / "corpus"
+    root.mkdir()
+    for p in list_audio(data_dir):
+        (root / p.name).write_bytes(p.read_bytes())
+    (root / "manifest.csv").write_text("path,split\nclip0.wav,train\nclip1.wav,dev\nclip2.wav,train\n")
+    assert [p.name for p in list_audio(root, "train")] == ["clip0.wav", "clip2.wav"]
+    assert [p.name for p in list_audio(root, "dev")] == ["clip1.wav"]
+
+
+def test_segment_sampler_reproducible(data_dir: Path) -> None:
+    clips = load_corpus(list_audio(data_dir), 16000)
+    a, b = SegmentSampler(clips, 1000, seed=3), SegmentSampler(clips, 1000, seed=3)
+    x = a.batch(4)
+    assert x.shape == (4, 1, 1000) and x.dtype == torch.float32
+    assert torch.equal(x, b.batch(4))
+    state = a.state()
+    y = a.batch(2)
+    a.set_state(state)
+    assert torch.equal(a.batch(2), y)
+    with pytest.raises(ValueError):
+        SegmentSampler(clips, 10**6)
+
+
+def test_train_config_is_model_config_aware() -> None:
+    assert isinstance(CFG.model, ModelConfig) and CFG.segment_frames * TRAIN_MODEL.top_hop == 1280
+
+
+def test_harmonic_head_trains_with_pitch_losses_and_adopts_an_istft_model(data_dir: Path, tmp_path: Path) -> None:
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    harmonic = dataclasses.replace(CFG, model=dataclasses.replace(TRAIN_MODEL, head="harmonic"), steps=2)
+    trainer = run(harmonic, data_dir, tmp_path / "b", resume=False, init=init)
+    rows = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert all(math.isfinite(r["f0"]) and math.isfinite(r["voicing"]) for r in rows)
+    assert load_model(tmp_path / "b" / "model.safetensors").config.head == "harmonic"
+    assert trainer.model.decoder.head.proj.weight.shape[0] == 2 * trainer.model.decoder.head.bins + 2
+
+
+def test_loss_resolutions_and_betas_are_recipe_fields(tmp_path: Path) -> None:
+    recipe = _recipe_dict(CFG) | {"adam_betas": [0.5, 0.9], "mel_n_ffts": [256, 512], "mel_n_mels": [20, 40],
+                                  "spectral_n_ffts": [256]}
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(recipe))
+    cfg = load_train_config(path)
+    assert cfg.adam_betas == (0.5, 0.9) and cfg.mel_n_ffts == (256, 512) and cfg.spectral_n_ffts == (256,)
+    clips = load_corpus([], TRAIN_MODEL.sample_rate)
+    trainer = Trainer(cfg, SegmentSampler(clips or [np.zeros(4000, np.float32)], 1280), tmp_path)
+    assert trainer.opt.defaults["betas"] == (0.5, 0.9) and len(trainer.mel.mels) == 2
+
+
+def test_adversarial_training_steps_and_resumes_the_discriminator(data_dir: Path, tmp_path: Path) -> None:
+    cfg = dataclasses.replace(CFG, adversarial_weight=1.0, adversarial_start=1, disc_n_ffts=(256,),
+                              disc_channels=4, disc_batch=1, steps=2, ckpt_every=2)
+    trainer = run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
+    rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert "adversarial" not in rows[0] and all(math.isfinite(rows[1][k]) for k in ("adversarial", "features", "disc"))
+    state = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    assert set(state["disc"]) == set(trainer.disc.state_dict())
+    resumed = run(dataclasses.replace(cfg, steps=3), data_dir, tmp_path / "a", resume=True, init=None)
+    assert resumed.step == 3

@@ -1,0 +1,55 @@
+"""Frame-rate decoders: the top level's decoder and the waveform decoder, which takes the head that turns
+its frames into samples as a part (:mod:`vqcodec.nn.heads`)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from vqcodec.nn.excitation import Pitch
+from vqcodec.nn.heads import Head, HeadOutput
+from vqcodec.nn.layers import ConvNeXtBlock, Upsample
+
+
+class TopDecoder(nn.Module):
+    """Quantized top latents to the bottom frame rate: VQ-VAE-2's "decoded top", which conditions the
+    bottom quantizer and feeds the waveform decoder."""
+
+    def __init__(self, dim: int, strides: tuple[int, ...], n_blocks: int):
+        super().__init__()
+        layers: list[nn.Module] = [ConvNeXtBlock(dim) for _ in range(n_blocks)]
+        layers += [Upsample(dim, dim, s) for s in reversed(strides)]
+        layers += [ConvNeXtBlock(dim)]
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, q_top: torch.Tensor) -> torch.Tensor:
+        """[B, D, T_t] -> [B, D, T_t * prod(strides)]."""
+        return self.net(q_top)
+
+
+class Decoder(nn.Module):
+    """Bottom codes (and decoded top) to waveform, with all compute at frame rate.
+
+    Args:
+        latent_dim: width of the bottom latent and of the decoded top.
+        dim: decoder width.
+        n_blocks: ConvNeXt blocks, half before and half after the upsampling.
+        upsample: decoder frames per bottom frame.
+        head: decoder frames of width ``dim`` to samples (any :class:`vqcodec.nn.heads.Head`).
+    """
+
+    def __init__(self, latent_dim: int, dim: int, n_blocks: int, upsample: int, head: Head):
+        super().__init__()
+        self.inp = nn.Conv1d(2 * latent_dim, dim, 3, padding=1)
+        self.pre = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks // 2)])
+        self.up = Upsample(dim, dim, upsample) if upsample > 1 else nn.Identity()
+        self.post = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks - n_blocks // 2)])
+        self.norm = nn.LayerNorm(dim)
+        self.head = head
+
+    def forward(self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0,
+                pitch: Pitch | None = None) -> HeadOutput:
+        """q_bottom, top: [B, latent_dim, T_b] -> HeadOutput with [B, T_b * hop] audio; ``offset``: index of
+        the first output sample in the whole signal; ``pitch``: see :meth:`vqcodec.nn.heads.HarmonicHead.forward`."""
+        h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))
+        return self.head(self.norm(h.transpose(1, 2)), offset, pitch)

@@ -1,0 +1,158 @@
+"""Decoder heads: frames to samples behind one interface (:class:`Head`), chosen by name in a config.
+
+``ISTFTHead`` predicts a free spectrum (Vocos); ``HarmonicHead`` filters a harmonic source and noise
+(neural source-filter). Both work at frame rate and end in one inverse STFT.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vqcodec.nn.excitation import Pitch, harmonic_source, hashed_noise, upsample_frames
+from vqcodec.nn.layers import full_precision
+
+
+@dataclass
+class HeadOutput:
+    """Attributes:
+    audio: [B, T] samples.
+    f0: [B, N] predicted fundamental in Hz per decoder frame (source-filter heads; else None).
+    voicing: [B, N] voicing logits per decoder frame (source-filter heads; else None).
+    """
+
+    audio: torch.Tensor
+    f0: torch.Tensor | None = None
+    voicing: torch.Tensor | None = None
+
+
+class Head(nn.Module):
+    """What a decoder's head is: decoder frames ``[B, N, dim]`` to ``N * hop`` samples.
+
+    A new head subclasses this and is named in :func:`make_head`, so that trying it is a config edit
+    (Vocos's ``FourierHead`` pattern). ``offset`` is the index of the first output sample in the whole
+    signal (for reproducible noise across windows); ``pitch`` is a tracked F0 a head may be driven by in
+    training.
+    """
+
+    hop: int
+
+    def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
+        raise NotImplementedError
+
+    def adopt(self, old: nn.Module) -> None:
+        """Start from another trained head (fine-tuning to a new head); heads that cannot, refuse."""
+        raise ValueError(f"a {type(self).__name__} cannot adopt a {type(old).__name__}")
+
+
+class ISTFTHead(Head):
+    """Per-frame log-magnitude and phase, then an inverse STFT (Vocos, Siuzdak 2023).
+
+    The network never works at the sample rate: one frame of ``hop`` samples costs one matrix product.
+    ``n_fft = 4 hop`` with a Hann window satisfies the overlap-add condition.
+    """
+
+    def __init__(self, dim: int, hop: int):
+        super().__init__()
+        self.hop, self.n_fft = hop, 4 * hop
+        self.proj = nn.Linear(dim, self.n_fft + 2)
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+
+    def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
+        """[B, N, dim] frames -> [B, N * hop] samples (``offset`` and ``pitch`` are unused: nothing here is
+        random, and there is no source)."""
+        with full_precision(x) as x:
+            log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
+            mag = torch.exp(log_mag).clamp(max=1e2)
+            spec = torch.polar(mag, phase)
+            return HeadOutput(torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
+                                          length=x.shape[1] * self.hop))
+
+
+class HarmonicHead(Head):
+    """Source-filter head: per frame, an F0, a voicing weight and two magnitude filters, applied in the
+    STFT domain to a harmonic source and to noise, then an inverse STFT.
+
+        e_h = voicing * sum_k sin(k * integral(2 pi F0))      e_n = white noise
+        S   = A_h(f, t) STFT(e_h) + A_n(f, t) STFT(e_n)       y = iSTFT(S)
+
+    The filters are real and non-negative, so the excitation's phases pass through: harmonics stay
+    coherent across frames and exist from the first step; the network only has to get F0 (supervised by
+    a pitch tracker, see :mod:`vqcodec.analysis.pitch`), voicing and the two envelopes right. F0 and voicing
+    reach the excitation detached: the reconstruction loss shapes the filters, not the pitch.
+
+    Args:
+        dim: input width.
+        hop: samples per frame; ``n_fft = 4 hop`` with a Hann window.
+        sample_rate: of the output.
+        f0_min, f0_max: the range F0 is predicted in (a sigmoid on a log scale).
+    """
+
+    def __init__(self, dim: int, hop: int, sample_rate: int, f0_min: float = 50.0, f0_max: float = 600.0):
+        super().__init__()
+        self.hop, self.n_fft, self.sample_rate = hop, 4 * hop, sample_rate
+        self.bins = self.n_fft // 2 + 1
+        self.f0_min, self.f0_max = f0_min, f0_max
+        self.proj = nn.Linear(dim, 2 * self.bins + 2)
+        self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+
+    @torch.no_grad()
+    def adopt(self, old: nn.Module) -> None:
+        """Start from a trained :class:`ISTFTHead` of the same size: both filters take its log-magnitude
+        projection, so the output begins with the old spectral envelope and training refines it."""
+        if not isinstance(old, ISTFTHead) or old.n_fft != self.n_fft:
+            raise ValueError("a harmonic head can only adopt an inverse-STFT head of the same n_fft")
+        w, b = old.proj.weight[: self.bins], old.proj.bias[: self.bins]  # the log-magnitude rows
+        self.proj.weight[: 2 * self.bins] = torch.cat([w, w])
+        self.proj.bias[: 2 * self.bins] = torch.cat([b, b])
+
+    def _excitation(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int) -> torch.Tensor:
+        """Detached frame controls [B, N] -> STFTs of the harmonic and noise sources, [2, B, F, N].
+
+        Scaled so that a harmonic's peak bin, and a noise bin on average, have magnitude 1: a unit sine
+        peaks at sum(w) / 2 in the STFT, unit-variance noise has rms sqrt(sum(w^2)).
+        """
+        b, n = f0.shape
+        harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate)
+        harmonic = harmonic * upsample_frames(voiced, self.hop) / (self.window.sum() / 2)
+        noise = hashed_noise(n * self.hop, offset, b, f0.device) / self.window.pow(2).sum().sqrt()
+        spec = torch.stft(torch.cat([harmonic, noise]), self.n_fft, self.hop, window=self.window, center=True,
+                          return_complex=True)  # [2B, F, N + 1]
+        return spec[..., :n].reshape(2, b, self.bins, n)
+
+    def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
+        """[B, N, dim] frames -> HeadOutput with [B, N * hop] samples.
+
+        ``offset`` is the index of the first output sample in the whole signal (it seeds the noise, see
+        :func:`hashed_noise`). ``pitch`` (training only, teacher forcing): the tracked F0 and voicing
+        ``[B, N]`` drive the source instead of the predicted ones, which are still returned for their loss.
+        """
+        with full_precision(x) as x:
+            out = self.proj(x).transpose(1, 2)  # [B, 2F + 2, N]
+            gains = torch.exp(out[:, : 2 * self.bins]).clamp(max=1e2)  # [B, 2F, N]
+            log_range = math.log(self.f0_max / self.f0_min)
+            f0 = self.f0_min * torch.exp(torch.sigmoid(out[:, -2]) * log_range)  # [B, N]
+            voicing = out[:, -1]  # [B, N] logits
+            if pitch is None:
+                source = self._excitation(f0.detach(), torch.sigmoid(voicing).detach(), offset)
+            else:
+                n = f0.shape[1]
+                given = torch.nn.functional.pad(pitch.f0, (0, max(0, n - pitch.f0.shape[1])))[:, :n]
+                voiced = (given > 0).to(f0.dtype)
+                source = self._excitation(torch.where(given > 0, given, f0.detach()), voiced, offset)
+            spec = gains[:, : self.bins] * source[0] + gains[:, self.bins:] * source[1]
+            audio = torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
+                                length=x.shape[1] * self.hop)
+            return HeadOutput(audio, f0, voicing)
+
+
+def make_head(kind: str, dim: int, hop: int, sample_rate: int) -> Head:
+    """The decoder head a config names: ``"istft"`` or ``"harmonic"``."""
+    if kind == "istft":
+        return ISTFTHead(dim, hop)
+    if kind == "harmonic":
+        return HarmonicHead(dim, hop, sample_rate)
+    raise ValueError(f"unknown decoder head {kind!r} (expected 'istft' or 'harmonic')")

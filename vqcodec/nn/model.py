@@ -1,0 +1,92 @@
+"""The VQ-VAE-2 codec model: parts injected, presets built by ``from_config``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from vqcodec.nn.config import ModelConfig
+from vqcodec.nn.decoder import Decoder, TopDecoder
+from vqcodec.nn.encoder import Encoder, TopEncoder
+from vqcodec.nn.excitation import Pitch
+from vqcodec.nn.heads import make_head
+from vqcodec.nn.hierarchy import Hierarchy
+from vqcodec.nn.quantizer import ResidualVQ
+
+
+@dataclass
+class ModelOutput:
+    """Attributes:
+    audio: [B, 1, T] reconstruction.
+    top_codes: [B, n_top, T_t]; bottom_codes: [B, n_bottom, T_b].
+    commit_loss, codebook_loss: scalars.
+    latents: [B, D, T_b] bottom-level encoder output (for dead-code restarts).
+    f0, voicing: [B, N] per decoder frame, predicted F0 in Hz and voicing logits (source-filter heads only).
+    """
+
+    audio: torch.Tensor
+    top_codes: torch.Tensor
+    bottom_codes: torch.Tensor
+    commit_loss: torch.Tensor
+    codebook_loss: torch.Tensor
+    latents: torch.Tensor
+    f0: torch.Tensor | None = None
+    voicing: torch.Tensor | None = None
+
+
+class VQCodecModel(nn.Module):
+    """Encoder -> two-level quantizer hierarchy -> decoder, on mono audio at ``config.sample_rate``.
+
+    Inputs must be a whole number of top frames long (``config.top_hop`` samples); the codec API pads.
+    """
+
+    def __init__(self, config: ModelConfig, encoder: Encoder, hierarchy: Hierarchy, decoder: Decoder):
+        super().__init__()
+        self.config = config
+        self.encoder = encoder
+        self.hierarchy = hierarchy
+        self.decoder = decoder
+
+    @classmethod
+    def from_config(cls, config: ModelConfig) -> "VQCodecModel":
+        c = config
+        encoder = Encoder(c.encoder_channels, c.strides, c.latent_dim, c.encoder_blocks)
+        restarts = {"usage_decay": c.usage_decay, "restart_every": c.restart_every,
+                    "restart_threshold": c.restart_threshold}
+        hierarchy = Hierarchy(
+            TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),
+            ResidualVQ(c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, c.top_dropout, **restarts),
+            TopDecoder(c.latent_dim, c.top_strides, c.top_blocks),
+            ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, c.bottom_dropout, **restarts),
+            c.latent_dim,
+        )
+        head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate)
+        decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, head)
+        return cls(config, encoder, hierarchy, decoder)
+
+    def _check_length(self, wav: torch.Tensor) -> None:
+        if wav.dim() != 3 or wav.shape[1] != 1 or wav.shape[-1] % self.config.top_hop:
+            raise ValueError(f"expected [B, 1, k*{self.config.top_hop}] audio, got {tuple(wav.shape)}")
+
+    def forward(self, wav: torch.Tensor, pitch: Pitch | None = None) -> ModelOutput:
+        """[B, 1, T] -> ModelOutput (training and evaluation pass); ``pitch``: tracked F0 that drives a
+        source-filter head's excitation instead of its prediction (teacher forcing in training)."""
+        self._check_length(wav)
+        latents = self.encoder(wav)
+        h = self.hierarchy(latents)
+        out = self.decoder(h.bottom, h.top, pitch=pitch)
+        return ModelOutput(out.audio.unsqueeze(1), h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss,
+                           latents, out.f0, out.voicing)
+
+    def encode(self, wav: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, 1, T] -> top codes [B, n_top, T / top_hop], bottom codes [B, n_bottom, T / hop]."""
+        self._check_length(wav)
+        return self.hierarchy.encode(self.encoder(wav), n_top, n_bottom)
+
+    def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor, offset: int = 0) -> torch.Tensor:
+        """Codes -> [B, 1, T_b * hop] audio; ``offset``: index of the first sample in the whole signal
+        (a source-filter head's noise is a function of it, so windows decode as the whole would)."""
+        bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
+        return self.decoder(bottom, top, offset).audio.unsqueeze(1)

@@ -1,0 +1,241 @@
+"""Vector quantizers: one codebook, and a residual stack of them trained with quantizer dropout.
+
+Codebook learning choice (the known failure of VQ-VAEs is collapse):
+
+* Low-dimensional, l2-normalised lookup (Yu et al. 2021, "Vector-quantized Image Modeling with Improved
+  VQGAN"; used by DAC): each codebook searches in an 8-dim projection of the latent, with both the
+  projection and the code vectors normalised, so the search is by cosine similarity. Low dimension makes
+  every code reachable and the search cheap; normalisation stops a few large codes from winning everything.
+* Whitened latents: the projection is standardised per dimension (a BatchNorm without affine parameters)
+  before the lookup, so codes are matched on how frames *differ*, not on what they share. Without it the
+  top level collapsed: its projected latents shared one large constant direction (mean pairwise cosine
+  0.9993), every frame chose the same code, and restarts copied that same direction. This is the idea of
+  aligning latent and codebook statistics of Huh et al. 2023 ("Straightening Out the Straight-Through
+  Estimator"); at inference it is a fixed affine map per dimension, so coding stays frame-local.
+* Dead-code restart (Dhariwal et al. 2020, Jukebox; Zeghidour et al. 2021, SoundStream): an EMA of each
+  code's usage is kept; codes that fall out of use are moved onto latents from the current batch.
+* Codebook and commitment losses (van den Oord et al. 2017) with a straight-through estimator; the
+  commitment weight is warmed up by the trainer.
+
+Codebooks are ordinary parameters, so data-parallel training keeps them equal by gradient all-reduce.
+The state outside gradients is kept equal explicitly: usage counts are summed over ranks before the
+EMA update; after a restart (which draws latents from the local batch) rank 0's codebook is broadcast;
+and the trainer averages the whitening statistics over ranks after each step (``sync_whitening``).
+Codebooks that differ between ranks are the known way EnCodec-style codebooks break under DDP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from vqcodec.nn.layers import full_precision
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
+@dataclass
+class QuantizerOutput:
+    """Result of a quantizer's forward pass.
+
+    Attributes:
+        quantized: [B, D, T] quantized latents (straight-through gradient to the input).
+        codes: [B, n_q, T] int64 code indices.
+        commit_loss: scalar, pulls the encoder towards its codes.
+        codebook_loss: scalar, pulls the codes towards the encoder.
+    """
+
+    quantized: torch.Tensor
+    codes: torch.Tensor
+    commit_loss: torch.Tensor
+    codebook_loss: torch.Tensor
+
+
+class FactorizedVQ(nn.Module):
+    """One codebook of ``size`` codes searched in a normalised ``codebook_dim`` space.
+
+    Args:
+        dim: width of the latent it quantizes.
+        size: number of codes K.
+        codebook_dim: dimension of the lookup space.
+        usage_decay: EMA decay of the per-code usage statistic.
+        restart_every: training steps between dead-code restarts (0 disables them).
+        restart_threshold: a code is dead when its usage EMA is below ``restart_threshold / size``.
+    """
+
+    def __init__(self, dim: int, size: int, codebook_dim: int, usage_decay: float = 0.99,
+                 restart_every: int = 50, restart_threshold: float = 0.05):
+        super().__init__()
+        self.size = size
+        self.usage_decay = usage_decay
+        self.restart_every = restart_every
+        self.restart_threshold = restart_threshold
+        self.in_proj = nn.Conv1d(dim, codebook_dim, 1)
+        self.whiten = nn.BatchNorm1d(codebook_dim, affine=False)
+        self.out_proj = nn.Conv1d(codebook_dim, dim, 1)
+        self.codebook = nn.Embedding(size, codebook_dim)
+        # Usage starts at zero, so the first restart (after ``restart_every`` steps) moves every code the
+        # encoder has not chosen onto real latents: a data-driven initialisation, like k-means init.
+        self.register_buffer("usage", torch.zeros(size))
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
+
+    def _lookup(self, z_e: torch.Tensor) -> torch.Tensor:
+        """[B, d, T] -> [B, T] nearest code by cosine similarity."""
+        flat = F.normalize(z_e.transpose(1, 2).reshape(-1, z_e.shape[1]), dim=-1)  # [B*T, d]
+        book = F.normalize(self.codebook.weight, dim=-1)  # [K, d]
+        idx = (flat @ book.t()).argmax(dim=-1)  # [B*T]
+        return idx.view(z_e.shape[0], z_e.shape[2])
+
+    def project(self, z: torch.Tensor) -> torch.Tensor:
+        """[B, D, T] -> [B, d, T] whitened latents in the lookup space."""
+        return self.whiten(self.in_proj(z))
+
+    def embed(self, codes: torch.Tensor) -> torch.Tensor:
+        """[B, T] codes -> [B, d, T] code vectors (in the lookup space)."""
+        return self.codebook(codes).transpose(1, 2)
+
+    def encode(self, z: torch.Tensor) -> torch.Tensor:
+        """[B, D, T] -> [B, T] codes."""
+        return self._lookup(self.project(z))
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """[B, T] codes -> [B, D, T]."""
+        return self.out_proj(self.embed(codes))
+
+    def forward(self, z: torch.Tensor) -> QuantizerOutput:
+        """[B, D, T] -> quantized [B, D, T], codes [B, 1, T]."""
+        with full_precision(z) as z:
+            return self._forward(z)
+
+    def _forward(self, z: torch.Tensor) -> QuantizerOutput:
+        z_e = self.project(z)
+        codes = self._lookup(z_e)
+        z_q = self.embed(codes)
+        commit = F.mse_loss(z_e, z_q.detach())
+        codebook = F.mse_loss(z_q, z_e.detach())
+        if self.training:
+            self._track_usage(codes)
+            self._maybe_restart(z_e)
+        z_q = z_e + (z_q - z_e).detach()  # straight-through
+        return QuantizerOutput(self.out_proj(z_q), codes.unsqueeze(1), commit, codebook)
+
+    @torch.no_grad()
+    def _track_usage(self, codes: torch.Tensor) -> None:
+        counts = torch.bincount(codes.flatten(), minlength=self.size).to(self.usage.dtype)
+        if _distributed():
+            dist.all_reduce(counts)
+        self.usage.mul_(self.usage_decay).add_(counts / counts.sum(), alpha=1 - self.usage_decay)
+
+    @torch.no_grad()
+    def _maybe_restart(self, z_e: torch.Tensor) -> None:
+        self.steps += 1
+        if self.restart_every and int(self.steps) % self.restart_every == 0:
+            self._restart_dead_codes(z_e)
+
+    @torch.no_grad()
+    def _restart_dead_codes(self, z_e: torch.Tensor) -> int:
+        """Move codes whose usage EMA is below threshold onto random latents of ``z_e`` [B, d, T].
+
+        Draws from torch's global generator. Under data parallelism every rank reaches this at the same
+        step (``steps`` advances in lockstep) and rank 0's codebook is broadcast, so all ranks agree.
+        Returns the number of codes restarted.
+        """
+        dead = (self.usage < self.restart_threshold / self.size).nonzero().flatten()
+        if dead.numel():
+            flat = z_e.transpose(1, 2).reshape(-1, z_e.shape[1])  # [B*T, d]
+            pick = torch.randint(0, flat.shape[0], (dead.numel(),), device=flat.device)
+            self.codebook.weight[dead] = flat[pick]
+            self.usage[dead] = 1.0 / self.size
+        if _distributed():
+            dist.broadcast(self.codebook.weight.data, src=0)
+            dist.broadcast(self.usage, src=0)
+        return int(dead.numel())
+
+
+class ResidualVQ(nn.Module):
+    """A stack of codebooks, each quantizing what the previous ones left (SoundStream's RVQ).
+
+    Trained with quantizer dropout: each item keeps a random number of codebooks, so any prefix of the
+    stack is a usable, lower-rate code.
+
+    Args:
+        dim: latent width.
+        n_codebooks: depth of the stack.
+        size: codes per codebook.
+        codebook_dim: lookup dimension of each codebook.
+        dropout: probability that a training item keeps fewer than all codebooks.
+        usage_decay, restart_every, restart_threshold: each codebook's restart settings (:class:`FactorizedVQ`).
+    """
+
+    def __init__(self, dim: int, n_codebooks: int, size: int, codebook_dim: int, dropout: float = 0.5,
+                 usage_decay: float = 0.99, restart_every: int = 50, restart_threshold: float = 0.05):
+        super().__init__()
+        self.dropout = dropout
+        self.layers = nn.ModuleList([FactorizedVQ(dim, size, codebook_dim, usage_decay, restart_every,
+                                                  restart_threshold) for _ in range(n_codebooks)])
+
+    @property
+    def n_codebooks(self) -> int:
+        return len(self.layers)
+
+    def _keep_mask(self, batch: int, device: torch.device) -> torch.Tensor:
+        """[B, n_codebooks] 1.0 where an item keeps a codebook during training."""
+        n = torch.full((batch,), self.n_codebooks, device=device)
+        if self.training and self.dropout > 0:
+            drop = torch.rand(batch, device=device) < self.dropout
+            n = torch.where(drop, torch.randint(1, self.n_codebooks + 1, (batch,), device=device), n)
+        return (torch.arange(self.n_codebooks, device=device)[None] < n[:, None]).float()
+
+    def forward(self, z: torch.Tensor, n_q: int | None = None) -> QuantizerOutput:
+        """[B, D, T] -> quantized [B, D, T], codes [B, n_q, T]; in training, n_q varies per item."""
+        n_q = self.n_codebooks if n_q is None else n_q
+        keep = self._keep_mask(z.shape[0], z.device)
+        residual, quantized = z, torch.zeros_like(z)
+        codes, commit, codebook = [], z.new_zeros(()), z.new_zeros(())
+        for i, layer in enumerate(self.layers[:n_q]):
+            out = layer(residual)
+            k = keep[:, i, None, None]  # [B, 1, 1]
+            quantized = quantized + out.quantized * k
+            residual = residual - out.quantized.detach()
+            codes.append(out.codes)
+            commit = commit + out.commit_loss
+            codebook = codebook + out.codebook_loss
+        return QuantizerOutput(quantized, torch.cat(codes, dim=1), commit, codebook)
+
+    def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
+        """[B, D, T] -> [B, n_q, T] codes."""
+        residual, codes = z, []
+        for layer in self.layers[:n_q]:
+            c = layer.encode(residual)
+            residual = residual - layer.decode(c)
+            codes.append(c)
+        return torch.stack(codes, dim=1)
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """[B, n_q, T] codes -> [B, D, T]; n_q is any prefix length >= 1."""
+        out = None
+        for i in range(codes.shape[1]):
+            d = self.layers[i].decode(codes[:, i])
+            out = d if out is None else out + d
+        if out is None:
+            raise ValueError("decode needs at least one codebook")
+        return out
+
+
+@torch.no_grad()
+def sync_whitening(model: nn.Module) -> None:
+    """Average every quantizer's whitening statistics over ranks (each rank updated them from its own
+    batch). Call after the backward pass: autograd still holds these tensors during it."""
+    if not _distributed():
+        return
+    for module in model.modules():
+        if isinstance(module, FactorizedVQ):
+            for stat in (module.whiten.running_mean, module.whiten.running_var):
+                dist.all_reduce(stat)
+                stat /= dist.get_world_size()

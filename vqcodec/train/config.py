@@ -1,0 +1,144 @@
+"""Training recipe: the model config plus the optimisation settings, read from a JSON file."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vqcodec.errors import UserError
+from vqcodec.nn.config import ModelConfig
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings. ``segment_frames`` counts top frames (``model.top_hop`` samples each).
+
+    The commitment weight warms up linearly from ``commit_start`` to ``commit_weight`` over
+    ``commit_warmup`` steps: early on the encoder moves fast and codebooks are still being placed, and a
+    strong pull towards bad codes would freeze it there.
+
+    Source-filter heads (``model.head == "harmonic"``) also learn F0, by an L1 loss in octaves on frames a
+    pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
+    against it (``voicing_weight``); see :mod:`vqcodec.analysis.pitch`. For the first ``f0_teacher_steps`` steps the
+    tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
+    needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding.
+
+    Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
+    multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
+    AdamW at ``disc_lr``) judges the first ``disc_batch`` items of each batch (0: all), and the generator
+    adds ``adversarial_weight`` times its hinge loss and ``feature_weight`` times feature matching; see
+    :mod:`vqcodec.train.discriminators`. Measured on the 2-core CPU: a full-batch step of the default
+    discriminator costs about five generator steps, hence ``disc_batch``.
+
+    Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
+    (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
+    :mod:`vqcodec.train.data`.
+
+    Validation (main process only): every ``valid_every`` steps (0: never) the model codes
+    ``valid_segments`` fixed segments of up to ``valid_seconds`` from the ``valid_split`` rows of the data
+    (or from ``--valid-data``), logs log-mel distance, SI-SDR and codebook usage to ``OUT/valid.jsonl`` and
+    writes the first ``valid_wavs`` decoded segments to ``OUT/valid/step-N/``.
+    """
+
+    model: ModelConfig = field(default_factory=ModelConfig)
+    steps: int = 5000
+    batch_size: int = 16
+    segment_frames: int = 12
+    lr: float = 1e-3
+    lr_final: float = 1e-4
+    warmup: int = 200
+    grad_clip: float = 1.0
+    adam_betas: tuple[float, float] = (0.8, 0.99)
+    mel_n_ffts: tuple[int, ...] = (256, 512, 1024, 2048)
+    mel_n_mels: tuple[int, ...] = (20, 40, 80, 128)
+    spectral_n_ffts: tuple[int, ...] = (320, 640)
+    spectral_power: float = 0.3
+    mel_weight: float = 1.0
+    spectral_weight: float = 1.0
+    complex_weight: float = 0.1
+    codebook_weight: float = 1.0
+    f0_weight: float = 1.0
+    voicing_weight: float = 0.5
+    f0_teacher_steps: int = 0
+    adversarial_weight: float = 0.0
+    feature_weight: float = 2.0
+    adversarial_start: int = 0
+    disc_lr: float = 2e-4
+    disc_n_ffts: tuple[int, ...] = (512, 1024, 2048)
+    disc_channels: int = 16
+    disc_batch: int = 0
+    commit_weight: float = 0.02
+    commit_start: float = 0.002
+    commit_warmup: int = 1000
+    log_every: int = 25
+    ckpt_every: int = 250
+    seed: int = 0
+    split: str = "train"
+    loader: str = "memory"
+    num_workers: int = 2
+    valid_every: int = 0
+    valid_split: str = "valid"
+    valid_segments: int = 8
+    valid_seconds: float = 2.0
+    valid_wavs: int = 3
+
+    def check(self) -> None:
+        """Raise UserError for values no run can use."""
+        if self.loader not in ("memory", "stream"):
+            raise UserError(f"loader must be 'memory' or 'stream', not {self.loader!r}")
+        for name in ("num_workers", "valid_every", "valid_segments", "valid_wavs"):
+            if getattr(self, name) < 0:
+                raise UserError(f"{name} must not be negative")
+        if self.valid_seconds <= 0:
+            raise UserError("valid_seconds must be positive")
+
+    def commit_at(self, step: int) -> float:
+        frac = min(1.0, step / max(1, self.commit_warmup))
+        return self.commit_start + frac * (self.commit_weight - self.commit_start)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+
+def load_train_config(path: str | Path, **overrides) -> TrainConfig:
+    """Read a recipe JSON: ``{"model": {...ModelConfig}, ...TrainConfig fields}``."""
+    try:
+        raw = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise UserError(f"{path}: cannot read training config ({e})") from None
+    model = ModelConfig.from_json(json.dumps(raw.pop("model", {})))
+    names = {f.name for f in dataclasses.fields(TrainConfig)}
+    if set(raw) - names:
+        raise UserError(f"{path}: unknown training config fields {sorted(set(raw) - names)}")
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    raw = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    try:
+        cfg = TrainConfig(model=model, **raw)
+    except TypeError as e:
+        raise UserError(f"{path}: {e}") from None
+    cfg.check()
+    return cfg
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="recipe JSON (see recipes/)")
+    p.add_argument("--data", required=True, help="folder of audio (a manifest.csv there selects the recipe's "
+                                                 "split), or a manifest .csv (see vqcodec.train.prepare)")
+    p.add_argument("--out", required=True, help="run folder: checkpoint, exported model, logs")
+    p.add_argument("--steps", type=int, help="override the recipe's number of steps")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
+    p.add_argument("--init", help="fine-tune from a model file, or 'default' for the shipped model")
+    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--num-workers", type=int, help="override the recipe's data loader processes (loader 'stream')")
+    p.add_argument("--valid-every", type=int, help="override the recipe's validation interval in steps (0: off)")
+    p.add_argument("--valid-data", help="validation audio: a folder or manifest (default: the recipe's "
+                                        "valid_split rows of --data)")
+    p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or CPUs with native bfloat16)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA; ignored on CPU)")
+    p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                   help="a progress bar, or plain log lines (auto: a bar when stderr is a terminal)")
