@@ -21,6 +21,7 @@ from pathlib import Path
 
 import torch
 
+from vqcodec.distributed import Context
 from vqcodec.io.manifest import with_lengths
 from vqcodec.train.config import load_train_config
 from vqcodec.train.data import (
@@ -32,7 +33,6 @@ from vqcodec.train.data import (
     list_entries,
     load_corpus,
 )
-from vqcodec.train.distributed import Context
 from vqcodec.train.loop import Trainer
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,8 +10,7 @@ import torch
 from conftest import speech_like
 
 from vqcodec.analysis import metrics
-from vqcodec.analysis.evaluate import level_usage
-from vqcodec.analysis.stats import code_histogram, codebook_stats, collapse_warnings
+from vqcodec.analysis.stats import code_histogram, codebook_stats, collapse_warnings, level_usage
 from vqcodec.errors import UserError
 
 K = 64

@@ -261,3 +261,31 @@ def test_gradients_reach_encoder_and_codebooks(tiny_model) -> None:
             assert grad is not None and torch.isfinite(grad).all()
             used = codes[:, i].unique()
             assert (grad[used].abs().sum(dim=1) > 0).all()
+
+
+# ---------------------------------------------------------------- the quantizer reports its own health
+
+
+def test_quantizer_reports_counts_restarts_and_perplexity() -> None:
+    """A pass reports per codebook the codes it chose, the codes it restarted and their perplexity, so that
+    callers log them instead of recounting."""
+    every = 3
+    torch.manual_seed(0)
+    rvq = ResidualVQ(DIM, 2, SIZE, CDIM, dropout=0.0, restart_every=every).train()
+    z = _latents(batch=2, frames=30)
+    for step in range(1, every + 1):
+        out = rvq(z)
+        m = out.metrics
+        assert m["counts"].shape == (2, SIZE) and m["restarts"].shape == (2,) and m["perplexity"].shape == (2,)
+        for j in range(2):
+            assert torch.equal(m["counts"][j], torch.bincount(out.codes[:, j].flatten(), minlength=SIZE).float())
+            p = m["counts"][j] / m["counts"][j].sum()
+            assert float(m["perplexity"][j]) == pytest.approx(float(torch.exp(-(p[p > 0] * p[p > 0].log()).sum())))
+        if step < every:
+            assert m["restarts"].sum() == 0
+    # the restart step reports the codes it moved: those whose usage it reset to 1 / K (usage starts at zero,
+    # so after 3 steps no live code is there)
+    for j, layer in enumerate(rvq.layers):
+        assert int(m["restarts"][j]) == int((layer.usage == 1.0 / SIZE).sum()) > 0
+    rvq.eval()
+    assert rvq(z).metrics["restarts"].sum() == 0  # eval passes report counts but never restart

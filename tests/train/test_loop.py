@@ -58,6 +58,8 @@ def test_train_a_few_steps(data_dir: Path, tmp_path: Path) -> None:
         for key in ("loss", "mel", "spectral", "commit", "codebook", "grad"):
             assert math.isfinite(r[key]), (key, r)
         assert 0 < r["top_usage"] <= 1 and 1 <= r["top_perplexity"] <= TRAIN_MODEL.codebook_size
+        # the quantizers' own restart reports, logged (restart_every is 50 steps: none in 4)
+        assert r["top_restarts"] == r["bottom_restarts"] == 0
 
     ckpt = torch.load(out / "checkpoint.pt", weights_only=True)
     assert ckpt["step"] == CFG.steps

@@ -51,11 +51,11 @@ from vqcodec.analysis.metrics import (
     stoi,
 )
 from vqcodec.analysis.reference_codecs import Coded, Coder, opus_coder, reference_coders
-from vqcodec.analysis.stats import code_histogram, codebook_stats
+from vqcodec.analysis.stats import LevelUsage, code_counts, level_usage
 from vqcodec.codec import Codec, Rung
 from vqcodec.compress import compress, decompress
 from vqcodec.errors import UserError
-from vqcodec.io.audio import AUDIO_EXTENSIONS, read_audio, readable_audio
+from vqcodec.io.audio import AUDIO_EXTENSIONS, audio_files, read_mono, readable_audio
 from vqcodec.train.data import evenly_spaced
 
 DEFAULT_RATES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
@@ -100,21 +100,6 @@ class Row:
     files: int
     pesq_skipped: int
     coding_seconds: float
-
-
-@dataclass(frozen=True)
-class LevelUsage:
-    """Codebook health of one vqcodec level, over all files at one rung."""
-
-    level: str
-    codebooks: int
-    usage_mean: float
-    usage_min: float
-    perplexity_mean: float
-    perplexity_min: float
-    dead_mean: float
-    dead_max: int
-    per_codebook: tuple[dict, ...]
 
 
 @dataclass
@@ -165,22 +150,15 @@ def list_files(root: Path, limit: int | None, suffixes: Sequence[str] = AUDIO_EX
     root = Path(root)
     if root.is_file():
         return [root]
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in suffixes and p.is_file())
+    files = audio_files(root, tuple(suffixes))
     if not files:
         raise UserError(f"no {'/'.join(suffixes)} files under {root}")
     return evenly_spaced(files, limit)
 
 
 def load_reference(path: Path, sample_rate: int = SR) -> np.ndarray:
-    """A file as mono float32 at ``sample_rate`` (channels averaged, resampled if needed: torchaudio's kernel,
-    at a cost linear in the file whatever the rates)."""
-    from vqcodec.resample import resample
-
-    wav, sr = read_audio(path)
-    mono = torch.from_numpy(wav.mean(axis=0))
-    if sr != sample_rate:
-        mono = resample(mono, sr, sample_rate)
-    return mono.numpy().astype(np.float32)
+    """A file as mono float32 at ``sample_rate`` (:func:`vqcodec.io.audio.read_mono`)."""
+    return read_mono(path, sample_rate).numpy().astype(np.float32)
 
 
 # ---------------------------------------------------------------- scoring
@@ -306,21 +284,8 @@ def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None
         log(f"[codebooks {i}/{len(files)}] {path.name}")
         codes = codec.encode(load_reference(path)[None], SR, rung.kbps)
         for level, tensor in (("top", codes.top), ("bottom", codes.bottom)):
-            for j in range(tensor.shape[1]):
-                counts[level][j] += code_histogram(tensor[:, j], k)
+            counts[level] += code_counts(tensor, k)
     return [level_usage(level, c) for level, c in counts.items()]
-
-
-def level_usage(level: str, counts: torch.Tensor) -> LevelUsage:
-    """Summary of the codebooks of one level from their counts ``[n_codebooks, K]``."""
-    stats = [codebook_stats(c) for c in counts]
-    usage = [s.usage * 100 for s in stats]
-    ppl = [s.perplexity for s in stats]
-    dead = [s.dead for s in stats]
-    per = tuple({"codebook": j, "usage_pct": u, "perplexity": p, "dead": d}
-                for j, (u, p, d) in enumerate(zip(usage, ppl, dead, strict=True)))
-    return LevelUsage(level, len(stats), float(np.mean(usage)), min(usage), float(np.mean(ppl)), min(ppl),
-                      float(np.mean(dead)), max(dead), per)
 
 
 def speed(accs: Sequence[Accumulator], files: Sequence[Path], total_seconds: float,

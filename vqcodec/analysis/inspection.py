@@ -22,8 +22,8 @@ from pathlib import Path
 
 import torch
 
-from vqcodec.analysis.evaluate import level_usage, list_files, load_reference
-from vqcodec.analysis.stats import code_histogram, collapse_warnings
+from vqcodec.analysis.evaluate import list_files, load_reference
+from vqcodec.analysis.stats import code_counts, collapse_warnings, level_usage
 from vqcodec.codec import ArraySource, Codec, Rung
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
@@ -76,8 +76,7 @@ def inspect_codes(codec: Codec, files: Sequence[Path], rung: Rung) -> dict:
         per_file[path] = codes
         for lv in LEVELS:
             c = level_codes(codes, lv)
-            for j in range(c.shape[0]):
-                counts[lv][j] += code_histogram(c[j], k)
+            counts[lv] += code_counts(c, k)
             repeats[lv] += (c[:, 1:] == c[:, :-1]).sum(dim=1)
             pairs[lv] += max(0, c.shape[1] - 1)
     return {"counts": counts, "repeats": repeats, "pairs": pairs, "codes": per_file}

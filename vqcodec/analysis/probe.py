@@ -42,6 +42,7 @@ import torch
 
 from vqcodec.analysis.evaluate import list_files, load_reference
 from vqcodec.analysis.inspection import encode_files, pick_rung
+from vqcodec.analysis.stats import code_counts
 from vqcodec.codec import Codec, Rung
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
@@ -109,8 +110,7 @@ def code_features(codes: Codes, codebook_size: int) -> dict[str, np.ndarray]:
     out = {}
     for level in ("top", "bottom"):
         c = getattr(codes, level)[0]  # [n_q, T]
-        hist = torch.zeros(c.shape[0], codebook_size, dtype=torch.float64)
-        hist.scatter_add_(1, c.long(), torch.ones(c.shape, dtype=torch.float64))
+        hist = code_counts(c, codebook_size).double()  # [n_q, K]
         out[level] = (hist / max(1, c.shape[1])).flatten().numpy()
     out["top+bottom"] = np.concatenate([out["top"], out["bottom"]])
     return out

@@ -1,10 +1,15 @@
-"""Codebook health: usage, perplexity and dead codes of a code distribution."""
+"""Codebook health: usage, perplexity and dead codes of a code distribution.
+
+The one place these are computed: the trainer's log rows, validation, ``eval``, ``inspect`` and
+``probe`` all count codes with :func:`code_counts` and summarise them here.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -32,6 +37,51 @@ def codebook_stats(probs: torch.Tensor) -> CodebookStats:
 def code_histogram(codes: torch.Tensor, size: int) -> torch.Tensor:
     """Counts ``[K]`` of integer codes of any shape."""
     return torch.bincount(codes.flatten().long(), minlength=size)
+
+
+def code_counts(codes: torch.Tensor, size: int) -> torch.Tensor:
+    """Counts ``[n_q, K]`` (int64) per codebook of codes ``[n_q, T]`` or ``[B, n_q, T]``."""
+    flat = (codes if codes.dim() == 2 else codes.transpose(0, 1)).reshape(codes.shape[-2], -1)  # [n_q, B*T]
+    return torch.stack([code_histogram(row, size) for row in flat.cpu()]) if len(flat) else flat.new_zeros(0, size)
+
+
+@dataclass(frozen=True)
+class LevelUsage:
+    """Codebook health of one level: per-codebook usage (in %), perplexity and dead codes, and their
+    means and extremes over the level's codebooks."""
+
+    level: str
+    codebooks: int
+    usage_mean: float
+    usage_min: float
+    perplexity_mean: float
+    perplexity_min: float
+    dead_mean: float
+    dead_max: int
+    per_codebook: tuple[dict, ...]
+
+
+def level_usage(level: str, counts: torch.Tensor) -> LevelUsage:
+    """Summary of the codebooks of one level from their counts ``[n_codebooks, K]``."""
+    stats = [codebook_stats(c) for c in counts]
+    usage = [s.usage * 100 for s in stats]
+    ppl = [s.perplexity for s in stats]
+    dead = [s.dead for s in stats]
+    per = tuple({"codebook": j, "usage_pct": u, "perplexity": p, "dead": d}
+                for j, (u, p, d) in enumerate(zip(usage, ppl, dead, strict=True)))
+    return LevelUsage(level, len(stats), float(np.mean(usage)), min(usage), float(np.mean(ppl)), min(ppl),
+                      float(np.mean(dead)), max(dead), per)
+
+
+def usage_fields(counts_per_level: Mapping[str, torch.Tensor], prefix: str = "") -> dict[str, float]:
+    """Log-row fields ``{prefix}{level}_usage`` (mean fraction of codes in use) and
+    ``{prefix}{level}_perplexity`` (mean perplexity) from code counts ``{level: [n_codebooks, K]}``."""
+    row = {}
+    for level, table in counts_per_level.items():
+        stats = [codebook_stats(c) for c in table]
+        row[f"{prefix}{level}_usage"] = round(sum(s.usage for s in stats) / len(stats), 4)
+        row[f"{prefix}{level}_perplexity"] = round(sum(s.perplexity for s in stats) / len(stats), 1)
+    return row
 
 
 def collapse_warnings(counts_per_level: Mapping[str, torch.Tensor], min_usage: float = 0.10,

@@ -34,6 +34,22 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     return np.ascontiguousarray(data.T), int(sr)
 
 
+def read_mono(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
+    """An audio file as mono float32 ``[T]`` at ``sample_rate``: channels averaged, then resampled if needed
+    (:func:`vqcodec.resample.resample`: torchaudio's kernel, at a cost linear in the file whatever the rates)."""
+    from vqcodec.resample import resample
+
+    wav, sr = read_audio(path)
+    mono = torch.from_numpy(wav.mean(axis=0))
+    return mono if sr == sample_rate else resample(mono, sr, sample_rate)
+
+
+def audio_files(root: str | os.PathLike, suffixes: tuple[str, ...] = AUDIO_EXTENSIONS) -> list[Path]:
+    """The files under the folder ``root`` (recursively) whose names end in one of ``suffixes`` (any
+    case), sorted."""
+    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in suffixes and p.is_file())
+
+
 def readable_audio(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Split files into those :func:`read_audio` reads and (file, one-line reason) for the others.
 

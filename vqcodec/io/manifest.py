@@ -13,7 +13,7 @@ import math
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import soundfile as sf
@@ -26,13 +26,16 @@ COLUMNS = ("path", "split", "source", "speaker", "sex", "lang", "orig_sr", "sr",
 
 @dataclass(frozen=True)
 class AudioEntry:
-    """One audio file of a corpus. ``sample_rate`` and ``frames`` are 0 while unknown."""
+    """One audio file of a corpus. ``sample_rate`` and ``frames`` are 0 while unknown; ``id`` is the
+    manifest's ``id`` column, "" where it has none; ``listed`` is the path as the manifest wrote it."""
 
     path: Path
     split: str = ""
     speaker: str = ""
     sample_rate: int = 0
     frames: int = 0
+    id: str = ""
+    listed: str = field(default="", compare=False, repr=False)
 
     @property
     def duration(self) -> float:
@@ -55,7 +58,7 @@ def _entry(base: Path, row: dict) -> AudioEntry:
         except ValueError:
             frames = 0
     return AudioEntry(base / row["path"].strip(), (row.get("split") or "").strip(), (row.get("speaker") or "").strip(),
-                      sr, frames)
+                      sr, frames, (row.get("id") or "").strip(), row["path"].strip())
 
 
 def read_manifest(path: str | os.PathLike, split: str | None = None) -> list[AudioEntry]:

@@ -10,14 +10,14 @@ d_t is computed from the top *codes*, so encoder and decoder see the same condit
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from vqcodec.nn.decoder import TopDecoder
 from vqcodec.nn.encoder import TopEncoder
-from vqcodec.nn.quantizer import ResidualVQ
+from vqcodec.nn.quantizer import Quantizer
 
 
 @dataclass
@@ -27,6 +27,8 @@ class HierarchyOutput:
     top: [B, D, T_b] decoded top, at the bottom rate.
     top_codes: [B, n_top, T_t]; bottom_codes: [B, n_bottom, T_b].
     commit_loss, codebook_loss: scalars summed over both levels.
+    metrics: per level (``"top"``, ``"bottom"``), its quantizer's health (see
+        :class:`vqcodec.nn.quantizer.QuantizerOutput`).
     """
 
     bottom: torch.Tensor
@@ -35,13 +37,14 @@ class HierarchyOutput:
     bottom_codes: torch.Tensor
     commit_loss: torch.Tensor
     codebook_loss: torch.Tensor
+    metrics: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
 
 
 class Hierarchy(nn.Module):
-    """Top and bottom levels, each with its own residual stack of codebooks."""
+    """Top and bottom levels, each with its own quantizer (a residual stack of codebooks by default)."""
 
-    def __init__(self, top_encoder: TopEncoder, top_quantizer: ResidualVQ, top_decoder: TopDecoder,
-                 bottom_quantizer: ResidualVQ, dim: int):
+    def __init__(self, top_encoder: TopEncoder, top_quantizer: Quantizer, top_decoder: TopDecoder,
+                 bottom_quantizer: Quantizer, dim: int):
         super().__init__()
         self.top_encoder = top_encoder
         self.top_quantizer = top_quantizer
@@ -57,8 +60,8 @@ class Hierarchy(nn.Module):
         qt = self.top_quantizer(self.top_encoder(h_bottom))
         top = self.top_decoder(qt.quantized)
         qb = self.bottom_quantizer(self._bottom_input(h_bottom, top))
-        return HierarchyOutput(qb.quantized, top, qt.codes, qb.codes,
-                               qt.commit_loss + qb.commit_loss, qt.codebook_loss + qb.codebook_loss)
+        return HierarchyOutput(qb.quantized, top, qt.codes, qb.codes, qt.commit_loss + qb.commit_loss,
+                               qt.codebook_loss + qb.codebook_loss, {"top": qt.metrics, "bottom": qb.metrics})
 
     def encode(self, h_bottom: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, D, T_b] -> top codes [B, n_top, T_t], bottom codes [B, n_bottom, T_b]."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -24,6 +24,7 @@ class ModelOutput:
     commit_loss, codebook_loss: scalars.
     latents: [B, D, T_b] bottom-level encoder output (for dead-code restarts).
     f0, voicing: [B, N] per decoder frame, predicted F0 in Hz and voicing logits (source-filter heads only).
+    metrics: per level, its quantizer's health (code counts, restarts, perplexity; see QuantizerOutput).
     """
 
     audio: torch.Tensor
@@ -34,6 +35,7 @@ class ModelOutput:
     latents: torch.Tensor
     f0: torch.Tensor | None = None
     voicing: torch.Tensor | None = None
+    metrics: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
 
 
 class VQCodecModel(nn.Module):
@@ -78,7 +80,7 @@ class VQCodecModel(nn.Module):
         h = self.hierarchy(latents)
         out = self.decoder(h.bottom, h.top, pitch=pitch)
         return ModelOutput(out.audio.unsqueeze(1), h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss,
-                           latents, out.f0, out.voicing)
+                           latents, out.f0, out.voicing, h.metrics)
 
     def encode(self, wav: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, 1, T] -> top codes [B, n_top, T / top_hop], bottom codes [B, n_bottom, T / hop]."""

@@ -1,4 +1,6 @@
-"""Vector quantizers: one codebook, and a residual stack of them trained with quantizer dropout.
+"""Vector quantizers behind one interface (:class:`Quantizer`): one codebook (:class:`FactorizedVQ`), and a
+residual stack of them trained with quantizer dropout (:class:`ResidualVQ`), which is what a level of the
+hierarchy holds.
 
 Codebook learning choice (the known failure of VQ-VAEs is collapse):
 
@@ -26,7 +28,7 @@ Codebooks that differ between ranks are the known way EnCodec-style codebooks br
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 import torch.distributed as dist
@@ -49,12 +51,40 @@ class QuantizerOutput:
         codes: [B, n_q, T] int64 code indices.
         commit_loss: scalar, pulls the encoder towards its codes.
         codebook_loss: scalar, pulls the codes towards the encoder.
+        metrics: the quantizer's own health, per codebook (audiocraft's ``QuantizedResult.metrics``):
+            ``counts`` [n_q, K] codes chosen in this pass (summed over ranks in training), ``restarts``
+            [n_q] dead codes restarted in this pass, ``perplexity`` [n_q] exp(entropy) of this pass's codes.
     """
 
     quantized: torch.Tensor
     codes: torch.Tensor
     commit_loss: torch.Tensor
     codebook_loss: torch.Tensor
+    metrics: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class Quantizer(nn.Module):
+    """What a level of the hierarchy needs of its quantizer: a stack of ``n_codebooks`` codebooks of
+    ``codebook_size`` codes, any prefix of which is a valid code.
+
+    ``forward`` is the training and evaluation pass; ``encode`` and ``decode`` are the codec's two halves,
+    and ``decode(encode(z, n))`` equals ``forward(z, n).quantized`` in eval mode.
+    """
+
+    n_codebooks: int
+    codebook_size: int
+
+    def forward(self, z: torch.Tensor, n_q: int | None = None) -> QuantizerOutput:
+        """[B, D, T] -> QuantizerOutput with codes [B, n_q, T] (all codebooks by default)."""
+        raise NotImplementedError
+
+    def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
+        """[B, D, T] -> [B, n_q, T] codes of the first ``n_q`` codebooks."""
+        raise NotImplementedError
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """[B, n_q, T] codes (any prefix of the codebooks) -> [B, D, T]."""
+        raise NotImplementedError
 
 
 class FactorizedVQ(nn.Module):
@@ -119,24 +149,39 @@ class FactorizedVQ(nn.Module):
         z_q = self.embed(codes)
         commit = F.mse_loss(z_e, z_q.detach())
         codebook = F.mse_loss(z_q, z_e.detach())
+        counts = torch.bincount(codes.flatten(), minlength=self.size).to(self.usage.dtype)  # [K]
+        restarts = 0
         if self.training:
-            self._track_usage(codes)
-            self._maybe_restart(z_e)
+            counts = self._track_usage(counts)
+            restarts = self._maybe_restart(z_e)
         z_q = z_e + (z_q - z_e).detach()  # straight-through
-        return QuantizerOutput(self.out_proj(z_q), codes.unsqueeze(1), commit, codebook)
+        return QuantizerOutput(self.out_proj(z_q), codes.unsqueeze(1), commit, codebook,
+                               self._metrics(counts, restarts))
+
+    @staticmethod
+    def _metrics(counts: torch.Tensor, restarts: int) -> dict[str, torch.Tensor]:
+        """This pass's health, shaped as a one-codebook stack: counts [1, K], restarts [1], perplexity [1]."""
+        p = counts / counts.sum().clamp(min=1)
+        entropy = -(p * p.clamp(min=1e-30).log()).sum()  # 0 log 0 = 0
+        return {"counts": counts[None], "restarts": torch.tensor([restarts], device=counts.device),
+                "perplexity": entropy.exp()[None]}
 
     @torch.no_grad()
-    def _track_usage(self, codes: torch.Tensor) -> None:
-        counts = torch.bincount(codes.flatten(), minlength=self.size).to(self.usage.dtype)
+    def _track_usage(self, counts: torch.Tensor) -> torch.Tensor:
+        """Fold this step's code counts [K] (summed over ranks) into the usage EMA; returns the summed counts."""
+        counts = counts.clone()
         if _distributed():
             dist.all_reduce(counts)
         self.usage.mul_(self.usage_decay).add_(counts / counts.sum(), alpha=1 - self.usage_decay)
+        return counts
 
     @torch.no_grad()
-    def _maybe_restart(self, z_e: torch.Tensor) -> None:
+    def _maybe_restart(self, z_e: torch.Tensor) -> int:
+        """Count a training step; every ``restart_every`` steps restart dead codes. Returns how many."""
         self.steps += 1
         if self.restart_every and int(self.steps) % self.restart_every == 0:
-            self._restart_dead_codes(z_e)
+            return self._restart_dead_codes(z_e)
+        return 0
 
     @torch.no_grad()
     def _restart_dead_codes(self, z_e: torch.Tensor) -> int:
@@ -158,7 +203,7 @@ class FactorizedVQ(nn.Module):
         return int(dead.numel())
 
 
-class ResidualVQ(nn.Module):
+class ResidualVQ(Quantizer):
     """A stack of codebooks, each quantizing what the previous ones left (SoundStream's RVQ).
 
     Trained with quantizer dropout: each item keeps a random number of codebooks, so any prefix of the
@@ -177,6 +222,7 @@ class ResidualVQ(nn.Module):
                  usage_decay: float = 0.99, restart_every: int = 50, restart_threshold: float = 0.05):
         super().__init__()
         self.dropout = dropout
+        self.codebook_size = size
         self.layers = nn.ModuleList([FactorizedVQ(dim, size, codebook_dim, usage_decay, restart_every,
                                                   restart_threshold) for _ in range(n_codebooks)])
 
@@ -197,16 +243,20 @@ class ResidualVQ(nn.Module):
         n_q = self.n_codebooks if n_q is None else n_q
         keep = self._keep_mask(z.shape[0], z.device)
         residual, quantized = z, torch.zeros_like(z)
-        codes, commit, codebook = [], z.new_zeros(()), z.new_zeros(())
+        codes, commit, codebook, metrics = [], z.new_zeros(()), z.new_zeros(()), []
         for i, layer in enumerate(self.layers[:n_q]):
             out = layer(residual)
             k = keep[:, i, None, None]  # [B, 1, 1]
             quantized = quantized + out.quantized * k
+            # Each codebook codes what the previous ones left; detached, so that a codebook's loss does not
+            # pull the codebooks before it (every codebook still gets the input's gradient through k).
             residual = residual - out.quantized.detach()
             codes.append(out.codes)
             commit = commit + out.commit_loss
             codebook = codebook + out.codebook_loss
-        return QuantizerOutput(quantized, torch.cat(codes, dim=1), commit, codebook)
+            metrics.append(out.metrics)
+        stacked = {name: torch.cat([m[name] for m in metrics]) for name in metrics[0]}  # [n_q, ...] each
+        return QuantizerOutput(quantized, torch.cat(codes, dim=1), commit, codebook, stacked)
 
     def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
         """[B, D, T] -> [B, n_q, T] codes."""

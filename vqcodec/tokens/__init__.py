@@ -20,8 +20,9 @@ frame, as the shipped model; 3 kbps keeps 4 + 5 codebooks; a 2.0 s mono utteranc
 The on-disk format is described in :mod:`vqcodec.tokens.shards` and ``docs/tokens.md``.
 """
 
+from vqcodec.distributed import resolve_device, resolve_rank
 from vqcodec.tokens.dataset import TokenDataset
-from vqcodec.tokens.extract import Result, extract, resolve_device, resolve_rank
+from vqcodec.tokens.extract import Result, extract
 from vqcodec.tokens.inputs import Item, collect
 from vqcodec.tokens.sequence import PATTERNS, flatten, tokens_per_frame, unflatten, vocab_size
 from vqcodec.tokens.shards import (

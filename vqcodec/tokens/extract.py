@@ -18,17 +18,17 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
 import numpy as np
-import torch
 
 from vqcodec.codec import Codec, Rung
 from vqcodec.codes import Codes
+from vqcodec.distributed import process_group, resolve_rank
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import write_bytes
 from vqcodec.io.audio import FileSource
@@ -67,44 +67,6 @@ class Result:
     merged: bool = False
     indexed: int = 0
     listed: int = 0
-
-
-def _process_group():
-    """torch.distributed if a process group is initialised, else None."""
-    import torch.distributed as dist
-
-    return dist if dist.is_available() and dist.is_initialized() else None
-
-
-def resolve_rank(rank: int | None = None, world_size: int | None = None,
-                 env: Mapping[str, str] | None = None) -> tuple[int, int]:
-    """(rank, world_size): as given, else from the process group, else from RANK/WORLD_SIZE, else (0, 1)."""
-    env = os.environ if env is None else env
-    if (rank is None) != (world_size is None):
-        raise UserError("give both --rank and --world-size, or neither")
-    if rank is None and _process_group() is not None:
-        rank, world_size = _process_group().get_rank(), _process_group().get_world_size()
-    elif rank is None and "RANK" in env and "WORLD_SIZE" in env:
-        rank, world_size = int(env["RANK"]), int(env["WORLD_SIZE"])
-    elif rank is None:
-        rank, world_size = 0, 1
-    if not 0 <= rank < world_size:
-        raise UserError(f"rank {rank} is not in [0, world size {world_size})")
-    return rank, world_size
-
-
-def resolve_device(device: str = "cpu", env: Mapping[str, str] | None = None) -> str:
-    """``cuda`` under torchrun means ``cuda:LOCAL_RANK``; refuse a device this machine lacks."""
-    env = os.environ if env is None else env
-    if device == "cuda" and "LOCAL_RANK" in env:
-        device = f"cuda:{int(env['LOCAL_RANK'])}"
-    try:
-        kind = torch.device(device).type
-    except RuntimeError:
-        raise UserError(f"{device!r}: not a device (use cpu or cuda)") from None
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise UserError("CUDA is not available on this machine (use --device cpu)")
-    return device
 
 
 def _probe(item: Item, codec: Codec) -> Probed | Exception:
@@ -209,7 +171,7 @@ def _all_done(outdir: Path, world_size: int) -> bool:
 def _finish(outdir: Path, rank: int, world_size: int, log: TextIO) -> tuple[int, int] | None:
     """Mark this rank done and merge if it is the one to: then (utterances indexed, failed files listed)."""
     write_bytes(_marker(outdir, rank), json.dumps({"rank": rank, "world_size": world_size}).encode())
-    group = _process_group()
+    group = process_group()
     if group is not None:
         group.barrier()
     elif not _all_done(outdir, world_size):

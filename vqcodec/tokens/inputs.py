@@ -16,14 +16,14 @@ The same file reached twice is kept once. Two different files with the same id a
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from vqcodec.errors import UserError
-from vqcodec.train.data import list_audio
+from vqcodec.io.audio import audio_files
+from vqcodec.io.manifest import read_manifest
 
 
 @dataclass(frozen=True)
@@ -44,17 +44,11 @@ def make_id(rel: str | os.PathLike) -> str:
 
 
 def _from_folder(root: Path) -> list[Item]:
-    return [Item(make_id(p.relative_to(root)), p) for p in list_audio(root)]
+    return [Item(make_id(p.relative_to(root)), p) for p in audio_files(root)]
 
 
 def _from_csv(manifest: Path) -> list[Item]:
-    with open(manifest, newline="") as f:
-        reader = csv.DictReader(f)
-        if "path" not in (reader.fieldnames or []):
-            raise UserError(f"{manifest}: a manifest needs a 'path' column")
-        rows = [row for row in reader if (row.get("path") or "").strip()]
-    return [Item((row.get("id") or "").strip() or make_id(row["path"].strip()), manifest.parent / row["path"].strip())
-            for row in rows]
+    return [Item(e.id or make_id(e.listed), e.path) for e in read_manifest(manifest)]
 
 
 def _from_txt(manifest: Path) -> list[Item]:

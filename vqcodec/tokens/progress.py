@@ -1,7 +1,7 @@
 """Progress of an extraction on stderr: files/s and audio-hours/s.
 
-A tqdm bar when tqdm is installed and the stream is a terminal; otherwise one plain line every
-``every`` seconds (and one at the end), which reads well in a log file.
+A tqdm bar when tqdm is installed and the stream is a terminal (:class:`vqcodec.progress.ProgressBar`);
+otherwise one plain line every ``every`` seconds (and one at the end), which reads well in a log file.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import time
 from typing import TextIO
+
+from vqcodec.progress import ProgressBar
 
 
 class Progress:
@@ -19,16 +21,8 @@ class Progress:
         self.total, self.enabled, self.every, self.label = total, enabled, every, label
         self.stream = sys.stderr if stream is None else stream
         self.files, self.audio_s, self.start, self.last = 0, 0.0, time.monotonic(), time.monotonic()
-        self.bar = self._tqdm() if enabled else None
-
-    def _tqdm(self):
-        if not getattr(self.stream, "isatty", lambda: False)():
-            return None
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return None
-        return tqdm(total=self.total, file=self.stream, unit="file", desc=self.label)
+        self.lines = ProgressBar(total, unit="file", desc=label, mode="auto" if enabled else "off", stream=self.stream)
+        self.bar = self.lines.bar
 
     def rates(self) -> str:
         elapsed = max(time.monotonic() - self.start, 1e-9)
@@ -38,20 +32,15 @@ class Progress:
     def update(self, files: int, audio_s: float) -> None:
         self.files, self.audio_s = self.files + files, self.audio_s + audio_s
         if self.bar is not None:
-            self.bar.set_postfix_str(self.rates(), refresh=False)
-            self.bar.update(files)
+            self.lines.update(files, postfix=self.rates())
         elif self.enabled and time.monotonic() - self.last >= self.every:
             self.last = time.monotonic()
             self.write(f"{self.label}: {self.files}/{self.total} files, {self.rates()}")
 
     def write(self, line: str) -> None:
-        if self.bar is not None:
-            self.bar.write(line, file=self.stream)
-        else:
-            print(line, file=self.stream, flush=True)
+        self.lines.write(line)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.lines.close()
         if self.enabled and self.total:
             self.write(f"{self.label}: {self.files}/{self.total} files, {self.rates()}")

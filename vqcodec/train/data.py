@@ -22,9 +22,9 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
-from vqcodec.io.audio import AUDIO_EXTENSIONS, read_audio
+from vqcodec.io.audio import AUDIO_EXTENSIONS, audio_files, read_mono
 from vqcodec.io.manifest import AudioEntry, read_manifest, with_lengths
-from vqcodec.resample import resample, resample_window
+from vqcodec.resample import resample_window
 
 
 def evenly_spaced(items: list, n: int | None) -> list:
@@ -55,7 +55,7 @@ def list_entries(root: str | Path, split: str | None = None, lengths: bool = Tru
     elif split and (root / "manifest.csv").exists():
         entries = read_manifest(root / "manifest.csv", split)
     else:
-        entries = [AudioEntry(p) for p in sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS)]
+        entries = [AudioEntry(p) for p in audio_files(root)]
     return with_lengths(entries) if lengths else entries
 
 
@@ -63,10 +63,7 @@ def load_corpus(paths: list[Path], sample_rate: int) -> list[np.ndarray]:
     """Each file as a mono int16 array at ``sample_rate`` (int16 halves the memory of float32)."""
     clips = []
     for p in paths:
-        wav, sr = read_audio(p)
-        x = torch.from_numpy(wav.mean(axis=0))
-        if sr != sample_rate:
-            x = resample(x, sr, sample_rate)
+        x = read_mono(p, sample_rate)
         clips.append((x.clamp(-1, 1) * 32767).round().to(torch.int16).numpy())
     return clips
 

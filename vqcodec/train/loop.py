@@ -23,7 +23,8 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from vqcodec.analysis.pitch import track
-from vqcodec.analysis.stats import codebook_stats, collapse_warnings
+from vqcodec.analysis.stats import collapse_warnings, usage_fields
+from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path
 from vqcodec.io.manifest import read_manifest
@@ -31,10 +32,10 @@ from vqcodec.io.weights import load_model, save_model
 from vqcodec.nn.excitation import Pitch
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.quantizer import sync_whitening
+from vqcodec.progress import ProgressBar
 from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
-from vqcodec.train.distributed import Context, barrier, setup
 from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, pitch_losses
 from vqcodec.train.validate import Validator, load_segments
 
@@ -72,21 +73,28 @@ class Trainer:
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.disc, self.disc_opt = self._discriminator()
         self.step = 0
-        self.counts = self._zero_counts()
+        self.counts, self.restarts = self._zero_counts(), {}
 
     def _zero_counts(self) -> dict[str, torch.Tensor]:
         """Per level, [n_codebooks, K] counts of the codes chosen since the last log line."""
         c = self.cfg.model
         return {"top": torch.zeros(c.n_top, c.codebook_size), "bottom": torch.zeros(c.n_bottom, c.codebook_size)}
 
-    def _count(self, level: str, codes: torch.Tensor) -> None:
-        """Add codes [B, n_q, T] to the level's counts."""
-        flat = codes.detach().transpose(0, 1).reshape(codes.shape[1], -1).cpu()  # [n_q, B*T]
-        self.counts[level].scatter_add_(1, flat, torch.ones(flat.shape))
+    def _note_health(self, metrics: dict[str, dict[str, torch.Tensor]]) -> None:
+        """Add what each level's quantizer reported of this step (its code counts and restarts)."""
+        for level, m in metrics.items():
+            self.counts[level] += m["counts"].detach().cpu()
+            self.restarts[level] = self.restarts.get(level, 0) + int(m["restarts"].sum())
 
     def take_counts(self) -> dict[str, torch.Tensor]:
+        """The code counts since the last call, per level (and the restarts, kept for :meth:`take_restarts`)."""
         counts, self.counts = self.counts, self._zero_counts()
         return counts
+
+    def take_restarts(self) -> dict[str, int]:
+        """Dead codes restarted per level since the last call."""
+        restarts, self.restarts = self.restarts, {}
+        return restarts
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine from ``lr`` to ``lr_final``."""
@@ -133,8 +141,7 @@ class Trainer:
         self.opt.step()
         sync_whitening(self.model)
         self.step += 1
-        self._count("top", out.top_codes)
-        self._count("bottom", out.bottom_codes)
+        self._note_health(out.metrics)
         return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
                 "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item(), **extra}
 
@@ -211,14 +218,13 @@ def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return module.module if isinstance(module, DistributedDataParallel) else module
 
 
-def _log_line(step: int, metrics: dict[str, float], counts: dict[str, torch.Tensor]) -> dict:
+def _log_line(step: int, metrics: dict[str, float], counts: dict[str, torch.Tensor],
+              restarts: dict[str, int] | None = None) -> dict:
     """One log row: loss terms, speed, and per level the mean usage and perplexity of the codes actually
-    chosen since the previous row (not the restart-reset usage EMA, which would flatter them)."""
-    row = {"step": step, **{k: round(v, 5) for k, v in metrics.items()}}
-    for level, table in counts.items():
-        stats = [codebook_stats(c) for c in table]
-        row[f"{level}_usage"] = round(sum(s.usage for s in stats) / len(stats), 4)
-        row[f"{level}_perplexity"] = round(sum(s.perplexity for s in stats) / len(stats), 1)
+    chosen since the previous row (not the restart-reset usage EMA, which would flatter them) and the dead
+    codes the quantizers restarted since then."""
+    row = {"step": step, **{k: round(v, 5) for k, v in metrics.items()}, **usage_fields(counts)}
+    row.update({f"{level}_restarts": n for level, n in (restarts or {}).items()})
     return row
 
 
@@ -325,46 +331,38 @@ class _Progress:
     plain log lines; warnings go to stderr either way, without breaking the bar."""
 
     def __init__(self, mode: str, total: int, initial: int):
-        self.bar = None
-        if mode == "bar" or (mode == "auto" and sys.stderr.isatty()):
-            try:
-                from tqdm import tqdm
-            except ImportError:
-                if mode == "bar":
-                    _warn("no progress bar: tqdm is not installed (pip install tqdm)")
-                return
-            self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, file=sys.stderr,
-                            desc="train")
+        self.lines = ProgressBar(total, unit="step", desc="train", initial=initial, mode=mode, dynamic_ncols=True)
+        self.bar = self.lines.bar
+        if self.lines.missing:
+            _warn("no progress bar: tqdm is not installed (pip install tqdm)")
 
     def update(self) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
+        self.lines.update(1)
 
     def row(self, row: dict) -> None:
         if self.bar is None:
             print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
             return
-        self.bar.set_postfix_str(
+        self.lines.update(0, postfix=(
             f"loss={row['loss']:.3f} mel={row['mel']:.3f} spec={row['spectral']:.3f} commit={row['commit']:.3f} "
             f"usage t/b={row['top_usage']:.2f}/{row['bottom_usage']:.2f} "
             f"ppl t/b={row['top_perplexity']:.0f}/{row['bottom_perplexity']:.0f} "
-            f"{row['audio_s_per_s']:.1f} audio-s/s", refresh=False)
+            f"{row['audio_s_per_s']:.1f} audio-s/s"))
 
     def info(self, line: str) -> None:
         if self.bar is None:
             print(line, flush=True)
         else:
-            self.bar.write(line, file=sys.stderr)
+            self.lines.write(line)
 
     def warn(self, message: str) -> None:
         if self.bar is None:
             _warn(message)
         else:
-            self.bar.write(f"vqcodec train: warning: {message}", file=sys.stderr)
+            self.lines.write(f"vqcodec train: warning: {message}")
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.lines.close()
 
 
 class CollapseWatch:
@@ -400,7 +398,7 @@ def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, 
                 if trainer.step % cfg.log_every == 0 or last:
                     metrics["audio_s_per_s"] = seconds * (trainer.step - done0) / (time.time() - t0 - paused)
                     counts = trainer.take_counts()
-                    row = _log_line(trainer.step, metrics, counts)
+                    row = _log_line(trainer.step, metrics, counts, trainer.take_restarts())
                     log.write(json.dumps(row) + "\n")
                     log.flush()
                     bar.row(row)

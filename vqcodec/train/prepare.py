@@ -31,29 +31,25 @@ from pathlib import Path
 import numpy as np
 
 from vqcodec.errors import UserError
-from vqcodec.io.audio import AUDIO_EXTENSIONS
+from vqcodec.io.audio import audio_files
 from vqcodec.io.manifest import probe_all, write_manifest
 
 
-def _audio(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_EXTENSIONS and p.is_file())
-
-
 def _librispeech(root: Path) -> Iterable[tuple[Path, str]]:
-    for p in _audio(root):
+    for p in audio_files(root):
         m = re.fullmatch(r"(\d+)-(\d+)-(\d+)", p.stem)
         if m and p.parent.name == m[2] and p.parent.parent.name == m[1]:
             yield p, m[1]
 
 
 def _libritts(root: Path) -> Iterable[tuple[Path, str]]:
-    for p in _audio(root):
+    for p in audio_files(root):
         if p.parent.name.isdigit() and p.parent.parent.name.isdigit():
             yield p, p.parent.parent.name
 
 
 def _vctk(root: Path) -> Iterable[tuple[Path, str]]:
-    for p in _audio(root):
+    for p in audio_files(root):
         speaker = p.parent.name
         if (re.fullmatch(r"[ps]\d+", speaker) and p.stem.startswith(speaker + "_")
                 and p.parent.parent.name.startswith("wav48")):
@@ -61,13 +57,13 @@ def _vctk(root: Path) -> Iterable[tuple[Path, str]]:
 
 
 def _ljspeech(root: Path) -> Iterable[tuple[Path, str]]:
-    for p in _audio(root):
+    for p in audio_files(root):
         if p.parent.name == "wavs" and p.name.startswith("LJ"):
             yield p, "LJ"
 
 
 def _folder(root: Path) -> Iterable[tuple[Path, str]]:
-    for p in _audio(root):
+    for p in audio_files(root):
         yield p, (p.parent.name if p.parent != root else Path(os.path.abspath(root)).name)
 
 

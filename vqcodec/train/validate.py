@@ -22,9 +22,9 @@ import torch
 
 from vqcodec.analysis.metrics import SR as METRICS_SR
 from vqcodec.analysis.metrics import log_mel_distance, si_sdr
-from vqcodec.analysis.stats import codebook_stats
+from vqcodec.analysis.stats import code_counts, usage_fields
 from vqcodec.errors import UserError
-from vqcodec.io.audio import read_audio, write_audio
+from vqcodec.io.audio import read_mono, write_audio
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.resample import resample
 
@@ -41,13 +41,9 @@ def load_segments(paths: list[Path], sample_rate: int, top_hop: int, n: int, sec
     segments = []
     for i in picks:
         try:
-            wav, sr = read_audio(paths[i])
+            x = read_mono(paths[i], sample_rate).numpy().astype(np.float32)
         except UserError:
             continue
-        x = torch.from_numpy(wav.mean(axis=0))
-        if sr != sample_rate:
-            x = resample(x, sr, sample_rate)
-        x = x.numpy().astype(np.float32)
         length = min(longest, len(x) // top_hop * top_hop)
         if length < MIN_SAMPLES:
             continue
@@ -82,7 +78,8 @@ class Validator:
         was_training = model.training
         device = next(model.parameters()).device
         c = model.config
-        counts = {"top": torch.zeros(c.n_top, c.codebook_size), "bottom": torch.zeros(c.n_bottom, c.codebook_size)}
+        counts = {"top": torch.zeros(c.n_top, c.codebook_size, dtype=torch.int64),
+                  "bottom": torch.zeros(c.n_bottom, c.codebook_size, dtype=torch.int64)}
         mels, sdrs = [], []
         step_dir = self.out / "valid" / f"step-{step}"
         ref_dir = self.out / "valid" / "reference"
@@ -92,8 +89,7 @@ class Validator:
                 out = model(torch.from_numpy(ref)[None, None].to(device))
                 deg = out.audio[0, 0].float().cpu().numpy()
                 for level, codes in (("top", out.top_codes), ("bottom", out.bottom_codes)):
-                    flat = codes[0].cpu()  # [n_q, T]
-                    counts[level].scatter_add_(1, flat, torch.ones(flat.shape))
+                    counts[level] += code_counts(codes, c.codebook_size)
                 r, d = self._metric_rate(ref), self._metric_rate(deg)
                 mels.append(log_mel_distance(r, d))
                 sdrs.append(si_sdr(r, d))
@@ -108,10 +104,7 @@ class Validator:
         row = {"step": step, "valid_mel": round(float(np.mean(mels)), 5),
                "valid_si_sdr": round(float(np.mean(sdrs)), 4), "valid_segments": len(self.segments),
                "valid_seconds": round(sum(len(s) for s in self.segments) / self.sample_rate, 3)}
-        for level, table in counts.items():
-            stats = [codebook_stats(t) for t in table]
-            row[f"valid_{level}_usage"] = round(sum(s.usage for s in stats) / len(stats), 4)
-            row[f"valid_{level}_perplexity"] = round(sum(s.perplexity for s in stats) / len(stats), 1)
+        row.update(usage_fields(counts, prefix="valid_"))
         with open(self.out / "valid.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
         return row

@@ -8,9 +8,9 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from conftest import TINY
 
+from vqcodec.distributed import Context
 from vqcodec.train.config import TrainConfig
 from vqcodec.train.data import SegmentSampler
-from vqcodec.train.distributed import Context
 from vqcodec.train.loop import Trainer
 
 
