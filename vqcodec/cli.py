@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from vqcodec.errors import UserError
+from vqcodec.errors import UserError, VQCodecError
 from vqcodec.io import container
 
 _MAX_NAME_BYTES = 255  # the longest file name most file systems take
@@ -316,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(e))
     except container.ContainerError as e:
         return _fail(f"{where}: {e}")
+    except VQCodecError as e:  # any other error of ours is a mistake in what was given
+        return _fail(str(e))
     except OSError as e:
         return _fail(f"{e.filename or where}: {e.strerror or e}")
     except KeyboardInterrupt:

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from vqcodec.codes import Codes
+from vqcodec.errors import UserError
 from vqcodec.io.limits import MAX_CHANNELS, check_audio
 from vqcodec.io.weights import weights_hash
 from vqcodec.nn.model import VQCodecModel
@@ -45,7 +46,7 @@ class ArraySource:
     """An in-memory ``[C, T]`` signal read by windows, zeros outside ``[0, T)``.
 
     Raises:
-        ValueError: the array is not ``[T]`` or ``[C, T]`` (a 2-D array with more rows than columns is
+        UserError (a ValueError): the array is not ``[T]`` or ``[C, T]`` (a 2-D array with more rows than columns is
             taken for soundfile's ``[T, C]`` and refused), holds NaN or infinite samples, is not numeric, or
             breaks a limit of :mod:`vqcodec.io.limits`.
     """
@@ -55,11 +56,11 @@ class ArraySource:
         x = x[None] if x.dim() == 1 else x
         _check_shape(tuple(x.shape))
         if sample_rate != int(sample_rate):
-            raise ValueError(f"sample rate must be a whole number of Hz, got {sample_rate}")
+            raise UserError(f"sample rate must be a whole number of Hz, got {sample_rate}")
         check_audio(int(sample_rate), *x.shape)
         x = _to_float(x)
         if not torch.isfinite(x).all():
-            raise ValueError("audio holds NaN or infinite samples")
+            raise UserError("audio holds NaN or infinite samples")
         self.wav, self.sample_rate = x.cpu(), int(sample_rate)
         self.channels, self.num_samples = x.shape
 
@@ -76,11 +77,11 @@ def _check_shape(shape: tuple[int, ...]) -> None:
     """Refuse shapes that are not [C, T], or whose reading as [C, T] is doubtful."""
     how = "pass [C, T] or [T] (soundfile.read gives [T, C]: pass x.T)"
     if len(shape) != 2 or shape[0] == 0 or shape[1] == 0:
-        raise ValueError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {shape}; {how}")
+        raise UserError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {shape}; {how}")
     if shape[0] > shape[1]:
-        raise ValueError(f"audio shaped {shape} would be {shape[0]} channels of {shape[1]} samples; {how}")
+        raise UserError(f"audio shaped {shape} would be {shape[0]} channels of {shape[1]} samples; {how}")
     if shape[0] > MAX_CHANNELS:
-        raise ValueError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; "
+        raise UserError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; "
                          f"{how}")
 
 
@@ -90,7 +91,7 @@ def _to_float(x: torch.Tensor) -> torch.Tensor:
     if x.is_floating_point():
         return x.float()
     if x.dtype == torch.bool or x.is_complex():
-        raise ValueError(f"audio of type {x.dtype} is not supported: pass floats in [-1, 1] or integer PCM")
+        raise UserError(f"audio of type {x.dtype} is not supported: pass floats in [-1, 1] or integer PCM")
     info = torch.iinfo(x.dtype)
     half = (info.max - info.min + 1) / 2
     centre = 0 if x.dtype.is_signed else half
@@ -141,7 +142,7 @@ class Codec:
         if not fits and kbps is None:
             return self.ladder()[0]
         if not fits:
-            raise ValueError(f"{kbps:g} kbps is below this model's lowest rate, {self.ladder()[0].kbps:g} kbps")
+            raise UserError(f"{kbps:g} kbps is below this model's lowest rate, {self.ladder()[0].kbps:g} kbps")
         return fits[-1]
 
     def encode(self, wav: np.ndarray | torch.Tensor, sample_rate: int, bitrate: float | None = None) -> Codes:
@@ -201,21 +202,21 @@ class Codec:
         """Refuse codes made by another model, or that this model could not have made (a crafted or
         damaged stream must not decide how much audio we write)."""
         if (codes.model_name, codes.model_hash) != (self.name, self.hash):
-            raise ValueError(f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
+            raise UserError(f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
                              f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model")
         c = self.config
         if not (1 <= codes.top.shape[1] <= c.n_top and 1 <= codes.bottom.shape[1] <= c.n_bottom
                 and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]):
-            raise ValueError("codes do not fit this model's levels")
+            raise UserError("codes do not fit this model's levels")
         if codes.num_samples < 1:
-            raise ValueError("codes describe no audio")
+            raise UserError("codes describe no audio")
         check_audio(codes.sample_rate, codes.channels, codes.num_samples)  # before any size is computed
         frames = -(-resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate) // c.top_hop)
         if codes.top.shape[-1] != frames:
-            raise ValueError(f"{codes.top.shape[-1]} top frames cannot describe {codes.num_samples} samples")
+            raise UserError(f"{codes.top.shape[-1]} top frames cannot describe {codes.num_samples} samples")
         for level in (codes.top, codes.bottom):
             if level.numel() and (int(level.min()) < 0 or int(level.max()) >= c.codebook_size):
-                raise ValueError(f"code values outside this model's {c.codebook_size}-entry codebooks")
+                raise UserError(f"code values outside this model's {c.codebook_size}-entry codebooks")
 
     def decode(self, codes: Codes) -> torch.Tensor:
         """Codes -> ``[C, num_samples]`` float32 audio at ``codes.sample_rate``."""

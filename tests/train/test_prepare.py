@@ -1,4 +1,4 @@
-"""Tests for vqcodec.train.prepare (manifests from tiny fake corpus trees of every layout) and the recipes."""
+"""Tests for vqcodec.train.prepare: manifests from tiny fake corpus trees of every layout."""
 
 from __future__ import annotations
 
@@ -12,10 +12,7 @@ import soundfile as sf
 from vqcodec import cli
 from vqcodec.io.manifest import COLUMNS, read_manifest
 from vqcodec.train import prepare as prep
-from vqcodec.train.config import load_train_config
 from vqcodec.train.data import list_audio, list_entries
-
-RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
 
 def _tone(path: Path, rate: int, seconds: float = 0.05, channels: int = 1) -> None:
@@ -177,33 +174,3 @@ def test_prepare_command(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["prepare", "vctk", str(root), "-o", str(tmp_path / "x.csv")]) == 1  # no VCTK layout there
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1 and "no audio files in the vctk layout" in err
-
-
-# ---------------------------------------------------------------- recipes
-
-
-def test_every_recipe_loads_and_documents_its_commands() -> None:
-    names = sorted(p.name for p in RECIPES.iterdir() if p.is_dir())
-    assert {"speech16k", "librispeech", "libritts", "vctk", "ljspeech", "folder"} <= set(names)
-    speech = load_train_config(RECIPES / "speech16k" / "config.json")
-    assert speech.loader == "memory" and speech.valid_every == 0  # the shipped model's run is unchanged
-    for name in names:
-        cfg = load_train_config(RECIPES / name / "config.json")
-        assert cfg.model.sample_rate == 16000
-        readme = (RECIPES / name / "README.md").read_text()
-        assert f"vqcodec train recipes/{name}/config.json" in readme, name
-        if name != "speech16k":
-            assert f"vqcodec prepare {name} " in readme, name
-            assert name in prep.KINDS
-    assert "benchmarks/train_throughput.py" in (RECIPES / "README.md").read_text()
-
-
-def test_speech16k_recipe_builds_the_shipped_model() -> None:
-    """The recipe that reproduces the shipped model must describe exactly its architecture and rates."""
-    from vqcodec.io.weights import load_model
-    from vqcodec.pretrained import default_model_path
-    from vqcodec.train.config import load_train_config
-
-    cfg = load_train_config(RECIPES / "speech16k" / "config.json")
-    assert cfg.model == load_model(default_model_path()).config
-    assert cfg.split == "train"  # the shipped weights never see dev/ or extra/

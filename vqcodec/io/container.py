@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vqcodec.errors import VQCodecError
 from vqcodec.io import atomic, bitpack
 
 FORMAT_VERSION = 1
@@ -49,8 +50,8 @@ _BAD_HEADER = "corrupt .vqc file: bad header"
 _BAD_CRC = "corrupt .vqc file: checksum mismatch"
 
 
-class ContainerError(ValueError):
-    """A .vqc stream that cannot be read: message is one clear line for a user."""
+class ContainerError(VQCodecError, ValueError):
+    """A .vqc stream that cannot be read, or a container that cannot be written: one clear line for a user."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -139,7 +140,7 @@ def write(container: Container) -> bytes:
     """
     body = _encode_header(_header_of(container))
     if len(body) > _MAX_U8:
-        raise ValueError(f"header is {len(body)} bytes, at most {_MAX_U8} fit")
+        raise ContainerError(f"header is {len(body)} bytes, at most {_MAX_U8} fit")
     stream = [bitpack.to_bits(level.codes, level.bits) for level in container.levels]
     payload = np.packbits(np.concatenate(stream)).tobytes()
     out = MAGIC + bytes([FORMAT_VERSION, len(body)]) + body + payload
@@ -213,9 +214,9 @@ def _check_name(name: str) -> None:
 
 
 def _require(ok: bool, message: str) -> None:
-    """Raise ValueError with ``message`` unless ``ok``."""
+    """Raise ContainerError with ``message`` unless ``ok``."""
     if not ok:
-        raise ValueError(message)
+        raise ContainerError(message)
 
 
 def _encode_header(header: _Header) -> bytes:

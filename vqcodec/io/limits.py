@@ -17,6 +17,8 @@ No torch here: ``vqcodec info`` checks headers without it.
 
 from __future__ import annotations
 
+from vqcodec.errors import UserError
+
 MIN_SAMPLE_RATE = 1
 MAX_SAMPLE_RATE = 384_000
 MAX_CHANNELS = 255
@@ -24,14 +26,14 @@ MAX_SECONDS = 24 * 3600
 
 
 def check_audio(sample_rate: int, channels: int, num_samples: int) -> None:
-    """Raise ValueError (one line, no file name) unless the three fit the documented limits."""
+    """Raise UserError (a ValueError; one line, no file name) unless the three fit the documented limits."""
     if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-        raise ValueError(f"sample rate {sample_rate} Hz is outside the supported "
+        raise UserError(f"sample rate {sample_rate} Hz is outside the supported "
                          f"{MIN_SAMPLE_RATE} Hz .. {MAX_SAMPLE_RATE // 1000} kHz")
     if not 1 <= channels <= MAX_CHANNELS:
-        raise ValueError(f"{channels} channels: at most {MAX_CHANNELS} are supported")
+        raise UserError(f"{channels} channels: at most {MAX_CHANNELS} are supported")
     if num_samples < 1:
-        raise ValueError("holds no samples")
+        raise UserError("holds no samples")
     if num_samples > MAX_SECONDS * sample_rate:
-        raise ValueError(f"{num_samples} samples at {sample_rate} Hz is longer than the supported "
+        raise UserError(f"{num_samples} samples at {sample_rate} Hz is longer than the supported "
                          f"{MAX_SECONDS // 3600} hours")

@@ -10,7 +10,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
-from vqcodec.errors import UserError
+from vqcodec.errors import ConfigError, UserError
 from vqcodec.io.atomic import atomic_path
 from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.model import VQCodecModel
@@ -47,9 +47,28 @@ def load_model(path: str | os.PathLike) -> VQCodecModel:
         raise UserError(f"{path}: not a vqcodec model file ({e})") from None
     if meta.get("format") != FORMAT:
         raise UserError(f"{path}: not a vqcodec model file (format {meta.get('format')!r})")
-    model = VQCodecModel.from_config(ModelConfig.from_json(meta["config"]))
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    if "config" not in meta:
+        raise ConfigError(f"{path}: holds no model config")
+    try:
+        model = VQCodecModel.from_config(ModelConfig.from_json(meta["config"]))
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    _load_state(model, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, path)
     return model.eval()
+
+
+def _load_state(model: VQCodecModel, state: dict[str, torch.Tensor], path: Path) -> None:
+    """Load ``state`` into ``model``; weights that do not fit the config are one error naming a tensor."""
+    ours = model.state_dict()
+    missing, extra = sorted(set(ours) - set(state)), sorted(set(state) - set(ours))
+    if missing or extra:
+        which = f"lacks {missing[0]}" if missing else f"has {extra[0]}, which its config does not make"
+        raise UserError(f"{path}: its weights do not fit its config: it {which}")
+    for name, tensor in state.items():
+        if tensor.shape != ours[name].shape:
+            raise UserError(f"{path}: its weights do not fit its config: {name} is {tuple(tensor.shape)}, "
+                            f"the config makes {tuple(ours[name].shape)}")
+    model.load_state_dict(state)
 
 
 def weights_hash(model: torch.nn.Module) -> bytes:

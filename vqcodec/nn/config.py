@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+from vqcodec.errors import ConfigError
+
+HEADS = ("istft", "harmonic")
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,82 @@ class ModelConfig:
 
     @classmethod
     def from_json(cls, text: str) -> "ModelConfig":
-        raw = json.loads(text)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(raw) - names
-        if unknown:
-            raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+        """The config a JSON object describes; fields it lacks take their defaults (files written before a
+        field existed). Raises :class:`ConfigError` naming an unknown field or a bad value."""
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"model config is not JSON ({e})") from None
+        return cls.from_dict(raw)
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> "ModelConfig":
+        """Like :meth:`from_json`, from a decoded JSON object (a recipe's ``model`` block)."""
+        config = cls(**checked_fields(cls, raw, "model config"))
+        config.check()
+        return config
+
+    def check(self) -> None:
+        """Raise :class:`ConfigError`, naming the field, for values no model can be built from."""
+        for name in ("sample_rate", "latent_dim", "encoder_blocks", "codebook_dim", "n_top", "n_bottom",
+                     "decoder_dim", "decoder_upsample"):
+            _require(getattr(self, name) >= 1, name, "must be at least 1")
+        for name in ("top_blocks", "decoder_blocks", "restart_every"):
+            _require(getattr(self, name) >= 0, name, "must not be negative")
+        for name in ("encoder_channels", "strides", "top_strides"):
+            _require(len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1, name,
+                     "must hold at least one value, each at least 1")
+        _require(len(self.encoder_channels) == len(self.strides), "encoder_channels",
+                 f"must have one width per stride ({len(self.strides)})")
+        _require(self.codebook_size >= 2, "codebook_size", "must be at least 2")
+        _require(self.head in HEADS, "head", f"must be one of {', '.join(map(repr, HEADS))}")
+        _require(self.hop % self.decoder_upsample == 0, "decoder_upsample", "must divide the hop")
+        for name in ("top_dropout", "bottom_dropout", "usage_decay", "restart_threshold"):
+            _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
+
+
+def _require(ok: bool, name: str, what: str) -> None:
+    if not ok:
+        raise ConfigError(f"model config field {name!r} {what}")
+
+
+def checked_fields(cls: type, raw: Any, what: str) -> dict[str, Any]:
+    """The fields of the dataclass ``cls`` that the JSON object ``raw`` gives, lists made tuples.
+
+    Raises :class:`ConfigError` naming an unknown field (with the closest known name, for typos) or a value
+    whose type differs from its default's; ``what`` names the config in messages.
+    """
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"{what} must be a JSON object, not {type(raw).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    out = {}
+    for name, value in raw.items():
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            raise ConfigError(f"unknown {what} field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+        out[name] = _typed(value, _default(known[name]), f"{what} field {name!r}")
+    return out
+
+
+def _default(f: dataclasses.Field) -> Any:
+    return f.default_factory() if f.default is dataclasses.MISSING else f.default
+
+
+def _typed(value: Any, default: Any, where: str) -> Any:
+    """``value`` (lists as tuples) if it has the type of ``default``, else :class:`ConfigError`."""
+    if isinstance(default, tuple):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{where} must be a list, not {value!r}")
+        return tuple(_typed(v, default[0], where) for v in value) if default else tuple(value)
+    if dataclasses.is_dataclass(default) or default is None:
+        return value  # checked by its own class
+    kind = type(default)
+    ok = isinstance(value, kind) and not (isinstance(value, bool) and kind is not bool)
+    if kind is float:  # a whole number is a float, as in JSON
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not ok:
+        raise ConfigError(f"{where} must be {_KIND_NAMES.get(kind, kind.__name__)}, not {value!r}")
+    return value
+
+
+_KIND_NAMES = {int: "a whole number", float: "a number", str: "a string", bool: "true or false"}

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from vqcodec.errors import ConfigError, UserError
 from vqcodec.nn.excitation import Pitch, harmonic_source, hashed_noise, upsample_frames
 from vqcodec.nn.layers import full_precision
 
@@ -45,7 +46,7 @@ class Head(nn.Module):
 
     def adopt(self, old: nn.Module) -> None:
         """Start from another trained head (fine-tuning to a new head); heads that cannot, refuse."""
-        raise ValueError(f"a {type(self).__name__} cannot adopt a {type(old).__name__}")
+        raise UserError(f"a {type(self).__name__} cannot adopt a {type(old).__name__}")
 
 
 class ISTFTHead(Head):
@@ -104,7 +105,7 @@ class HarmonicHead(Head):
         """Start from a trained :class:`ISTFTHead` of the same size: both filters take its log-magnitude
         projection, so the output begins with the old spectral envelope and training refines it."""
         if not isinstance(old, ISTFTHead) or old.n_fft != self.n_fft:
-            raise ValueError("a harmonic head can only adopt an inverse-STFT head of the same n_fft")
+            raise UserError("a harmonic head can only adopt an inverse-STFT head of the same n_fft")
         w, b = old.proj.weight[: self.bins], old.proj.bias[: self.bins]  # the log-magnitude rows
         self.proj.weight[: 2 * self.bins] = torch.cat([w, w])
         self.proj.bias[: 2 * self.bins] = torch.cat([b, b])
@@ -155,4 +156,4 @@ def make_head(kind: str, dim: int, hop: int, sample_rate: int) -> Head:
         return ISTFTHead(dim, hop)
     if kind == "harmonic":
         return HarmonicHead(dim, hop, sample_rate)
-    raise ValueError(f"unknown decoder head {kind!r} (expected 'istft' or 'harmonic')")
+    raise ConfigError(f"unknown decoder head {kind!r} (expected 'istft' or 'harmonic')")

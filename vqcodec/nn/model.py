@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from vqcodec.errors import UserError
 from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.decoder import Decoder, TopDecoder
 from vqcodec.nn.encoder import Encoder, TopEncoder
@@ -70,7 +71,7 @@ class VQCodecModel(nn.Module):
 
     def _check_length(self, wav: torch.Tensor) -> None:
         if wav.dim() != 3 or wav.shape[1] != 1 or wav.shape[-1] % self.config.top_hop:
-            raise ValueError(f"expected [B, 1, k*{self.config.top_hop}] audio, got {tuple(wav.shape)}")
+            raise UserError(f"expected [B, 1, k*{self.config.top_hop}] audio, got {tuple(wav.shape)}")
 
     def forward(self, wav: torch.Tensor, pitch: Pitch | None = None) -> ModelOutput:
         """[B, 1, T] -> ModelOutput (training and evaluation pass); ``pitch``: tracked F0 that drives a

@@ -35,6 +35,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from vqcodec.errors import UserError
 from vqcodec.nn.layers import full_precision
 
 
@@ -274,7 +275,7 @@ class ResidualVQ(Quantizer):
             d = self.layers[i].decode(codes[:, i])
             out = d if out is None else out + d
         if out is None:
-            raise ValueError("decode needs at least one codebook")
+            raise UserError("decode needs at least one codebook")
         return out
 
 

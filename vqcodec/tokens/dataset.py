@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from vqcodec.errors import UserError
 from vqcodec.tokens.sequence import PATTERNS, flatten, tokens_per_frame, vocab_size
 from vqcodec.tokens.shards import read_index
 
@@ -33,15 +34,15 @@ class TokenDataset(Dataset):
     def __init__(self, outdir: str | os.PathLike, pattern: str = "hierarchical", max_len: int | None = None,
                  channels: str = "first", random_crop: bool = False):
         if pattern not in PATTERNS:
-            raise ValueError(f"unknown pattern {pattern!r} (use one of {', '.join(PATTERNS)})")
+            raise UserError(f"unknown pattern {pattern!r} (use one of {', '.join(PATTERNS)})")
         if channels not in ("first", "all"):
-            raise ValueError(f"channels must be 'first' or 'all', got {channels!r}")
+            raise UserError(f"channels must be 'first' or 'all', got {channels!r}")
         self.outdir, self.pattern, self.random_crop = Path(outdir), pattern, random_crop
         self.records = read_index(outdir)
         self._set_shape()
         self.per_frame = tokens_per_frame(self.n_top, self.n_bottom, self.ratio)
         if max_len is not None and max_len < self.per_frame:
-            raise ValueError(f"max_len {max_len} is shorter than one top frame ({self.per_frame} tokens)")
+            raise UserError(f"max_len {max_len} is shorter than one top frame ({self.per_frame} tokens)")
         self.max_frames = None if max_len is None else max_len // self.per_frame
         self.items = [(i, c) for i, r in enumerate(self.records)
                       for c in (range(r["channels"]) if channels == "all" else (0,))]
@@ -51,9 +52,9 @@ class TokenDataset(Dataset):
         shapes = {(r["n_top"], r["n_bottom"], r["bottom_frames"] // r["top_frames"], r["codebook_size"])
                   for r in self.records}
         if len(shapes) > 1:
-            raise ValueError(f"{self.outdir}: utterances of different code shapes {sorted(shapes)}")
+            raise UserError(f"{self.outdir}: utterances of different code shapes {sorted(shapes)}")
         if not shapes:
-            raise ValueError(f"{self.outdir}: the index holds no utterances")
+            raise UserError(f"{self.outdir}: the index holds no utterances")
         self.n_top, self.n_bottom, self.ratio, self.codebook_size = shapes.pop()
         self.vocab_size = vocab_size(self.n_top, self.n_bottom, self.codebook_size)
 

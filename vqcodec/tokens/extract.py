@@ -184,7 +184,9 @@ def _check_args(codec: Codec, batch_size: int, shard_size: int, rank: int, world
         raise UserError("--batch-size and --shard-size must be at least 1")
     if not 0 <= rank < world_size:
         raise UserError(f"rank {rank} is not in [0, world size {world_size})")
-    assert codec.config.codebook_size <= 2**15, "codes are stored as int16"
+    if codec.config.codebook_size > 2**15:
+        raise UserError(f"model {codec.name} has {codec.config.codebook_size}-entry codebooks: token shards "
+                        f"store codes as int16, so at most {2**15}")
 
 
 def _check_compatible(outdir: Path, records: list[dict], codec: Codec, rung: Rung) -> None:

@@ -38,7 +38,7 @@ def make_id(rel: str | os.PathLike) -> str:
     """A relative path -> an id: POSIX separators, no extension, no leading ``/`` or ``./``."""
     parts = [p for p in PurePosixPath(os.fspath(rel).replace(os.sep, "/")).parts if p not in ("/", ".")]
     if not parts:
-        raise ValueError(f"no id can be made from {os.fspath(rel)!r}")
+        raise UserError(f"no id can be made from {os.fspath(rel)!r}")
     parts[-1] = PurePosixPath(parts[-1]).stem if PurePosixPath(parts[-1]).suffix else parts[-1]
     return "/".join(parts)
 

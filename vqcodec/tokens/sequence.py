@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vqcodec.errors import UserError
+
 PATTERNS = ("hierarchical", "flat")
 
 
@@ -43,13 +45,13 @@ def _offsets(n_top: int, n_bottom: int, codebook_size: int) -> tuple[torch.Tenso
 def _as_long(x: torch.Tensor | np.ndarray, name: str) -> torch.Tensor:
     x = torch.as_tensor(np.asarray(x) if not torch.is_tensor(x) else x).long()
     if x.dim() != 2:
-        raise ValueError(f"{name} must be [n_codebooks, frames], got shape {tuple(x.shape)}")
+        raise UserError(f"{name} must be [n_codebooks, frames], got shape {tuple(x.shape)}")
     return x
 
 
 def _check_pattern(pattern: str) -> None:
     if pattern not in PATTERNS:
-        raise ValueError(f"unknown pattern {pattern!r} (use one of {', '.join(PATTERNS)})")
+        raise UserError(f"unknown pattern {pattern!r} (use one of {', '.join(PATTERNS)})")
 
 
 def flatten(top: torch.Tensor | np.ndarray, bottom: torch.Tensor | np.ndarray, codebook_size: int,
@@ -70,10 +72,10 @@ def flatten(top: torch.Tensor | np.ndarray, bottom: torch.Tensor | np.ndarray, c
     (n_top, t_top), (n_bottom, t_bottom) = top.shape, bottom.shape
     ratio = t_bottom // t_top if t_top else 0
     if t_bottom != ratio * t_top or (t_top and not ratio):
-        raise ValueError(f"bottom frames ({t_bottom}) must be a positive multiple of top frames ({t_top})")
+        raise UserError(f"bottom frames ({t_bottom}) must be a positive multiple of top frames ({t_top})")
     for name, x in (("top", top), ("bottom", bottom)):
         if x.numel() and (x.min() < 0 or x.max() >= codebook_size):
-            raise ValueError(f"{name} codes must lie in [0, {codebook_size})")
+            raise UserError(f"{name} codes must lie in [0, {codebook_size})")
     top_offset, bottom_offset = _offsets(n_top, n_bottom, codebook_size)
     top_tok, bottom_tok = top + top_offset, bottom + bottom_offset  # [n_top, T_t], [n_bottom, T_b]
     if pattern == "flat":
@@ -99,7 +101,7 @@ def unflatten(seq: torch.Tensor | np.ndarray, n_top: int, n_bottom: int, ratio: 
     seq = torch.as_tensor(np.asarray(seq) if not torch.is_tensor(seq) else seq).long()
     group = tokens_per_frame(n_top, n_bottom, ratio)
     if seq.dim() != 1 or group <= 0 or seq.numel() % group:
-        raise ValueError(f"expected a 1-D sequence of a multiple of {group} tokens, got shape {tuple(seq.shape)}")
+        raise UserError(f"expected a 1-D sequence of a multiple of {group} tokens, got shape {tuple(seq.shape)}")
     t_top = seq.numel() // group
     if pattern == "flat":
         top_tok = seq[: t_top * n_top].view(t_top, n_top).T  # [n_top, T_t]
@@ -112,5 +114,5 @@ def unflatten(seq: torch.Tensor | np.ndarray, n_top: int, n_bottom: int, ratio: 
     top, bottom = top_tok - top_offset, bottom_tok - bottom_offset
     for name, x in (("top", top), ("bottom", bottom)):
         if x.numel() and (x.min() < 0 or x.max() >= codebook_size):
-            raise ValueError(f"a token at a {name} position is outside that codebook's range")
+            raise UserError(f"a token at a {name} position is outside that codebook's range")
     return top.contiguous(), bottom.contiguous()

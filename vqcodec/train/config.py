@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from vqcodec.errors import UserError
-from vqcodec.nn.config import ModelConfig
+from vqcodec.errors import ConfigError, UserError
+from vqcodec.nn.config import ModelConfig, checked_fields
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,14 @@ class TrainConfig:
     valid_wavs: int = 3
 
     def check(self) -> None:
-        """Raise UserError for values no run can use."""
+        """Raise ConfigError for values no run can use."""
         if self.loader not in ("memory", "stream"):
-            raise UserError(f"loader must be 'memory' or 'stream', not {self.loader!r}")
+            raise ConfigError(f"loader must be 'memory' or 'stream', not {self.loader!r}")
         for name in ("num_workers", "valid_every", "valid_segments", "valid_wavs"):
             if getattr(self, name) < 0:
-                raise UserError(f"{name} must not be negative")
+                raise ConfigError(f"{name} must not be negative")
         if self.valid_seconds <= 0:
-            raise UserError("valid_seconds must be positive")
+            raise ConfigError("valid_seconds must be positive")
 
     def commit_at(self, step: int) -> float:
         frac = min(1.0, step / max(1, self.commit_warmup))
@@ -109,17 +109,16 @@ def load_train_config(path: str | Path, **overrides) -> TrainConfig:
         raw = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as e:
         raise UserError(f"{path}: cannot read training config ({e})") from None
-    model = ModelConfig.from_json(json.dumps(raw.pop("model", {})))
-    names = {f.name for f in dataclasses.fields(TrainConfig)}
-    if set(raw) - names:
-        raise UserError(f"{path}: unknown training config fields {sorted(set(raw) - names)}")
-    raw.update({k: v for k, v in overrides.items() if v is not None})
-    raw = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     try:
-        cfg = TrainConfig(model=model, **raw)
-    except TypeError as e:
-        raise UserError(f"{path}: {e}") from None
-    cfg.check()
+        if not isinstance(raw, dict):
+            raise ConfigError("a recipe must be a JSON object")
+        model = ModelConfig.from_dict(raw.pop("model", {}))
+        fields = checked_fields(TrainConfig, raw, "training config")
+        fields.update({k: v for k, v in overrides.items() if v is not None})
+        cfg = TrainConfig(model=model, **fields)
+        cfg.check()
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from None
     return cfg
 
 

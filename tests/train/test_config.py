@@ -1,0 +1,66 @@
+"""Tests for vqcodec.train.config: every recipe loads, and a recipe's mistakes are one error naming the field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vqcodec import cli
+from vqcodec.errors import ConfigError
+from vqcodec.io.weights import load_model
+from vqcodec.pretrained import default_model_path
+from vqcodec.train import prepare as prep
+from vqcodec.train.config import load_train_config
+
+RECIPES = Path(__file__).resolve().parents[2] / "recipes"
+
+
+def test_every_recipe_loads_and_documents_its_commands() -> None:
+    names = sorted(p.name for p in RECIPES.iterdir() if p.is_dir())
+    assert {"speech16k", "librispeech", "libritts", "vctk", "ljspeech", "folder"} <= set(names)
+    speech = load_train_config(RECIPES / "speech16k" / "config.json")
+    assert speech.loader == "memory" and speech.valid_every == 0  # the shipped model's run is unchanged
+    for name in names:
+        cfg = load_train_config(RECIPES / name / "config.json")
+        assert cfg.model.sample_rate == 16000
+        readme = (RECIPES / name / "README.md").read_text()
+        assert f"vqcodec train recipes/{name}/config.json" in readme, name
+        if name != "speech16k":
+            assert f"vqcodec prepare {name} " in readme, name
+            assert name in prep.KINDS
+    assert "benchmarks/train_throughput.py" in (RECIPES / "README.md").read_text()
+
+
+def test_speech16k_recipe_builds_the_shipped_model() -> None:
+    """The recipe that reproduces the shipped model must describe exactly its architecture and rates."""
+    cfg = load_train_config(RECIPES / "speech16k" / "config.json")
+    assert cfg.model == load_model(default_model_path()).config
+    assert cfg.split == "train"  # the shipped weights never see dev/ or extra/
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda r: r["model"].update(n_tops=r["model"].pop("n_top")), "unknown model config field 'n_tops' "
+         "(did you mean 'n_top'?)"),
+        (lambda r: r["model"].update(strides=[8, 8]), "model config field 'encoder_channels' must have one width"),
+        (lambda r: r["model"].update(codebook_size="1024"), "model config field 'codebook_size' must be a whole"),
+        (lambda r: r.update(step=10), "unknown training config field 'step' (did you mean 'steps'?)"),
+        (lambda r: r.update(lr="fast"), "training config field 'lr' must be a number"),
+        (lambda r: r.update(model=[]), "model config must be a JSON object"),
+    ],
+)
+def test_recipe_mistakes_are_one_line_naming_the_field(tmp_path: Path, capsys, edit, message) -> None:
+    recipe = json.loads((RECIPES / "speech16k" / "config.json").read_text())
+    edit(recipe)
+    path = tmp_path / "recipe.json"
+    path.write_text(json.dumps(recipe))
+    with pytest.raises(ConfigError, match=f"^{path}: "):
+        load_train_config(path)
+    out = tmp_path / "run"
+    assert cli.main(["train", str(path), "--data", str(tmp_path), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and str(path) in err
+    assert not out.exists()  # refused before anything is made
