@@ -37,8 +37,10 @@ def write_signal(path: Path, minutes: float, seed: int = 0) -> None:
 def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
     """Run ``cmd`` in a fresh child; (its peak RSS in MB, wall seconds). One child per call, so
     RUSAGE_CHILDREN's maximum is this child's."""
-    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     t0 = time.time()
     out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)
     return int(out.stdout.split()[-1]) / 1024, time.time() - t0

@@ -49,7 +49,7 @@ def envelope(mag: torch.Tensor, lifter: int) -> torch.Tensor:
     cep = torch.fft.irfft(torch.log(mag + 1e-7), dim=0)  # [2(F-1), N]
     keep = torch.zeros(cep.shape[0], 1)
     keep[:lifter] = 1
-    keep[-lifter + 1:] = 1  # the cepstrum of a real log spectrum is symmetric
+    keep[-lifter + 1 :] = 1  # the cepstrum of a real log spectrum is symmetric
     return torch.fft.rfft(cep * keep, dim=0).real
 
 
@@ -96,15 +96,22 @@ def main(argv: list[str] | None = None) -> None:
             row["stoi"].append(stoi(ref, x))
     table = {k: {m: float(np.mean(v)) for m, v in row.items()} for k, row in scores.items()}
     command = shlex.join([sys.executable, *sys.argv])
-    lines = [f"# Swap test: {codec.name} ({codec.hash.hex()}) at {codec.rung(args.kbps).kbps:g} kbps, "
-             f"{args.limit} files of `{args.data}`", "", f"Command: `{command}`", "",
-             "| rebuilt from | PESQ-WB | STOI |", "|---|---:|---:|"]
+    lines = [
+        f"# Swap test: {codec.name} ({codec.hash.hex()}) at {codec.rung(args.kbps).kbps:g} kbps, "
+        f"{args.limit} files of `{args.data}`",
+        "",
+        f"Command: `{command}`",
+        "",
+        "| rebuilt from | PESQ-WB | STOI |",
+        "|---|---:|---:|",
+    ]
     lines += [f"| {k} | {v['pesq_wb']:.3f} | {v['stoi']:.3f} |" for k, v in table.items()]
     text = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "swap.md").write_text(text)
-    (args.out / "swap.json").write_text(json.dumps({"command": command, "model": codec.hash.hex(),
-                                                    "kbps": args.kbps, "rows": table}, indent=2) + "\n")
+    (args.out / "swap.json").write_text(
+        json.dumps({"command": command, "model": codec.hash.hex(), "kbps": args.kbps, "rows": table}, indent=2) + "\n"
+    )
     print(text)
 
 

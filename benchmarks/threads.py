@@ -45,8 +45,14 @@ def timed(threads: int, policy: str | None, src: Path, dst: Path) -> float:
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
     if policy:
         env["OMP_WAIT_POLICY"] = policy
-    r = subprocess.run([sys.executable, "-c", _CHILD, str(threads), str(src), str(dst)], env=env,
-                       capture_output=True, text=True, check=True, timeout=1800)
+    r = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(threads), str(src), str(dst)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=1800,
+    )
     return float(r.stdout.strip().splitlines()[-1])
 
 
@@ -64,8 +70,10 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.vqc"
             sf.write(src, speech_like(args.minutes * 60), 16000)
-            print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; extra busy processes "
-                  f"{args.load}; default threads now {default_threads()}")
+            print(
+                f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; extra busy processes "
+                f"{args.load}; default threads now {default_threads()}"
+            )
             print("| threads | OpenMP waiting | compress (s) |\n|---:|---|---:|")
             for policy in (None, "PASSIVE"):
                 for n in args.threads:

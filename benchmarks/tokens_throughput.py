@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> None:
     files = evenly_spaced(list_audio(args.data), args.limit)
     codec = vqcodec.load(args.model, device=args.device)
     codec.encode(np.zeros(codec.sample_rate, np.float32), codec.sample_rate)  # warm-up
-    print(f"{len(files)} files from {args.data}, model {codec.name} ({codec.hash.hex()}), {args.device}, "
-          f"{args.threads} threads, torch {torch.__version__}, {platform.processor() or platform.machine()}")
+    print(
+        f"{len(files)} files from {args.data}, model {codec.name} ({codec.hash.hex()}), {args.device}, "
+        f"{args.threads} threads, torch {torch.__version__}, {platform.processor() or platform.machine()}"
+    )
     print("| batch | files | audio (min) | wall (s) | files/s | audio-h per hour |")
     print("|---:|---:|---:|---:|---:|---:|")
     results = []
@@ -66,8 +68,11 @@ def main(argv: list[str] | None = None) -> None:
                 walls.append(time.perf_counter() - t0)
             wall = min(walls)
             results.append(tokens_of(out))
-            print(f"| {batch} | {r.extracted} | {r.audio_s / 60:.2f} | {wall:.1f} | "
-                  f"{r.extracted / wall:.2f} | {r.audio_s / wall:.1f} |", flush=True)
+            print(
+                f"| {batch} | {r.extracted} | {r.audio_s / 60:.2f} | {wall:.1f} | "
+                f"{r.extracted / wall:.2f} | {r.audio_s / wall:.1f} |",
+                flush=True,
+            )
     print(f"identical tokens in every run: {all(same(results[0], x) for x in results[1:])}")
 
 

@@ -41,8 +41,9 @@ REPO = Path(__file__).resolve().parents[1]
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("recipe", nargs="?", default=str(REPO / "recipes" / "speech16k" / "config.json"))
-    p.add_argument("--data", default=str(REPO.parent / "shared" / "speech"),
-                   help="folder or manifest (default: ../shared/speech)")
+    p.add_argument(
+        "--data", default=str(REPO.parent / "shared" / "speech"), help="folder or manifest (default: ../shared/speech)"
+    )
     p.add_argument("--steps", type=int, default=20, help="timed steps (default 20)")
     p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
@@ -54,18 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compile", action="store_true", help="torch.compile (CUDA)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    cfg = load_train_config(args.recipe, batch_size=args.batch_size, loader=args.loader,
-                            num_workers=args.num_workers)
+    cfg = load_train_config(args.recipe, batch_size=args.batch_size, loader=args.loader, num_workers=args.num_workers)
     cfg = dataclasses.replace(cfg, steps=max(cfg.steps, args.steps + 1))
     segment = cfg.segment_frames * cfg.model.top_hop
     t = time.time()
     if cfg.loader == "memory":
-        sampler = SegmentSampler(load_corpus(evenly_spaced(list_audio(args.data, cfg.split), args.max_files),
-                                             cfg.model.sample_rate), segment, seed=cfg.seed)
+        sampler = SegmentSampler(
+            load_corpus(evenly_spaced(list_audio(args.data, cfg.split), args.max_files), cfg.model.sample_rate),
+            segment,
+            seed=cfg.seed,
+        )
     else:
         entries = evenly_spaced(list_entries(args.data, cfg.split, lengths=False), args.max_files)
-        stream = StreamingSegments(with_lengths(entries), segment, cfg.model.sample_rate,
-                                   cfg.batch_size, seed=cfg.seed)
+        stream = StreamingSegments(with_lengths(entries), segment, cfg.model.sample_rate, cfg.batch_size, seed=cfg.seed)
         sampler = StreamSampler(stream, cfg.num_workers)
     load_s = time.time() - t
     device = torch.device(args.device)
@@ -83,11 +85,13 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(sampler, StreamSampler):
         sampler.close()
     audio = args.steps * cfg.batch_size * segment / cfg.model.sample_rate
-    print(f"train_throughput: {Path(args.recipe).parent.name} loader={cfg.loader} batch={cfg.batch_size}x"
-          f"{segment / cfg.model.sample_rate:.2f}s steps={args.steps} device={device} threads={args.threads}"
-          f"{' amp' if trainer.amp else ''}{' compile' if trainer.compiled else ''}: "
-          f"{audio / elapsed:.2f} audio-s/s ({elapsed / args.steps:.2f} s/step; data set-up {load_s:.1f} s; "
-          f"torch {torch.__version__}, {platform.machine()})")
+    print(
+        f"train_throughput: {Path(args.recipe).parent.name} loader={cfg.loader} batch={cfg.batch_size}x"
+        f"{segment / cfg.model.sample_rate:.2f}s steps={args.steps} device={device} threads={args.threads}"
+        f"{' amp' if trainer.amp else ''}{' compile' if trainer.compiled else ''}: "
+        f"{audio / elapsed:.2f} audio-s/s ({elapsed / args.steps:.2f} s/step; data set-up {load_s:.1f} s; "
+        f"torch {torch.__version__}, {platform.machine()})"
+    )
     return 0
 
 

@@ -25,9 +25,22 @@ from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.model import VQCodecModel
 
 # hop 20, top_hop 40; 4-bit codes. Ladder (16 kHz): 6.4, 9.6, 12.8 kbps.
-TINY = ModelConfig(name="tiny", encoder_channels=(8, 16), strides=(4, 5), top_strides=(2,), latent_dim=16,
-                   encoder_blocks=1, top_blocks=1, codebook_size=16, codebook_dim=4, n_top=2, n_bottom=3,
-                   decoder_dim=16, decoder_blocks=2, decoder_upsample=2)
+TINY = ModelConfig(
+    name="tiny",
+    encoder_channels=(8, 16),
+    strides=(4, 5),
+    top_strides=(2,),
+    latent_dim=16,
+    encoder_blocks=1,
+    top_blocks=1,
+    codebook_size=16,
+    codebook_dim=4,
+    n_top=2,
+    n_bottom=3,
+    decoder_dim=16,
+    decoder_blocks=2,
+    decoder_upsample=2,
+)
 
 # Bitrate that selects the top rung of any tiny model (rung() picks the highest rung at or below it).
 TOP_RUNG = 1e6
@@ -75,8 +88,9 @@ def tiny_codec() -> Codec:
 def make_codec() -> Callable[..., Codec]:
     """Factory: ``make_codec(chunk_frames=..., context_frames=..., seed=..., config=...)``."""
 
-    def build(chunk_frames: int = 250, context_frames: int | None = None, seed: int = 0,
-              config: ModelConfig = TINY) -> Codec:
+    def build(
+        chunk_frames: int = 250, context_frames: int | None = None, seed: int = 0, config: ModelConfig = TINY
+    ) -> Codec:
         return Codec(make_model(config, seed), chunk_frames=chunk_frames, context_frames=context_frames)
 
     return build
@@ -111,8 +125,12 @@ def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if exe is None:
         pytest.skip("espeak-ng is not installed")
     path = tmp_path_factory.mktemp("speech") / "speech.wav"
-    subprocess.run([exe, "-w", str(path), "Hello, this is a short test of the speech codec."],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [exe, "-w", str(path), "Hello, this is a short test of the speech codec."],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     return path
 
 
@@ -149,7 +167,12 @@ def run_cli_capped(cases: list[list[str]], seconds_per_case: float = 20.0, file_
     """
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
     driver = _DRIVER.format(address_space=ADDRESS_SPACE, file_size=file_size)
-    r = subprocess.run([sys.executable, "-c", driver, json.dumps([[str(a) for a in c] for c in cases])],
-                       capture_output=True, text=True, timeout=60 + seconds_per_case * len(cases), env=env)
+    r = subprocess.run(
+        [sys.executable, "-c", driver, json.dumps([[str(a) for a in c] for c in cases])],
+        capture_output=True,
+        text=True,
+        timeout=60 + seconds_per_case * len(cases),
+        env=env,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout.strip().splitlines()[-1])

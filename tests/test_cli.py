@@ -51,8 +51,9 @@ def _listing(folder: Path) -> dict[str, bytes]:
 # ---------------------------------------------------------------- happy paths
 
 
-def test_compress_decompress_info_default_names(work: Path, capsys: pytest.CaptureFixture,
-                                                shipped_codec: Codec) -> None:
+def test_compress_decompress_info_default_names(
+    work: Path, capsys: pytest.CaptureFixture, shipped_codec: Codec
+) -> None:
     src = work / "speech.wav"
     code, out, err = _run(capsys, "compress", src)
     assert (code, err) == (0, "")
@@ -143,8 +144,12 @@ def _corrupt(work: Path, capsys: pytest.CaptureFixture, kind: str) -> Path:
 def test_corrupt_vqc(work: Path, capsys: pytest.CaptureFixture, kind: str) -> None:
     vqc = _corrupt(work, capsys, kind)
     before = _listing(work)
-    for argv in (["decompress", vqc], ["decompress", vqc, "-o", work / "x.wav"], ["info", vqc],
-                 ["info", "--json", vqc]):
+    for argv in (
+        ["decompress", vqc],
+        ["decompress", vqc, "-o", work / "x.wav"],
+        ["info", vqc],
+        ["info", "--json", vqc],
+    ):
         code, out, err = _run(capsys, *argv)
         _assert_one_line_error(code, err, vqc.name)
         assert out == ""
@@ -222,8 +227,9 @@ def _env() -> dict[str, str]:
 
 
 def test_python_dash_m_help() -> None:
-    r = subprocess.run([sys.executable, "-m", "vqcodec", "--help"], capture_output=True, text=True, timeout=120,
-                       env=_env())
+    r = subprocess.run(
+        [sys.executable, "-m", "vqcodec", "--help"], capture_output=True, text=True, timeout=120, env=_env()
+    )
     assert r.returncode == 0, r.stderr
     for command in ("compress", "decompress", "info", "train"):
         assert command in r.stdout
@@ -289,8 +295,9 @@ def test_every_computing_command_takes_threads(command: str) -> None:
     assert any("--threads" in a.option_strings for a in sub._actions)
 
 
-def test_threads_apply_inside_the_command_and_are_restored(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                           tiny_model_file: str, monkeypatch) -> None:
+def test_threads_apply_inside_the_command_and_are_restored(
+    tmp_path: Path, capsys: pytest.CaptureFixture, tiny_model_file: str, monkeypatch
+) -> None:
     import numpy as np
     import torch
 

@@ -34,8 +34,16 @@ def _random_cases(n: int) -> list[tuple[int, int, int]]:
     """(length, sample rate, channels), lengths including 1 and non-multiples of the hop; never fewer samples
     than channels (such an array reads as soundfile's [T, C] and is refused)."""
     rng = np.random.default_rng(1234)
-    fixed = [(1, 16000, 1), (2, 44100, 2), (19, 8000, 3), (41, 16000, 1), (7, 11025, 1), (333, 48000, 2),
-             (50, 22051, 2), (3, 1, 1)]
+    fixed = [
+        (1, 16000, 1),
+        (2, 44100, 2),
+        (19, 8000, 3),
+        (41, 16000, 1),
+        (7, 11025, 1),
+        (333, 48000, 2),
+        (50, 22051, 2),
+        (3, 1, 1),
+    ]
     rand = [(int(rng.integers(1, 1500)), int(rng.choice(RATES)), int(rng.integers(1, 4))) for _ in range(n)]
     return fixed + [(max(length, c), rate, c) for length, rate, c in rand]
 
@@ -65,8 +73,8 @@ def test_channels_are_coded_independently(tiny_codec: Codec) -> None:
     x = _signal(3, 500, 1)
     both = tiny_codec.encode(x, 22050, TOP_RUNG)
     for c in range(3):
-        alone = tiny_codec.encode(x[c: c + 1], 22050, TOP_RUNG)
-        assert torch.equal(both.top[c: c + 1], alone.top) and torch.equal(both.bottom[c: c + 1], alone.bottom)
+        alone = tiny_codec.encode(x[c : c + 1], 22050, TOP_RUNG)
+        assert torch.equal(both.top[c : c + 1], alone.top) and torch.equal(both.bottom[c : c + 1], alone.bottom)
 
 
 @pytest.mark.parametrize("bad", [np.zeros(0), np.zeros((2, 0)), np.zeros((1, 2, 3)), np.array([0.0, np.nan])])
@@ -115,10 +123,11 @@ def test_many_channels_cost_a_bounded_window(make_codec) -> None:
     assert codec._window_frames(40) < 64 == codec._window_frames(2)
     many = codec.encode(x, 16000, TOP_RUNG)
     for c in (0, 17, 39):
-        alone = codec.encode(x[c: c + 1], 16000, TOP_RUNG)
-        assert torch.equal(many.top[c: c + 1], alone.top) and torch.equal(many.bottom[c: c + 1], alone.bottom)
-    torch.testing.assert_close(codec.decode(many)[17:18], codec.decode(codec.encode(x[17:18], 16000, TOP_RUNG)),
-                               rtol=0, atol=1e-5)
+        alone = codec.encode(x[c : c + 1], 16000, TOP_RUNG)
+        assert torch.equal(many.top[c : c + 1], alone.top) and torch.equal(many.bottom[c : c + 1], alone.bottom)
+    torch.testing.assert_close(
+        codec.decode(many)[17:18], codec.decode(codec.encode(x[17:18], 16000, TOP_RUNG)), rtol=0, atol=1e-5
+    )
 
 
 # ---------------------------------------------------------------- determinism, chunking, batching
@@ -269,8 +278,9 @@ def test_full_precision_save_keeps_the_hash(tmp_path: Path) -> None:
     save_model(model, tmp_path / "m.safetensors", half=False)
     loaded = load_model(tmp_path / "m.safetensors")
     assert weights_hash(loaded) == weights_hash(model)
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values(),
-                                                 strict=True))
+    assert all(
+        torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values(), strict=True)
+    )
     assert not loaded.training
 
 
@@ -279,7 +289,7 @@ def test_weights_file_is_safetensors(tmp_path: Path) -> None:
     save_model(make_model(), path)
     raw = path.read_bytes()
     (n,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8: 8 + n])
+    header = json.loads(raw[8 : 8 + n])
     assert header["__metadata__"]["format"] == "vqcodec-model-1"
     assert json.loads(header["__metadata__"]["config"])["name"] == "tiny"
     params = {name for name, _ in make_model().named_parameters()}

@@ -36,8 +36,9 @@ def _real_kbps(data: bytes, seconds: float) -> float:
 # ---------------------------------------------------------------- bytes
 
 
-@pytest.mark.parametrize(("channels", "length", "rate", "kbps"),
-                         [(1, 1, 16000, TOP_RUNG), (2, 999, 44100, 6.4), (3, 4321, 8000, 9.6)])
+@pytest.mark.parametrize(
+    ("channels", "length", "rate", "kbps"), [(1, 1, 16000, TOP_RUNG), (2, 999, 44100, 6.4), (3, 4321, 8000, 9.6)]
+)
 def test_bytes_round_trip(tiny_codec: Codec, channels: int, length: int, rate: int, kbps: float) -> None:
     codes = tiny_codec.encode(_noise(channels, length), rate, kbps)
     data = to_bytes(codes, tiny_codec)
@@ -67,11 +68,13 @@ def test_compress_decompress_bytes(tiny_codec: Codec) -> None:
 # ---------------------------------------------------------------- files
 
 
-@pytest.mark.parametrize(("rate", "channels", "length", "ext"),
-                         [(22050, 2, 12345, ".wav"), (8000, 1, 1, ".wav"), (44100, 3, 777, ".flac"),
-                          (16000, 1, 4000, ".flac")])
-def test_file_round_trip_restores_rate_channels_length(tiny_codec: Codec, tmp_path: Path, rate: int,
-                                                       channels: int, length: int, ext: str) -> None:
+@pytest.mark.parametrize(
+    ("rate", "channels", "length", "ext"),
+    [(22050, 2, 12345, ".wav"), (8000, 1, 1, ".wav"), (44100, 3, 777, ".flac"), (16000, 1, 4000, ".flac")],
+)
+def test_file_round_trip_restores_rate_channels_length(
+    tiny_codec: Codec, tmp_path: Path, rate: int, channels: int, length: int, ext: str
+) -> None:
     src, vqc, dst = tmp_path / "in.wav", tmp_path / "in.vqc", tmp_path / f"out{ext}"
     x = _noise(channels, length, seed=length)
     sf.write(src, x.T, rate, subtype="PCM_16")

@@ -21,8 +21,9 @@ def _worker(rank: int, init_file: str, out: str) -> None:
     cfg = TrainConfig(model=TINY, steps=4, batch_size=2, segment_frames=30, warmup=1, commit_warmup=2)
     rng = np.random.default_rng(rank)  # each rank sees different audio
     clips = [(rng.standard_normal(4000) * 3000).astype(np.int16) for _ in range(3)]
-    trainer = Trainer(cfg, SegmentSampler(clips, 30 * TINY.top_hop, seed=rank), out=None,
-                      ctx=Context(rank, 2, torch.device("cpu")))
+    trainer = Trainer(
+        cfg, SegmentSampler(clips, 30 * TINY.top_hop, seed=rank), out=None, ctx=Context(rank, 2, torch.device("cpu"))
+    )
     quantizers = [*trainer.model.hierarchy.top_quantizer.layers, *trainer.model.hierarchy.bottom_quantizer.layers]
     for q in quantizers:  # restart every other step, and call most codes dead so restarts really happen
         q.restart_every, q.restart_threshold = 2, 2.0

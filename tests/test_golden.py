@@ -61,8 +61,7 @@ def test_golden_file_decodes_within_tolerance(shipped):
 def test_golden_reference_is_the_recorded_pcm():
     """decoded.flac is the decode that expected.json records (the two were regenerated together)."""
     make = _make()
-    assert hashlib.sha256(make.read_reference().astype("<i2").T.tobytes()).hexdigest() == \
-        EXPECTED["decoded_pcm_sha256"]
+    assert hashlib.sha256(make.read_reference().astype("<i2").T.tobytes()).hexdigest() == EXPECTED["decoded_pcm_sha256"]
 
 
 def test_tolerance_catches_a_real_change():

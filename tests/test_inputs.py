@@ -49,8 +49,17 @@ def test_channel_counts(tmp_path, tiny_model_file, channels):
     _roundtrip(tmp_path, tiny_model_file, "in.wav")
 
 
-@pytest.mark.parametrize("name,subtype", [("in.wav", "PCM_16"), ("in.wav", "PCM_24"), ("in.wav", "FLOAT"),
-                                          ("in.flac", "PCM_16"), ("in.flac", "PCM_24"), ("in.ogg", "VORBIS")])
+@pytest.mark.parametrize(
+    "name,subtype",
+    [
+        ("in.wav", "PCM_16"),
+        ("in.wav", "PCM_24"),
+        ("in.wav", "FLOAT"),
+        ("in.flac", "PCM_16"),
+        ("in.flac", "PCM_24"),
+        ("in.ogg", "VORBIS"),
+    ],
+)
 def test_formats(tmp_path, tiny_model_file, name, subtype):
     sf.write(tmp_path / name, _signal(16000, 2), 16000, subtype=subtype)
     _roundtrip(tmp_path, tiny_model_file, name)
@@ -93,8 +102,11 @@ def test_not_audio_and_unsupported(tmp_path, tiny_model_file, capsys):
     _fails(capsys, ["compress", "-m", tiny_model_file, str(tmp_path / "notes.txt")], "notes.txt")
     sf.write(tmp_path / "in.wav", _signal(16000, 1), 16000)
     main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")])
-    _fails(capsys, ["decompress", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "out.mp4")],
-           "unsupported output format")
+    _fails(
+        capsys,
+        ["decompress", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "out.mp4")],
+        "unsupported output format",
+    )
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -126,11 +138,15 @@ def test_fifos_and_devices_are_refused_not_waited_on(tmp_path, tiny_model_file):
     fifo = tmp_path / "in.wav"
     os.mkfifo(fifo)
     os.mkfifo(tmp_path / "in.vqc")
-    results = run_cli_capped([["compress", "-m", tiny_model_file, fifo],
-                              ["decompress", "-m", tiny_model_file, tmp_path / "in.vqc", "-o", tmp_path / "o.wav"],
-                              ["info", tmp_path / "in.vqc"],
-                              ["compress", "-m", tiny_model_file, "/dev/zero", "-o", tmp_path / "z.vqc"]],
-                             seconds_per_case=10)
+    results = run_cli_capped(
+        [
+            ["compress", "-m", tiny_model_file, fifo],
+            ["decompress", "-m", tiny_model_file, tmp_path / "in.vqc", "-o", tmp_path / "o.wav"],
+            ["info", tmp_path / "in.vqc"],
+            ["compress", "-m", tiny_model_file, "/dev/zero", "-o", tmp_path / "z.vqc"],
+        ],
+        seconds_per_case=10,
+    )
     for r in results:
         assert r["code"] == 1 and len(r["err"].splitlines()) == 1 and "not a" in r["err"], r
         assert r["seconds"] < 10
@@ -154,9 +170,13 @@ def test_disk_full_names_the_output(tmp_path, tiny_model_file):
     assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
     out = tmp_path / "out"
     out.mkdir()
-    results = run_cli_capped([["decompress", "-m", tiny_model_file, tmp_path / "in.vqc", "-o", out / "big.wav"],
-                              ["compress", "-m", tiny_model_file, tmp_path / "in.wav", "-o", out / "big.vqc"]],
-                             file_size=1000)
+    results = run_cli_capped(
+        [
+            ["decompress", "-m", tiny_model_file, tmp_path / "in.vqc", "-o", out / "big.wav"],
+            ["compress", "-m", tiny_model_file, tmp_path / "in.wav", "-o", out / "big.vqc"],
+        ],
+        file_size=1000,
+    )
     for r, name in zip(results, ("big.wav", "big.vqc"), strict=True):
         assert r["code"] == 1 and len(r["err"].splitlines()) == 1 and name in r["err"], r
         assert "in.wav" not in r["err"] and "in.vqc" not in r["err"] and "part" not in r["err"], r
@@ -169,8 +189,12 @@ def test_too_little_free_space_is_refused_before_decoding(tmp_path, tiny_model_f
     assert main(["compress", "-q", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 100, 100))
     monkeypatch.setattr("vqcodec.codec.Codec.decode_chunks", lambda self, codes: pytest.fail("decoding started"))
-    _fails(capsys, ["decompress", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "o.wav")],
-           "o.wav", "free")
+    _fails(
+        capsys,
+        ["decompress", "-m", tiny_model_file, str(tmp_path / "in.vqc"), "-o", str(tmp_path / "o.wav")],
+        "o.wav",
+        "free",
+    )
 
 
 _SLOW_DECODE = textwrap.dedent("""
@@ -193,9 +217,22 @@ def test_sigterm_removes_the_temporary_file(tmp_path, tiny_model_file):
     out = tmp_path / "out"
     out.mkdir()
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-c", _SLOW_DECODE, "decompress", "-m", tiny_model_file,
-                             str(tmp_path / "in.vqc"), "-o", str(out / "o.wav")],
-                            stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            _SLOW_DECODE,
+            "decompress",
+            "-m",
+            tiny_model_file,
+            str(tmp_path / "in.vqc"),
+            "-o",
+            str(out / "o.wav"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     deadline = time.monotonic() + 60
     while not list(out.iterdir()) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)

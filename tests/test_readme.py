@@ -51,8 +51,12 @@ def _outputs(command: str) -> list[str]:
 def test_readme_commands_leave_no_untracked_files() -> None:
     if shutil.which("git") is None or not (REPO / ".git").exists():
         pytest.skip("not a git checkout")
-    commands = [line for block in _blocks("") for line in block.splitlines()
-                if line.startswith(("vqcodec ", "python ", "torchrun "))]
+    commands = [
+        line
+        for block in _blocks("")
+        for line in block.splitlines()
+        if line.startswith(("vqcodec ", "python ", "torchrun "))
+    ]
     outputs = {out for c in commands for out in _outputs(c)}
     assert {"out.wav", "samples/speech.vqc", "eval_out", "report/", "probe_out/", "tokens/"} <= outputs
     for out in sorted(outputs):

@@ -19,8 +19,9 @@ def _fetcher(x: torch.Tensor):
         out = torch.zeros(x.shape[0], stop - start)
         lo, hi = max(start, 0), min(stop, x.shape[1])
         if lo < hi:
-            out[:, lo - start: hi - start] = x[:, lo:hi]
+            out[:, lo - start : hi - start] = x[:, lo:hi]
         return out
+
     return fetch
 
 
@@ -28,8 +29,19 @@ def _noise(channels: int, n: int, seed: int = 0) -> torch.Tensor:
     return torch.from_numpy(np.random.default_rng(seed).standard_normal((channels, n)).astype(np.float32))
 
 
-@pytest.mark.parametrize(("sr_in", "sr_out"), [(22050, 16000), (16000, 44100), (22051, 16000), (16000, 22051),
-                                                (48271, 16000), (383_999, 16000), (16000, 7), (1, 16000)])
+@pytest.mark.parametrize(
+    ("sr_in", "sr_out"),
+    [
+        (22050, 16000),
+        (16000, 44100),
+        (22051, 16000),
+        (16000, 22051),
+        (48271, 16000),
+        (383_999, 16000),
+        (16000, 7),
+        (1, 16000),
+    ],
+)
 def test_windows_equal_the_whole(sr_in: int, sr_out: int) -> None:
     length = 3000 if sr_in >= sr_out / 100 else 30  # 30 samples at 1 Hz are 480000 at 16 kHz
     x = _noise(2, length)

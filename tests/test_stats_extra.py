@@ -38,7 +38,7 @@ def test_quarter_of_the_codes() -> None:
 def test_two_codes_unequal() -> None:
     """p = (3/4, 1/4): perplexity = exp(H) = 4 / 3**0.75."""
     s = _stats(torch.tensor([1, 1, 1, 2] * 10))
-    assert s.perplexity == pytest.approx(4 / 3 ** 0.75) and s.dead == K - 2
+    assert s.perplexity == pytest.approx(4 / 3**0.75) and s.dead == K - 2
 
 
 def test_level_usage_summary() -> None:
@@ -77,6 +77,7 @@ def test_collapse_warnings_perplexity_rule_and_short_samples() -> None:
 
 
 # ---------------------------------------------------------------- metrics
+
 
 @pytest.fixture(scope="module")
 def speech() -> np.ndarray:

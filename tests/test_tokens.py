@@ -30,8 +30,14 @@ from vqcodec.tokens import (
     vocab_size,
 )
 
-GOOD = {"a": (16000, 1, 0.30), "spk1/b": (16000, 2, 0.12), "spk1/c": (22050, 1, 0.41), "spk2/d": (8000, 1, 0.05),
-        "spk2/e": (16000, 1, 0.23), "spk2/f": (16000, 1, 0.9)}
+GOOD = {
+    "a": (16000, 1, 0.30),
+    "spk1/b": (16000, 2, 0.12),
+    "spk1/c": (22050, 1, 0.41),
+    "spk2/d": (8000, 1, 0.05),
+    "spk2/e": (16000, 1, 0.23),
+    "spk2/f": (16000, 1, 0.9),
+}
 BAD = ("broken", "empty", "nan")
 
 
@@ -39,8 +45,10 @@ def _signal(sr: int, channels: int, seconds: float, seed: int) -> np.ndarray:
     """[T, C] float32: a tone plus noise, different per file and channel."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(sr * seconds)) / sr
-    x = [0.3 * np.sin(2 * np.pi * (180 + 70 * c + 13 * seed) * t) + 0.02 * rng.standard_normal(t.size)
-         for c in range(channels)]
+    x = [
+        0.3 * np.sin(2 * np.pi * (180 + 70 * c + 13 * seed) * t) + 0.02 * rng.standard_normal(t.size)
+        for c in range(channels)
+    ]
     return np.stack(x, 1).astype(np.float32)
 
 
@@ -198,10 +206,12 @@ def test_manifests_and_duplicate_ids(good, tiny_model_file, tmp_path, capsys):
 
 
 def test_usage_errors(tiny_model_file, tmp_path, capsys):
-    for argv in (["tokens", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
-                 ["tokens", str(tmp_path)],
-                 ["tokens", str(tmp_path), "-o", str(tmp_path / "o")],  # no audio in it
-                 ["tokens", "--merge", str(tmp_path / "o"), str(tmp_path)]):
+    for argv in (
+        ["tokens", str(tmp_path / "nope"), "-o", str(tmp_path / "o")],
+        ["tokens", str(tmp_path)],
+        ["tokens", str(tmp_path), "-o", str(tmp_path / "o")],  # no audio in it
+        ["tokens", "--merge", str(tmp_path / "o"), str(tmp_path)],
+    ):
         assert main([argv[0], "-m", tiny_model_file, *argv[1:]]) == 1
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and err.startswith("vqcodec: ")
@@ -220,8 +230,15 @@ def test_flatten_patterns_by_hand():
 
 
 @settings(max_examples=60, deadline=None)
-@given(n_top=st.integers(1, 4), n_bottom=st.integers(1, 5), ratio=st.integers(1, 4), frames=st.integers(0, 7),
-       k=st.integers(1, 1024), pattern=st.sampled_from(["hierarchical", "flat"]), seed=st.integers(0, 2**16))
+@given(
+    n_top=st.integers(1, 4),
+    n_bottom=st.integers(1, 5),
+    ratio=st.integers(1, 4),
+    frames=st.integers(0, 7),
+    k=st.integers(1, 1024),
+    pattern=st.sampled_from(["hierarchical", "flat"]),
+    seed=st.integers(0, 2**16),
+)
 def test_unflatten_inverts_flatten(n_top, n_bottom, ratio, frames, k, pattern, seed):
     g = torch.Generator().manual_seed(seed)
     top = torch.randint(k, (n_top, frames), generator=g)

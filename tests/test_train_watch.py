@@ -22,8 +22,17 @@ from vqcodec.train.config import TrainConfig
 from vqcodec.train.loop import CollapseWatch, Trainer, _Progress, run
 
 MODEL = dataclasses.replace(TINY, name="tinywatch", strides=(16, 20))  # top_hop 640
-CFG = TrainConfig(model=MODEL, steps=4, batch_size=2, segment_frames=2, ckpt_every=2, log_every=1, warmup=1,
-                  commit_warmup=2, num_workers=0)
+CFG = TrainConfig(
+    model=MODEL,
+    steps=4,
+    batch_size=2,
+    segment_frames=2,
+    ckpt_every=2,
+    log_every=1,
+    warmup=1,
+    commit_warmup=2,
+    num_workers=0,
+)
 # The keys of checkpoint.pt as the trainer wrote them before this work (the speech16k run's checkpoint).
 ORIGINAL_KEYS = {"model", "opt", "step", "config", "torch_rng", "sampler_rng"}
 
@@ -71,8 +80,15 @@ def test_validation_pass_writes_wavs_and_metrics(corpus: Path, tmp_path: Path) -
     assert _same_weights(watched.model, plain.model) and watched.model.training
     assert not (tmp_path / "b" / "valid.jsonl").exists()
     # --valid-data: another folder (all its files); a bare folder as --data has no valid split: off
-    run(dataclasses.replace(cfg, steps=2), corpus, tmp_path / "c", resume=False, init=None,
-        valid_data=corpus / "s0", progress="lines")
+    run(
+        dataclasses.replace(cfg, steps=2),
+        corpus,
+        tmp_path / "c",
+        resume=False,
+        init=None,
+        valid_data=corpus / "s0",
+        progress="lines",
+    )
     assert json.loads((tmp_path / "c" / "valid.jsonl").read_text())["valid_segments"] == 1
     (tmp_path / "bare").mkdir()
     (tmp_path / "bare" / "u0.wav").write_bytes((corpus / "s0" / "u0.wav").read_bytes())
@@ -80,16 +96,24 @@ def test_validation_pass_writes_wavs_and_metrics(corpus: Path, tmp_path: Path) -
     assert not (tmp_path / "d" / "valid.jsonl").exists()
 
 
-def test_checkpoint_of_the_original_trainer_resumes_exactly(corpus: Path, tmp_path: Path,
-                                                            capsys: pytest.CaptureFixture) -> None:
+def test_checkpoint_of_the_original_trainer_resumes_exactly(
+    corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     straight = run(CFG, corpus, tmp_path / "a", resume=False, init=None, progress="lines")
     assert set(torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)) >= ORIGINAL_KEYS
     run(dataclasses.replace(CFG, steps=2), corpus, tmp_path / "b", resume=False, init=None, progress="lines")
     ckpt = tmp_path / "b" / "checkpoint.pt"
     state = torch.load(ckpt, weights_only=True)
     old = {k: state[k] for k in ORIGINAL_KEYS}  # exactly the original keys, and a config without the new fields
-    new_fields = {"loader", "num_workers", "valid_every", "valid_split", "valid_segments", "valid_seconds",
-                  "valid_wavs"}
+    new_fields = {
+        "loader",
+        "num_workers",
+        "valid_every",
+        "valid_split",
+        "valid_segments",
+        "valid_seconds",
+        "valid_wavs",
+    }
     old["config"] = json.dumps({k: v for k, v in json.loads(state["config"]).items() if k not in new_fields})
     torch.save(old, ckpt)
     resumed = run(CFG, corpus, tmp_path / "b", resume=True, init=None, progress="lines")
@@ -121,8 +145,28 @@ def test_train_command_new_options(corpus: Path, tmp_path: Path, capsys: pytest.
     recipe = tmp_path / "recipe.json"
     recipe.write_text(CFG.to_json())
     out = tmp_path / "run"
-    code = cli.main(["train", str(recipe), "--data", str(corpus), "--out", str(out), "--steps", "1", "--amp",
-                     "--compile", "--valid-every", "1", "--num-workers", "0", "--progress", "lines", "--device", "cpu"])
+    code = cli.main(
+        [
+            "train",
+            str(recipe),
+            "--data",
+            str(corpus),
+            "--out",
+            str(out),
+            "--steps",
+            "1",
+            "--amp",
+            "--compile",
+            "--valid-every",
+            "1",
+            "--num-workers",
+            "0",
+            "--progress",
+            "lines",
+            "--device",
+            "cpu",
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     bf16_cpu = torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
@@ -188,8 +232,20 @@ def test_progress_bar(capsys: pytest.CaptureFixture) -> None:
     pytest.importorskip("tqdm")
     bar = _Progress("bar", 10, 3)
     bar.update()
-    bar.row({"step": 4, "loss": 1.0, "mel": 0.5, "spectral": 0.2, "commit": 0.1, "top_usage": 0.9,
-             "bottom_usage": 1.0, "top_perplexity": 12.0, "bottom_perplexity": 14.0, "audio_s_per_s": 3.3})
+    bar.row(
+        {
+            "step": 4,
+            "loss": 1.0,
+            "mel": 0.5,
+            "spectral": 0.2,
+            "commit": 0.1,
+            "top_usage": 0.9,
+            "bottom_usage": 1.0,
+            "top_perplexity": 12.0,
+            "bottom_perplexity": 14.0,
+            "audio_s_per_s": 3.3,
+        }
+    )
     bar.warn("top codebook 1 may be collapsing")
     bar.close()
     captured = capsys.readouterr()

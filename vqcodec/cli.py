@@ -96,21 +96,39 @@ def info(path: str, model: str | None = None) -> dict:
     codes = container_codes(c, path)  # a codec stream: top and bottom levels, within the limits
     checks = _model_checks(path, codes, model)
     size, duration = Path(path).stat().st_size, c.num_samples / c.sample_rate
-    levels = {name: {"codebooks": int(lv.codes.shape[1]), "frames": int(lv.codes.shape[2]), "bits": lv.bits,
-                     "bytes": lv.codes.size * lv.bits / 8}
-              for name, lv in zip(("top", "bottom"), c.levels, strict=True)}
-    return {"file": str(path), "format_version": container.FORMAT_VERSION, "model": c.model_name,
-            "model_hash": c.model_hash.hex(), "sample_rate": c.sample_rate, "channels": c.channels,
-            "samples": c.num_samples, "duration_s": round(duration, 4), "bytes": size,
-            "kbps": round(size * 8 / duration / 1000, 4), "checks": checks, "levels": levels}
+    levels = {
+        name: {
+            "codebooks": int(lv.codes.shape[1]),
+            "frames": int(lv.codes.shape[2]),
+            "bits": lv.bits,
+            "bytes": lv.codes.size * lv.bits / 8,
+        }
+        for name, lv in zip(("top", "bottom"), c.levels, strict=True)
+    }
+    return {
+        "file": str(path),
+        "format_version": container.FORMAT_VERSION,
+        "model": c.model_name,
+        "model_hash": c.model_hash.hex(),
+        "sample_rate": c.sample_rate,
+        "channels": c.channels,
+        "samples": c.num_samples,
+        "duration_s": round(duration, 4),
+        "bytes": size,
+        "kbps": round(size * 8 / duration / 1000, 4),
+        "checks": checks,
+        "levels": levels,
+    }
 
 
 def _model_checks(path: str, codes, model: str | None) -> str:
     """Run decompress's model checks on ``codes`` if the loaded model made them; say what was checked."""
     codec = _load(model)
     if (codes.model_name, codes.model_hash) != (codec.name, codec.hash):
-        return (f"header and limits only; frames and code values skipped: made by model {codes.model_name} "
-                f"({codes.model_hash.hex()}), not the loaded {codec.name} ({codec.hash.hex()}) (use --model)")
+        return (
+            f"header and limits only; frames and code values skipped: made by model {codes.model_name} "
+            f"({codes.model_hash.hex()}), not the loaded {codec.name} ({codec.hash.hex()}) (use --model)"
+        )
     try:
         codec.check(codes)
     except ValueError as e:
@@ -127,8 +145,10 @@ def cmd_info(args: argparse.Namespace) -> None:
         if key != "levels":
             print(f"{key:>14}: {value}")
     for name, lv in facts["levels"].items():
-        print(f"{name:>14}: {lv['codebooks']} codebooks x {lv['frames']} frames x {lv['bits']} bits"
-              f" = {lv['bytes']:g} bytes")
+        print(
+            f"{name:>14}: {lv['codebooks']} codebooks x {lv['frames']} frames x {lv['bits']} bits"
+            f" = {lv['bytes']:g} bytes"
+        )
 
 
 def cmd_train(args: argparse.Namespace) -> None:
@@ -148,8 +168,10 @@ def model_name(name: str | None, out: str) -> str:
     name = name if given else Path(out).resolve().name
     if not (1 <= len(name) <= _MAX_MODEL_NAME and name.isascii() and name.isprintable()):
         where = "--name" if given else f"{out}: the output folder's name"
-        raise UserError(f"{where} cannot name a model (1..{_MAX_MODEL_NAME} printable ASCII characters)"
-                        + ("" if given else "; give --name"))
+        raise UserError(
+            f"{where} cannot name a model (1..{_MAX_MODEL_NAME} printable ASCII characters)"
+            + ("" if given else "; give --name")
+        )
     return name
 
 
@@ -173,14 +195,28 @@ def cmd_tokens(args: argparse.Namespace) -> int:
             raise UserError("usage: vqcodec tokens INPUT... -o OUTDIR, or vqcodec tokens --merge OUTDIR")
         rank, world = tokens.resolve_rank(args.rank, args.world_size)
         codec = vqcodec.load(args.model, device=tokens.resolve_device(args.device))
-        r = tokens.extract(codec, args.inputs, args.output, bitrate=args.bitrate, batch_size=args.batch_size,
-                           shard_size=args.shard_size, rank=rank, world_size=world, progress=not args.quiet)
+        r = tokens.extract(
+            codec,
+            args.inputs,
+            args.output,
+            bitrate=args.bitrate,
+            batch_size=args.batch_size,
+            shard_size=args.shard_size,
+            rank=rank,
+            world_size=world,
+            progress=not args.quiet,
+        )
     except OSError as e:
         raise UserError(f"{e.filename or args.output or args.merge}: {e.strerror or e}") from None
     if not args.quiet:
-        print(f"rank {rank} of {world}: {r.extracted} extracted, {r.skipped} already done, {r.failed} failed"
-              + (f"; {Path(args.output) / 'index.jsonl'}: {r.indexed} utterances, {r.listed} failed files listed"
-                 if r.merged else ""))
+        print(
+            f"rank {rank} of {world}: {r.extracted} extracted, {r.skipped} already done, {r.failed} failed"
+            + (
+                f"; {Path(args.output) / 'index.jsonl'}: {r.indexed} utterances, {r.listed} failed files listed"
+                if r.merged
+                else ""
+            )
+        )
     return 3 if r.merged and r.listed else 0
 
 
@@ -214,17 +250,26 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     from vqcodec.train.config import add_arguments
 
     add_arguments(sub.add_parser("train", help="train a model from a recipe"))
-    sub.choices["train"].add_argument("--name", help="the model's name, written into its files and every .vqc "
-                                                     "it makes (default: the name of the --out folder)")
+    sub.choices["train"].add_argument(
+        "--name",
+        help="the model's name, written into its files and every .vqc it makes (default: the name of the --out folder)",
+    )
     c.set_defaults(func=cmd_compress)
     d.set_defaults(func=cmd_decompress)
     i.set_defaults(func=cmd_info)
     sub.choices["train"].set_defaults(func=cmd_train)
-    t = sub.add_parser("tokens", help="audio files, folders or manifests -> token shards for downstream models",
-                       epilog="exit status: 0 done, 3 some files failed (see OUTDIR/errors.jsonl; only the rank that "
-                              "merges the index exits 3), 1 error")
-    t.add_argument("inputs", nargs="*", metavar="INPUT",
-                   help="audio files, folders (recursive) or manifests (.csv with a path column, .txt)")
+    t = sub.add_parser(
+        "tokens",
+        help="audio files, folders or manifests -> token shards for downstream models",
+        epilog="exit status: 0 done, 3 some files failed (see OUTDIR/errors.jsonl; only the rank that "
+        "merges the index exits 3), 1 error",
+    )
+    t.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="audio files, folders (recursive) or manifests (.csv with a path column, .txt)",
+    )
     t.add_argument("-o", "--output", metavar="OUTDIR", help="output folder (a folder with shards is resumed)")
     t.add_argument("-b", "--bitrate", type=float, help="kbps per channel (default 3; the highest rung at or below)")
     t.add_argument("--batch-size", type=int, default=8, help="files coded together (default 8)")
@@ -255,6 +300,7 @@ class Terminated(BaseException):
 @contextlib.contextmanager
 def _terminate_cleanly() -> Iterator[None]:
     """SIGTERM raises :class:`Terminated` inside (main thread only); the old handler is restored after."""
+
     def handler(signum, frame):
         raise Terminated()
 

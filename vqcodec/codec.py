@@ -69,7 +69,7 @@ class ArraySource:
         out = torch.zeros(self.channels, stop - start)
         lo, hi = max(start, 0), min(stop, self.num_samples)
         if lo < hi:
-            out[:, lo - start: hi - start] = self.wav[:, lo:hi]
+            out[:, lo - start : hi - start] = self.wav[:, lo:hi]
         return out
 
 
@@ -81,8 +81,7 @@ def _check_shape(shape: tuple[int, ...]) -> None:
     if shape[0] > shape[1]:
         raise UserError(f"audio shaped {shape} would be {shape[0]} channels of {shape[1]} samples; {how}")
     if shape[0] > MAX_CHANNELS:
-        raise UserError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; "
-                         f"{how}")
+        raise UserError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; {how}")
 
 
 def _to_float(x: torch.Tensor) -> torch.Tensor:
@@ -118,8 +117,13 @@ class Codec:
         device: where the model runs.
     """
 
-    def __init__(self, model: VQCodecModel, chunk_frames: int = 250, context_frames: int | None = None,
-                 device: str | torch.device = "cpu"):
+    def __init__(
+        self,
+        model: VQCodecModel,
+        chunk_frames: int = 250,
+        context_frames: int | None = None,
+        device: str | torch.device = "cpu",
+    ):
         self.model = model.eval().to(device)
         self.config = model.config
         self.context_frames = measured_context(self.config) if context_frames is None else context_frames
@@ -149,8 +153,9 @@ class Codec:
         """Audio ``[T]`` or ``[C, T]`` at ``sample_rate`` -> Codes (``bitrate`` in kbps per channel)."""
         return self.encode_sources([ArraySource(wav, sample_rate)], bitrate)[0]
 
-    def encode_batch(self, wavs: Sequence[np.ndarray | torch.Tensor], sample_rate: int,
-                     bitrate: float | None = None) -> list[Codes]:
+    def encode_batch(
+        self, wavs: Sequence[np.ndarray | torch.Tensor], sample_rate: int, bitrate: float | None = None
+    ) -> list[Codes]:
         """Several recordings of any lengths at once; each gets its own codes and exact length."""
         return self.encode_sources([ArraySource(w, sample_rate) for w in wavs], bitrate)
 
@@ -175,13 +180,16 @@ class Codec:
 
     def _fetch_model_rate(self, source, length: int) -> Fetch:
         """Reader of the source resampled to the model rate, zero outside ``[0, length)``."""
+
         def fetch(start: int, stop: int) -> torch.Tensor:
             return resample_window(source.read, source.sample_rate, self.sample_rate, start, stop)
+
         return lambda start, stop: _window(fetch, length, start, stop)
 
     @torch.inference_mode()
-    def _encode_window(self, fetches: list[Fetch], a: int, b: int,
-                       rung: Rung) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    def _encode_window(
+        self, fetches: list[Fetch], a: int, b: int, rung: Rung
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Codes of top frames ``[a, b)`` for each source: ([C, n_top, b-a], [C, n_bottom, r(b-a)])."""
         hop, r = self.config.top_hop, self.ratio
         w0, w1 = max(0, a - self.context_frames), b + self.context_frames
@@ -189,7 +197,7 @@ class Codec:
         x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
         pairs = [self.model.encode(rows, rung.n_top, rung.n_bottom) for rows in x.split(_ROWS_PER_CALL)]
         top, bottom = (torch.cat(level) for level in zip(*pairs, strict=True))  # [sum C_i, n_q, frames]
-        top, bottom = top[..., a - w0: b - w0].cpu(), bottom[..., r * (a - w0): r * (b - w0)].cpu()
+        top, bottom = top[..., a - w0 : b - w0].cpu(), bottom[..., r * (a - w0) : r * (b - w0)].cpu()
         sizes = [len(x) for x in xs]
         return list(zip(top.split(sizes), bottom.split(sizes), strict=True))
 
@@ -202,11 +210,16 @@ class Codec:
         """Refuse codes made by another model, or that this model could not have made (a crafted or
         damaged stream must not decide how much audio we write)."""
         if (codes.model_name, codes.model_hash) != (self.name, self.hash):
-            raise UserError(f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
-                             f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model")
+            raise UserError(
+                f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
+                f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model"
+            )
         c = self.config
-        if not (1 <= codes.top.shape[1] <= c.n_top and 1 <= codes.bottom.shape[1] <= c.n_bottom
-                and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]):
+        if not (
+            1 <= codes.top.shape[1] <= c.n_top
+            and 1 <= codes.bottom.shape[1] <= c.n_bottom
+            and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]
+        ):
             raise UserError("codes do not fit this model's levels")
         if codes.num_samples < 1:
             raise UserError("codes describe no audio")
@@ -242,9 +255,13 @@ class Codec:
             out = torch.zeros(codes.channels, stop - start)
             a, b = max(0, start // hop - k), min(frames, -(-stop // hop) + k)
             if a < b:
-                y = self.model.decode(codes.top[..., a:b].to(self.device),
-                                      codes.bottom[..., r * a: r * b].to(self.device), offset=a * hop)[:, 0].cpu()
+                y = self.model.decode(
+                    codes.top[..., a:b].to(self.device),
+                    codes.bottom[..., r * a : r * b].to(self.device),
+                    offset=a * hop,
+                )[:, 0].cpu()
                 lo, hi = max(start, a * hop), min(stop, b * hop)
-                out[:, lo - start: hi - start] = y[:, lo - a * hop: hi - a * hop]
+                out[:, lo - start : hi - start] = y[:, lo - a * hop : hi - a * hop]
             return out
+
         return lambda start, stop: _window(fetch, length, start, stop)

@@ -40,8 +40,11 @@ class Codes:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Codes):
             return NotImplemented
-        return (torch.equal(self.top, other.top) and torch.equal(self.bottom, other.bottom)
-                and (self.sample_rate, self.num_samples, self.model_name, self.model_hash)
-                == (other.sample_rate, other.num_samples, other.model_name, other.model_hash))
+        return (
+            torch.equal(self.top, other.top)
+            and torch.equal(self.bottom, other.bottom)
+            and (self.sample_rate, self.num_samples, self.model_name, self.model_hash)
+            == (other.sample_rate, other.num_samples, other.model_name, other.model_hash)
+        )
 
     __hash__ = None  # mutable tensors inside

@@ -26,8 +26,9 @@ from vqcodec.io.limits import check_audio
 def codes_to_container(codes: Codes, bits: int) -> container.Container:
     """Codes (top, bottom) -> a two-level container, codes stored at ``bits`` bits each."""
     levels = tuple(container.Level(c.numpy(), bits) for c in (codes.top, codes.bottom))
-    return container.Container(codes.model_name, codes.model_hash, codes.sample_rate, codes.channels,
-                               codes.num_samples, levels)
+    return container.Container(
+        codes.model_name, codes.model_hash, codes.sample_rate, codes.channels, codes.num_samples, levels
+    )
 
 
 def codes_from_container(c: container.Container) -> Codes:
@@ -46,8 +47,7 @@ def from_bytes(data: bytes) -> Codes:
     return codes_from_container(container.read(data))
 
 
-def compress(codec: Codec, wav: np.ndarray | torch.Tensor, sample_rate: int,
-             bitrate: float | None = None) -> bytes:
+def compress(codec: Codec, wav: np.ndarray | torch.Tensor, sample_rate: int, bitrate: float | None = None) -> bytes:
     """Audio ``[C, T]`` -> .vqc bytes."""
     return to_bytes(codec.encode(wav, sample_rate, bitrate), codec)
 
@@ -58,8 +58,7 @@ def decompress(codec: Codec, data: bytes) -> tuple[torch.Tensor, int]:
     return codec.decode(codes), codes.sample_rate
 
 
-def compress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike,
-                  bitrate: float | None = None) -> Codes:
+def compress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike, bitrate: float | None = None) -> Codes:
     """Audio file -> .vqc file; the audio is read window by window, never whole."""
     with FileSource(src) as source:
         codes = codec.encode_sources([source], bitrate)[0]
@@ -119,8 +118,10 @@ def decompress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike
                 for piece in codec.decode_chunks(codes):
                     out.write(piece.numpy().T)
     except sf.SoundFileError as e:  # libsndfile reports a full disk as "System error", without errno
-        raise UserError(f"{dst}: could not write the audio ({str(e).strip() or 'system error'}): is the disk "
-                        f"full? {_free(Path(dst)) / 1e6:.1f} MB free there") from None
+        raise UserError(
+            f"{dst}: could not write the audio ({str(e).strip() or 'system error'}): is the disk "
+            f"full? {_free(Path(dst)) / 1e6:.1f} MB free there"
+        ) from None
     return codes
 
 

@@ -51,8 +51,9 @@ def process_group():
     return dist if dist.is_available() and dist.is_initialized() else None
 
 
-def resolve_rank(rank: int | None = None, world_size: int | None = None,
-                 env: Mapping[str, str] | None = None) -> tuple[int, int]:
+def resolve_rank(
+    rank: int | None = None, world_size: int | None = None, env: Mapping[str, str] | None = None
+) -> tuple[int, int]:
     """(rank, world_size): as given, else from the process group, else from RANK/WORLD_SIZE, else (0, 1)."""
     env = os.environ if env is None else env
     if (rank is None) != (world_size is None):

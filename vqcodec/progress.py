@@ -19,8 +19,17 @@ class ProgressBar:
         missing: a bar was asked for (``"bar"``) but tqdm is not installed.
     """
 
-    def __init__(self, total: int, *, unit: str, desc: str, initial: int = 0, mode: str = "auto",
-                 stream: TextIO | None = None, dynamic_ncols: bool = False):
+    def __init__(
+        self,
+        total: int,
+        *,
+        unit: str,
+        desc: str,
+        initial: int = 0,
+        mode: str = "auto",
+        stream: TextIO | None = None,
+        dynamic_ncols: bool = False,
+    ):
         self.stream = sys.stderr if stream is None else stream
         self.bar, self.missing = None, False
         terminal = getattr(self.stream, "isatty", lambda: False)()
@@ -30,8 +39,9 @@ class ProgressBar:
             except ImportError:
                 self.missing = mode == "bar"
                 return
-            self.bar = tqdm(total=total, initial=initial, unit=unit, desc=desc, file=self.stream,
-                            dynamic_ncols=dynamic_ncols)
+            self.bar = tqdm(
+                total=total, initial=initial, unit=unit, desc=desc, file=self.stream, dynamic_ncols=dynamic_ncols
+            )
 
     def update(self, n: int = 1, postfix: str | None = None) -> None:
         """Advance by ``n``; ``postfix`` replaces the text after the bar (drawn with the next refresh)."""

@@ -62,7 +62,7 @@ def resample(x: torch.Tensor, sr_in: int, sr_out: int) -> torch.Tensor:
         out = torch.zeros(flat.shape[0], stop - start)
         lo, hi = max(start, 0), min(stop, flat.shape[1])
         if lo < hi:
-            out[:, lo - start: hi - start] = flat[:, lo:hi]
+            out[:, lo - start : hi - start] = flat[:, lo:hi]
         return out
 
     y = resample_window(fetch, sr_in, sr_out, 0, resampled_length(flat.shape[1], sr_in, sr_out))
@@ -98,7 +98,7 @@ def _polyphase(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> 
     x = fetch(u0 * unit_in, u1 * unit_in)  # [C, (u1 - u0) * unit_in]
     y = AF.resample(x, sr_in, sr_out)  # [C, (u1 - u0) * unit_out]
     off = start - u0 * unit_out
-    return y[..., off: off + stop - start]
+    return y[..., off : off + stop - start]
 
 
 def _interpolate(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> torch.Tensor:
@@ -127,7 +127,7 @@ def _interpolate(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -
     for b in range(start, stop, block):
         k0, phase = position(torch.arange(b, min(b + block, stop), dtype=torch.int64))  # [B] each
         idx = (k0 - k_first)[:, None] + offsets  # [B, taps] into x
-        y[:, b - start: b - start + len(k0)] = (x[:, idx] * table[phase]).sum(-1)  # [C, B, taps] -> [C, B]
+        y[:, b - start : b - start + len(k0)] = (x[:, idx] * table[phase]).sum(-1)  # [C, B, taps] -> [C, B]
     return y
 
 

@@ -49,6 +49,7 @@ def _main(capsys, *argv) -> tuple[int, str, str]:
 
 # ---------------------------------------------------------------- inspect
 
+
 def test_inspect_folder_writes_plots_and_json(tmp_path, capsys, model_file, audio_dir) -> None:
     pytest.importorskip("matplotlib")
     had_pyplot = "matplotlib.pyplot" in sys.modules
@@ -84,6 +85,7 @@ def test_inspect_errors_are_one_line(tmp_path, capsys, model_file) -> None:
 
 
 # ---------------------------------------------------------------- probe
+
 
 def _tone(freq: float, level: float, seed: int, sr: int = 8000, seconds: float = 0.3) -> np.ndarray:
     t = np.arange(int(sr * seconds)) / sr
@@ -133,6 +135,7 @@ def test_probe_selection_is_balanced() -> None:
 
 # ---------------------------------------------------------------- eval
 
+
 def test_eval_writes_json_table_and_plot(tmp_path, capsys, model_file, audio_dir) -> None:
     for module in ("pesq", "pystoi", "matplotlib"):
         pytest.importorskip(module)
@@ -149,18 +152,27 @@ def test_eval_writes_json_table_and_plot(tmp_path, capsys, model_file, audio_dir
     assert result["command"] == f"vqcodec eval {audio_dir} -o {tmp_path} -m {model_file}"
 
 
-@pytest.mark.skipif(any(shutil.which(t) is None for t in ("opusenc", "opusdec", "c2enc", "c2dec", "sox")),
-                    reason="opus-tools, codec2 or sox not installed")
+@pytest.mark.skipif(
+    any(shutil.which(t) is None for t in ("opusenc", "opusdec", "c2enc", "c2dec", "sox")),
+    reason="opus-tools, codec2 or sox not installed",
+)
 def test_eval_with_reference_codecs(tmp_path, capsys, model_file, audio_dir) -> None:
     for module in ("pesq", "pystoi", "matplotlib"):
         pytest.importorskip(module)
-    code, _, err = _main(capsys, "eval", audio_dir / "a.wav", "-m", model_file, "-b", "7", "--reference-codecs",
-                         "-o", tmp_path)
+    code, _, err = _main(
+        capsys, "eval", audio_dir / "a.wav", "-m", model_file, "-b", "7", "--reference-codecs", "-o", tmp_path
+    )
     assert code == 0, err
     rows = json.loads((tmp_path / "eval.json").read_text())["rows"]
     assert [(r["codec"], r["setting"]) for r in rows] == [
-        ("vqcodec", "6.4 kbps (2t+1b)"), ("opus", "6 kbps"), ("opus", "8 kbps"), ("opus", "12 kbps"),
-        ("codec2", "3200"), ("codec2", "1600"), ("codec2", "700C")]
+        ("vqcodec", "6.4 kbps (2t+1b)"),
+        ("opus", "6 kbps"),
+        ("opus", "8 kbps"),
+        ("opus", "12 kbps"),
+        ("codec2", "3200"),
+        ("codec2", "1600"),
+        ("codec2", "700C"),
+    ]
     assert rows[3]["stoi"] > 0.8 and _is_png(tmp_path / "rate_quality.png")
 
 
@@ -189,7 +201,10 @@ def test_eval_skips_and_lists_unreadable_files(tmp_path, capsys, model_file, aud
 def test_output_folders_are_checked_before_the_work(tmp_path, capsys, model_file, audio_dir) -> None:
     (tmp_path / "file").write_text("x")
     for command in ("eval", "inspect", "probe"):
-        for out, words in ((tmp_path / "file", "not a folder"), (tmp_path / "file" / "sub", "not a folder"),
-                           ("", "empty")):
+        for out, words in (
+            (tmp_path / "file", "not a folder"),
+            (tmp_path / "file" / "sub", "not a folder"),
+            ("", "empty"),
+        ):
             code, _, err = _main(capsys, command, audio_dir, "-m", model_file, "-o", out)
             assert code == 1 and len(err.splitlines()) == 1 and words in err, (command, out, err)

@@ -71,10 +71,15 @@ def main() -> None:
     pcm = to_pcm16(decoded.numpy())
     sf.write(str(DECODED), pcm.T, sr, subtype="PCM_16")
     assert np.array_equal(read_reference(), pcm), "FLAC must store the PCM losslessly"
-    expected = {"format_version": container.FORMAT_VERSION, "model_hash": codec.hash.hex(), "kbps": KBPS,
-                "bytes": len(data), "vqc_sha256": hashlib.sha256(data).hexdigest(),
-                "decoded_pcm_sha256": pcm_sha256(decoded.numpy()),
-                "decode_tolerance": {"max_abs_steps": MAX_ABS_STEPS, "min_snr_db": MIN_SNR_DB}}
+    expected = {
+        "format_version": container.FORMAT_VERSION,
+        "model_hash": codec.hash.hex(),
+        "kbps": KBPS,
+        "bytes": len(data),
+        "vqc_sha256": hashlib.sha256(data).hexdigest(),
+        "decoded_pcm_sha256": pcm_sha256(decoded.numpy()),
+        "decode_tolerance": {"max_abs_steps": MAX_ABS_STEPS, "min_snr_db": MIN_SNR_DB},
+    }
     (HERE / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
     print(json.dumps(expected, indent=2))
 

@@ -60,16 +60,7 @@ def _frame(body: bytes, payload: bytes, version: int = 1) -> bytes:
 
 def _body(levels: bytes, n_levels: int = 1, name: bytes = b"x") -> bytes:
     """Hand-built header body: 1 channel, 16 kHz, given level records."""
-    return (
-        bytes([len(name)])
-        + name
-        + HASH
-        + _leb(16000)
-        + b"\x01"
-        + _leb(0)
-        + bytes([n_levels])
-        + levels
-    )
+    return bytes([len(name)]) + name + HASH + _leb(16000) + b"\x01" + _leb(0) + bytes([n_levels]) + levels
 
 
 def _assert_same(a: Container, b: Container) -> None:
@@ -323,9 +314,7 @@ def test_write_file_invalid_container_touches_nothing(tmp_path: Path) -> None:
     assert os.listdir(tmp_path) == []
 
 
-def test_write_file_failure_keeps_old_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_write_file_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "a.vqc"
     vqc.write_file(_random_container(), path)
     before = path.read_bytes()

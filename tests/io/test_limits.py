@@ -37,8 +37,15 @@ def _refused(result: dict, *words: str) -> None:
     assert result["seconds"] < SECONDS_PER_CASE, result
 
 
-def _stream(model_file: str, folder: Path, name: str, sample_rate: int, num_samples: int,
-            frames: int | None = None, channels: int = 1) -> Path:
+def _stream(
+    model_file: str,
+    folder: Path,
+    name: str,
+    sample_rate: int,
+    num_samples: int,
+    frames: int | None = None,
+    channels: int = 1,
+) -> Path:
     """A well-formed .vqc (valid checksum) of the tiny model claiming this rate and length; its frames are
     those the length needs (``frames`` overrides them)."""
     hop, ratio = TINY.top_hop, TINY.top_hop // TINY.hop
@@ -79,8 +86,12 @@ def test_a_valid_stream_at_a_prime_rate_decodes_in_bounded_memory(tmp_path: Path
     """48271 Hz is coprime with 16 kHz: the old resampler asked for 3 GB to restore 3 s of it."""
     stream = _stream(tiny_model_file, tmp_path, "prime.vqc", 48271, 3 * 48271)
     out = tmp_path / "out.wav"
-    [decoded, facts] = _run_capped([["decompress", "-m", tiny_model_file, str(stream), "-o", str(out)],
-                                    ["info", "-m", tiny_model_file, str(stream)]])
+    [decoded, facts] = _run_capped(
+        [
+            ["decompress", "-m", tiny_model_file, str(stream), "-o", str(out)],
+            ["info", "-m", tiny_model_file, str(stream)],
+        ]
+    )
     assert decoded["code"] == 0 and decoded["seconds"] < SECONDS_PER_CASE, decoded
     assert facts["code"] == 0, facts
     info = sf.info(str(out))
@@ -103,11 +114,13 @@ def test_crafted_audio_headers_are_refused_before_coding(tmp_path: Path, tiny_mo
     sf.write(coprime, (0.1 * np.random.default_rng(0).standard_normal(3 * 22051)).astype(np.float32), 22051)
     many = tmp_path / "many.wav"
     sf.write(many, np.zeros((100, 256), np.float32), 16000, format="WAV", subtype="FLOAT")
-    [big, fine, channels] = _run_capped([
-        ["compress", "-m", tiny_model_file, str(huge)],
-        ["compress", "-m", tiny_model_file, str(coprime)],
-        ["compress", "-m", tiny_model_file, str(many)],
-    ])
+    [big, fine, channels] = _run_capped(
+        [
+            ["compress", "-m", tiny_model_file, str(huge)],
+            ["compress", "-m", tiny_model_file, str(coprime)],
+            ["compress", "-m", tiny_model_file, str(many)],
+        ]
+    )
     _refused(big, "2ghz.wav", "2000000000 Hz")
     assert fine["code"] == 0 and fine["seconds"] < 5, fine  # 22051 Hz took 16 s and 6.5 GB before
     _refused(channels, "many.wav", "256 channels")
@@ -115,10 +128,17 @@ def test_crafted_audio_headers_are_refused_before_coding(tmp_path: Path, tiny_mo
     assert sorted(p.name for p in tmp_path.glob("*.vqc")) == ["coprime.vqc"]
 
 
-@pytest.mark.parametrize(("rate", "channels", "samples", "words"), [
-    (0, 1, 10, "sample rate 0 Hz"), (384_001, 1, 10, "384 kHz"), (16000, 0, 10, "0 channels"),
-    (16000, 256, 10, "256 channels"), (16000, 1, 0, "no samples"),
-    (16000, 1, 24 * 3600 * 16000 + 1, "24 hours")])
+@pytest.mark.parametrize(
+    ("rate", "channels", "samples", "words"),
+    [
+        (0, 1, 10, "sample rate 0 Hz"),
+        (384_001, 1, 10, "384 kHz"),
+        (16000, 0, 10, "0 channels"),
+        (16000, 256, 10, "256 channels"),
+        (16000, 1, 0, "no samples"),
+        (16000, 1, 24 * 3600 * 16000 + 1, "24 hours"),
+    ],
+)
 def test_limits_refuse(rate: int, channels: int, samples: int, words: str) -> None:
     with pytest.raises(ValueError, match=words):
         limits.check_audio(rate, channels, samples)

@@ -52,7 +52,7 @@ def test_adopt_copies_the_log_magnitude_rows() -> None:
     new.adopt(old)
     bins = new.bins
     assert torch.equal(new.proj.weight[:bins], old.proj.weight[:bins])
-    assert torch.equal(new.proj.weight[bins: 2 * bins], old.proj.weight[:bins])
+    assert torch.equal(new.proj.weight[bins : 2 * bins], old.proj.weight[:bins])
     with pytest.raises(ValueError, match="same n_fft"):
         new.adopt(ISTFTHead(16, 20))
 

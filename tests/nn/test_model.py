@@ -99,8 +99,13 @@ def test_backward_gives_finite_grads(training: bool) -> None:
     x = _audio(2, 4)
     out = model(x)
     (out.audio.pow(2).mean() + out.commit_loss + out.codebook_loss).backward()
-    for part in (model.encoder, model.decoder, model.hierarchy.top_encoder, model.hierarchy.top_decoder,
-                 model.hierarchy.condition):
+    for part in (
+        model.encoder,
+        model.decoder,
+        model.hierarchy.top_encoder,
+        model.hierarchy.top_decoder,
+        model.hierarchy.condition,
+    ):
         for name, p in part.named_parameters():
             assert p.grad is not None, name
             assert torch.isfinite(p.grad).all(), name
@@ -121,8 +126,9 @@ def test_from_config_builds_the_configured_parts() -> None:
 
 
 def test_quantizer_settings_come_from_the_config() -> None:
-    config = dataclasses.replace(TINY, top_dropout=0.25, bottom_dropout=0.75, usage_decay=0.9, restart_every=7,
-                                 restart_threshold=0.2)
+    config = dataclasses.replace(
+        TINY, top_dropout=0.25, bottom_dropout=0.75, usage_decay=0.9, restart_every=7, restart_threshold=0.2
+    )
     h = VQCodecModel.from_config(config).hierarchy
     assert (h.top_quantizer.dropout, h.bottom_quantizer.dropout) == (0.25, 0.75)
     for layer in [*h.top_quantizer.layers, *h.bottom_quantizer.layers]:

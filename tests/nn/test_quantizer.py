@@ -210,10 +210,13 @@ def _kept_prefix(rvq: ResidualVQ, z: torch.Tensor, out: QuantizerOutput) -> list
     kept = []
     with torch.no_grad():
         for b in range(z.shape[0]):
-            parts = [rvq.layers[i].decode(out.codes[b: b + 1, i]) for i in range(rvq.n_codebooks)]
+            parts = [rvq.layers[i].decode(out.codes[b : b + 1, i]) for i in range(rvq.n_codebooks)]
             sums = torch.cumsum(torch.stack(parts), dim=0)  # [n, 1, D, T]
-            match = [k + 1 for k in range(rvq.n_codebooks)
-                     if torch.allclose(out.quantized[b: b + 1], sums[k], rtol=1e-5, atol=1e-5)]
+            match = [
+                k + 1
+                for k in range(rvq.n_codebooks)
+                if torch.allclose(out.quantized[b : b + 1], sums[k], rtol=1e-5, atol=1e-5)
+            ]
             assert len(match) == 1, f"item {b} matches prefixes {match}"
             kept.append(match[0])
     return kept

@@ -43,8 +43,10 @@ def test_speech16k_recipe_builds_the_shipped_model() -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda r: r["model"].update(n_tops=r["model"].pop("n_top")), "unknown model config field 'n_tops' "
-         "(did you mean 'n_top'?)"),
+        (
+            lambda r: r["model"].update(n_tops=r["model"].pop("n_top")),
+            "unknown model config field 'n_tops' (did you mean 'n_top'?)",
+        ),
         (lambda r: r["model"].update(strides=[8, 8]), "model config field 'encoder_channels' must have one width"),
         (lambda r: r["model"].update(codebook_size="1024"), "model config field 'codebook_size' must be a whole"),
         (lambda r: r.update(step=10), "unknown training config field 'step' (did you mean 'steps'?)"),

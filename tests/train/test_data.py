@@ -22,8 +22,9 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("stream")
     rng = np.random.default_rng(0)
     rows = []
-    for i, (rate, channels, seconds, ext) in enumerate([(16000, 1, 0.6, "wav"), (22050, 2, 0.5, "flac"),
-                                                        (8000, 1, 0.7, "wav"), (48000, 1, 0.4, "wav")]):
+    for i, (rate, channels, seconds, ext) in enumerate(
+        [(16000, 1, 0.6, "wav"), (22050, 2, 0.5, "flac"), (8000, 1, 0.7, "wav"), (48000, 1, 0.4, "wav")]
+    ):
         n = int(rate * seconds)
         x = 0.1 * rng.standard_normal(n) * (0.3 + np.abs(np.sin(np.arange(n) / rate * 7)))
         if i == 2:
@@ -74,7 +75,7 @@ def test_stream_reads_what_whole_file_resampling_gives(corpus: Path) -> None:
     whole = load_corpus([stream.paths[1]], 16000)[0].astype(np.float32) / 32768  # 22.05 kHz stereo file
     assert stream.lengths[1] <= resampled_length(11025, 22050, 16000)
     x = stream._read(1, 2000)
-    np.testing.assert_allclose(x, whole[2000:2000 + SEGMENT], atol=2e-4)  # int16 rounding apart
+    np.testing.assert_allclose(x, whole[2000 : 2000 + SEGMENT], atol=2e-4)  # int16 rounding apart
 
 
 def test_two_workers_draw_different_segments_in_order(corpus: Path) -> None:

@@ -24,8 +24,9 @@ from vqcodec.train.loop import Trainer, run
 # The training losses use STFTs of up to 2048 points, so a segment must be over 1024 samples: this tiny
 # model has top_hop 640, and 2 top frames make a 1280-sample segment.
 TRAIN_MODEL = dataclasses.replace(TINY, name="tinytrain", strides=(16, 20))
-CFG = TrainConfig(model=TRAIN_MODEL, steps=4, batch_size=2, segment_frames=2, ckpt_every=2, log_every=1,
-                  warmup=1, commit_warmup=2)
+CFG = TrainConfig(
+    model=TRAIN_MODEL, steps=4, batch_size=2, segment_frames=2, ckpt_every=2, log_every=1, warmup=1, commit_warmup=2
+)
 
 
 def _recipe_dict(cfg: TrainConfig) -> dict:
@@ -182,8 +183,9 @@ def test_trained_model_is_named_after_its_run(data_dir: Path, tmp_path: Path, ca
     assert "--name" in capsys.readouterr().err
 
 
-def test_resume_with_nothing_to_resume_is_refused_first(data_dir: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture) -> None:
+def test_resume_with_nothing_to_resume_is_refused_first(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     recipe = tmp_path / "recipe.json"
     recipe.write_text(CFG.to_json())
     code = cli.main(["train", str(recipe), "--data", str(data_dir), "--out", str(tmp_path / "run"), "--resume"])
@@ -252,8 +254,12 @@ def test_harmonic_head_trains_with_pitch_losses_and_adopts_an_istft_model(data_d
 
 
 def test_loss_resolutions_and_betas_are_recipe_fields(tmp_path: Path) -> None:
-    recipe = _recipe_dict(CFG) | {"adam_betas": [0.5, 0.9], "mel_n_ffts": [256, 512], "mel_n_mels": [20, 40],
-                                  "spectral_n_ffts": [256]}
+    recipe = _recipe_dict(CFG) | {
+        "adam_betas": [0.5, 0.9],
+        "mel_n_ffts": [256, 512],
+        "mel_n_mels": [20, 40],
+        "spectral_n_ffts": [256],
+    }
     path = tmp_path / "r.json"
     path.write_text(json.dumps(recipe))
     cfg = load_train_config(path)
@@ -264,8 +270,16 @@ def test_loss_resolutions_and_betas_are_recipe_fields(tmp_path: Path) -> None:
 
 
 def test_adversarial_training_steps_and_resumes_the_discriminator(data_dir: Path, tmp_path: Path) -> None:
-    cfg = dataclasses.replace(CFG, adversarial_weight=1.0, adversarial_start=1, disc_n_ffts=(256,),
-                              disc_channels=4, disc_batch=1, steps=2, ckpt_every=2)
+    cfg = dataclasses.replace(
+        CFG,
+        adversarial_weight=1.0,
+        adversarial_start=1,
+        disc_n_ffts=(256,),
+        disc_channels=4,
+        disc_batch=1,
+        steps=2,
+        ckpt_every=2,
+    )
     trainer = run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
     rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
     assert "adversarial" not in rows[0] and all(math.isfinite(rows[1][k]) for k in ("adversarial", "features", "disc"))

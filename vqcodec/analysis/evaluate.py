@@ -136,6 +136,7 @@ class Evaluation:
 
 # ---------------------------------------------------------------- files
 
+
 def list_files(root: Path, limit: int | None, suffixes: Sequence[str] = AUDIO_EXTENSIONS) -> list[Path]:
     """Audio files under ``root`` (recursive, sorted; ``root`` itself if it is a file); ``limit`` picks that
     many, evenly spaced.
@@ -162,6 +163,7 @@ def load_reference(path: Path, sample_rate: int = SR) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- scoring
+
 
 def score(acc: Accumulator, ref: np.ndarray, decoded: np.ndarray) -> np.ndarray:
     """Add the metrics of one decoded file to ``acc``, its delay compensated; returns the aligned signal."""
@@ -193,23 +195,37 @@ def median_delay_ms(delays: Sequence[int | None]) -> float | None:
 def to_row(acc: Accumulator, total_seconds: float) -> Row:
     """Average an accumulator into a table row."""
     scored = [p for p in acc.pesq if p is not None]
-    return Row(acc.codec, acc.setting, acc.num_bytes * 8 / total_seconds / 1000,
-               float(np.mean(scored)) if scored else None, float(np.mean(acc.stoi)),
-               float(np.mean(acc.log_mel)), float(np.mean(acc.si_sdr)), median_delay_ms(acc.delay),
-               _mean_known(acc.f0_cents), float(np.mean(acc.voicing_error)), _mean_known(acc.loudness_db),
-               len(acc.stoi), len(acc.pesq) - len(scored), acc.seconds)
+    return Row(
+        acc.codec,
+        acc.setting,
+        acc.num_bytes * 8 / total_seconds / 1000,
+        float(np.mean(scored)) if scored else None,
+        float(np.mean(acc.stoi)),
+        float(np.mean(acc.log_mel)),
+        float(np.mean(acc.si_sdr)),
+        median_delay_ms(acc.delay),
+        _mean_known(acc.f0_cents),
+        float(np.mean(acc.voicing_error)),
+        _mean_known(acc.loudness_db),
+        len(acc.stoi),
+        len(acc.pesq) - len(scored),
+        acc.seconds,
+    )
 
 
 # ---------------------------------------------------------------- vqcodec as a coder
 
+
 def vqcodec_coder(codec: Codec, rung: Rung) -> Coder:
     """vqcodec through the bytes API; the time is in-process ``compress`` + ``decompress`` only."""
+
     def code(ref: np.ndarray, wav_path: Path, tmp: Path) -> Coded:
         t0 = time.perf_counter()
         data = compress(codec, ref[None], SR, rung.kbps)
         out, _ = decompress(codec, data)  # at SR: decompress restores the rate it was given
         seconds = time.perf_counter() - t0
         return Coded(out[0].numpy(), len(data), seconds)
+
     return code
 
 
@@ -232,6 +248,7 @@ def rung_label(rung: Rung) -> str:
 
 # ---------------------------------------------------------------- the passes
 
+
 @dataclass
 class Example:
     """One file's reference and every codec's delay-compensated decoding of it, for the spectrograms."""
@@ -241,8 +258,9 @@ class Example:
     decoded: dict[str, np.ndarray] = field(default_factory=dict)
 
 
-def code_all(files: Sequence[Path], coders: dict[tuple[str, str], Coder],
-             examples: int = 0) -> tuple[list[Accumulator], list[Example]]:
+def code_all(
+    files: Sequence[Path], coders: dict[tuple[str, str], Coder], examples: int = 0
+) -> tuple[list[Accumulator], list[Example]]:
     """Every file through every coder, scoring each decoded file against its reference.
 
     Args:
@@ -277,8 +295,10 @@ def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None
     """Histograms of every top and bottom codebook over all files, encoded at ``rung`` (default: the top)."""
     rung = rung or codec.ladder()[-1]
     k = codec.config.codebook_size
-    counts = {"top": torch.zeros(rung.n_top, k, dtype=torch.int64),
-              "bottom": torch.zeros(rung.n_bottom, k, dtype=torch.int64)}
+    counts = {
+        "top": torch.zeros(rung.n_top, k, dtype=torch.int64),
+        "bottom": torch.zeros(rung.n_bottom, k, dtype=torch.int64),
+    }
     for i, path in enumerate(files, 1):
         log(f"[codebooks {i}/{len(files)}] {path.name}")
         codes = codec.encode(load_reference(path)[None], SR, rung.kbps)
@@ -287,8 +307,13 @@ def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None
     return [level_usage(level, c) for level, c in counts.items()]
 
 
-def speed(accs: Sequence[Accumulator], files: Sequence[Path], total_seconds: float,
-          vq: tuple[tuple[str, str], Coder], opus: tuple[tuple[str, str], Coder]) -> dict:
+def speed(
+    accs: Sequence[Accumulator],
+    files: Sequence[Path],
+    total_seconds: float,
+    vq: tuple[tuple[str, str], Coder],
+    opus: tuple[tuple[str, str], Coder],
+) -> dict:
     """x-real-time of vqcodec (3 kbps rung) and Opus (6 kbps), reusing the quality pass's timings.
 
     If either was not part of the quality pass, it is timed alone over the same files.
@@ -299,13 +324,19 @@ def speed(accs: Sequence[Accumulator], files: Sequence[Path], total_seconds: flo
         log("timing " + ", ".join(" ".join(k) for k in missing) + " (not in the quality pass)")
         done.update({(a.codec, a.setting): a for a in code_all(files, missing)[0]})
     vq_s, opus_s = done[vq[0]].seconds, done[opus[0]].seconds
-    return {"vqcodec_setting": vq[0][1], "opus_setting": opus[0][1], "audio_seconds": total_seconds,
-            "vqcodec_seconds": vq_s, "opus_seconds": opus_s,
-            "vqcodec_xrt": total_seconds / vq_s, "opus_xrt": total_seconds / opus_s,
-            "ratio_vqcodec_over_opus": vq_s / opus_s,
-            "vqcodec_timing": "in-process vqcodec.compress.compress + decompress (bytes API), model on CPU, "
-                              f"{torch.get_num_threads()} torch threads",
-            "opus_timing": "opusenc + opusdec subprocesses (process start and temp files included)"}
+    return {
+        "vqcodec_setting": vq[0][1],
+        "opus_setting": opus[0][1],
+        "audio_seconds": total_seconds,
+        "vqcodec_seconds": vq_s,
+        "opus_seconds": opus_s,
+        "vqcodec_xrt": total_seconds / vq_s,
+        "opus_xrt": total_seconds / opus_s,
+        "ratio_vqcodec_over_opus": vq_s / opus_s,
+        "vqcodec_timing": "in-process vqcodec.compress.compress + decompress (bytes API), model on CPU, "
+        f"{torch.get_num_threads()} torch threads",
+        "opus_timing": "opusenc + opusdec subprocesses (process start and temp files included)",
+    }
 
 
 def warm_up(codec: Codec) -> None:
@@ -314,8 +345,15 @@ def warm_up(codec: Codec) -> None:
     decompress(codec, compress(codec, noise[None], SR, SPEED_VQ_KBPS))
 
 
-def evaluate(codec: Codec, files: Sequence[Path], rungs: Sequence[Rung], reference_codecs: bool = False,
-             usage: bool = False, timing: bool = False, examples: int = 2) -> Evaluation:
+def evaluate(
+    codec: Codec,
+    files: Sequence[Path],
+    rungs: Sequence[Rung],
+    reference_codecs: bool = False,
+    usage: bool = False,
+    timing: bool = False,
+    examples: int = 2,
+) -> Evaluation:
     """Code every file with vqcodec at each rung (and the reference codecs), and score them.
 
     Args:
@@ -346,13 +384,18 @@ def evaluate(codec: Codec, files: Sequence[Path], rungs: Sequence[Rung], referen
         levels = codebook_usage(codec, files, top)
     if timing:
         speed_vq = codec.rung(SPEED_VQ_KBPS)
-        spd = speed(accs, files, total_seconds,
-                    (("vqcodec", rung_label(speed_vq)), vqcodec_coder(codec, speed_vq)),
-                    (("opus", f"{SPEED_OPUS_KBPS} kbps"), opus_coder(SPEED_OPUS_KBPS)))
+        spd = speed(
+            accs,
+            files,
+            total_seconds,
+            (("vqcodec", rung_label(speed_vq)), vqcodec_coder(codec, speed_vq)),
+            (("opus", f"{SPEED_OPUS_KBPS} kbps"), opus_coder(SPEED_OPUS_KBPS)),
+        )
     return Evaluation(files, total_seconds, accs, rows, levels, top, spd, shown)
 
 
 # ---------------------------------------------------------------- report
+
 
 def fmt(x: float | None, digits: int) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
@@ -360,58 +403,74 @@ def fmt(x: float | None, digits: int) -> str:
 
 def quality_table(rows: Sequence[Row]) -> str:
     """The main markdown table."""
-    lines = ["| codec | setting | real kbps | PESQ-WB | STOI | log-mel dist | SI-SDR | F0 err (cents) "
-             "| voicing err | loudness (dB) | delay (ms) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| codec | setting | real kbps | PESQ-WB | STOI | log-mel dist | SI-SDR | F0 err (cents) "
+        "| voicing err | loudness (dB) | delay (ms) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         pesq_cell = fmt(r.pesq_wb, 3) + (f" ({r.pesq_skipped} skipped)" if r.pesq_skipped else "")
-        lines.append(f"| {r.codec} | {r.setting} | {r.real_kbps:.2f} | {pesq_cell} | {r.stoi:.3f} | "
-                     f"{r.log_mel:.3f} | {r.si_sdr:.2f} | {fmt(r.f0_cents, 0)} | {r.voicing_error:.3f} | "
-                     f"{fmt(r.loudness_db, 1)} | {fmt(r.delay_ms, 1)} |")
+        lines.append(
+            f"| {r.codec} | {r.setting} | {r.real_kbps:.2f} | {pesq_cell} | {r.stoi:.3f} | "
+            f"{r.log_mel:.3f} | {r.si_sdr:.2f} | {fmt(r.f0_cents, 0)} | {r.voicing_error:.3f} | "
+            f"{fmt(r.loudness_db, 1)} | {fmt(r.delay_ms, 1)} |"
+        )
     return "\n".join(lines)
 
 
 def usage_table(levels: Sequence[LevelUsage], rung: Rung) -> str:
     """The codebook usage markdown table."""
-    lines = [f"Codebook usage at the top rung ({rung_label(rung)}), histograms over all files:", "",
-             "| level | codebooks | usage % mean | usage % min | perplexity mean | perplexity min "
-             "| dead mean | dead max |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Codebook usage at the top rung ({rung_label(rung)}), histograms over all files:",
+        "",
+        "| level | codebooks | usage % mean | usage % min | perplexity mean | perplexity min | dead mean | dead max |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for lv in levels:
-        lines.append(f"| {lv.level} | {lv.codebooks} | {lv.usage_mean:.1f} | {lv.usage_min:.1f} | "
-                     f"{lv.perplexity_mean:.1f} | {lv.perplexity_min:.1f} | {lv.dead_mean:.1f} | {lv.dead_max} |")
+        lines.append(
+            f"| {lv.level} | {lv.codebooks} | {lv.usage_mean:.1f} | {lv.usage_min:.1f} | "
+            f"{lv.perplexity_mean:.1f} | {lv.perplexity_min:.1f} | {lv.dead_mean:.1f} | {lv.dead_max} |"
+        )
     return "\n".join(lines)
 
 
 def speed_line(s: dict) -> str:
-    return (f"Speed: vqcodec {s['vqcodec_setting']} {s['vqcodec_xrt']:.1f}x real time "
-            f"({s['vqcodec_timing']}); opus {s['opus_setting']} {s['opus_xrt']:.1f}x real time "
-            f"({s['opus_timing']}); vqcodec/opus time ratio {s['ratio_vqcodec_over_opus']:.2f}.")
+    return (
+        f"Speed: vqcodec {s['vqcodec_setting']} {s['vqcodec_xrt']:.1f}x real time "
+        f"({s['vqcodec_timing']}); opus {s['opus_setting']} {s['opus_xrt']:.1f}x real time "
+        f"({s['opus_timing']}); vqcodec/opus time ratio {s['ratio_vqcodec_over_opus']:.2f}."
+    )
 
 
 def delay_note(rows: Sequence[Row]) -> str:
     """A note on the settings whose output is delayed (which SI-SDR punishes) or too unlike the input to tell."""
-    late = [f"{r.codec} {r.setting} {r.delay_ms:+.1f} ms" for r in rows
-            if r.delay_ms is not None and abs(r.delay_ms) >= 0.5]
+    late = [
+        f"{r.codec} {r.setting} {r.delay_ms:+.1f} ms" for r in rows if r.delay_ms is not None and abs(r.delay_ms) >= 0.5
+    ]
     unknown = [f"{r.codec} {r.setting}" for r in rows if r.delay_ms is None]
-    parts = ["Delay of the decoded signal (median envelope cross-correlation lag; each file's own estimate is "
-             "compensated before its metrics): " + ("; ".join(late) if late else "none above 0.5 ms") + "."]
+    parts = [
+        "Delay of the decoded signal (median envelope cross-correlation lag; each file's own estimate is "
+        "compensated before its metrics): " + ("; ".join(late) if late else "none above 0.5 ms") + "."
+    ]
     if unknown:
-        parts.append(f"No estimate (envelope correlation below {MIN_ENVELOPE_CORR} on every file): "
-                     + "; ".join(unknown) + ".")
+        parts.append(
+            f"No estimate (envelope correlation below {MIN_ENVELOPE_CORR} on every file): " + "; ".join(unknown) + "."
+        )
     return " ".join(parts)
 
 
 def table_notes(rows: Sequence[Row]) -> str:
     """How to read the quality table (a sentence on Opus and Codec2 where they are in it)."""
     codecs = {r.codec for r in rows}
-    notes = ("Means over files. Real kbps = coded bytes * 8 / audio seconds, headers and containers included. "
-             "Decoded signals shifted by their estimated delay, then trimmed/zero-padded to the reference length. "
-             "Log-mel distance: mean |log10 mel power| difference (80 mels, n_fft 1024, hop 256; lower is better). "
-             "F0 error: mean |cents| on 10 ms frames voiced in both (Praat's autocorrelation tracker); voicing "
-             "error: fraction of frames whose voiced/unvoiced decision differs; loudness: BS.1770 integrated "
-             "loudness of decoded minus reference. "
-             "vqcodec settings: ladder rung (top + bottom codebooks kept).")
+    notes = (
+        "Means over files. Real kbps = coded bytes * 8 / audio seconds, headers and containers included. "
+        "Decoded signals shifted by their estimated delay, then trimmed/zero-padded to the reference length. "
+        "Log-mel distance: mean |log10 mel power| difference (80 mels, n_fft 1024, hop 256; lower is better). "
+        "F0 error: mean |cents| on 10 ms frames voiced in both (Praat's autocorrelation tracker); voicing "
+        "error: fraction of frames whose voiced/unvoiced decision differs; loudness: BS.1770 integrated "
+        "loudness of decoded minus reference. "
+        "vqcodec settings: ladder rung (top + bottom codebooks kept)."
+    )
     if "opus" in codecs:
         notes += " Opus: opusenc default VBR at the given target, size of the Ogg file."
     if "codec2" in codecs:
@@ -422,13 +481,19 @@ def table_notes(rows: Sequence[Row]) -> str:
 def report(meta: dict, ev: Evaluation, title: str = "# vqcodec quality benchmark") -> str:
     """The whole markdown report (usage and speed sections only where measured)."""
     parts = [
-        title, "",
+        title,
+        "",
         f"{meta['files']} files, {meta['total_seconds']:.1f} s of audio from `{meta['data']}`; "
-        f"model `{meta['model']}`; {meta['date']}; {meta['machine']}.", "",
-        f"Command: `{meta['command']}`", "",
-        quality_table(ev.rows), "",
-        table_notes(ev.rows), "",
-        delay_note(ev.rows), "",
+        f"model `{meta['model']}`; {meta['date']}; {meta['machine']}.",
+        "",
+        f"Command: `{meta['command']}`",
+        "",
+        quality_table(ev.rows),
+        "",
+        table_notes(ev.rows),
+        "",
+        delay_note(ev.rows),
+        "",
     ]
     if ev.levels is not None and ev.top is not None:
         parts += [usage_table(ev.levels, ev.top), ""]
@@ -437,24 +502,32 @@ def report(meta: dict, ev: Evaluation, title: str = "# vqcodec quality benchmark
     return "\n".join(parts)
 
 
-def run_meta(command: str, data: Path | str, model: str | os.PathLike | None, codec: Codec,
-             ev: Evaluation) -> dict:
+def run_meta(command: str, data: Path | str, model: str | os.PathLike | None, codec: Codec, ev: Evaluation) -> dict:
     """Facts about a run: command, data, model, files, date, machine, torch."""
-    return {"command": command, "data": str(data),
-            "model": str(model) if model else "shipped default",
-            "model_name": codec.name, "model_hash": codec.hash.hex(), "files": len(ev.files),
-            "file_list": [str(f) for f in ev.files], "total_seconds": ev.total_seconds,
-            "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs", "torch": torch.__version__,
-            "torch_threads": torch.get_num_threads()}
+    return {
+        "command": command,
+        "data": str(data),
+        "model": str(model) if model else "shipped default",
+        "model_name": codec.name,
+        "model_hash": codec.hash.hex(),
+        "files": len(ev.files),
+        "file_list": [str(f) for f in ev.files],
+        "total_seconds": ev.total_seconds,
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+        "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }
 
 
 def result_json(meta: dict, ev: Evaluation) -> dict:
     """Everything as JSON-ready data: meta, rows, codebooks and speed where measured, per-file metrics."""
     result = {**meta, "rows": [dataclasses.asdict(r) for r in ev.rows]}
     if ev.levels is not None and ev.top is not None:
-        result["codebooks"] = {"rung": dataclasses.asdict(ev.top),
-                               "levels": [dataclasses.asdict(lv) for lv in ev.levels]}
+        result["codebooks"] = {
+            "rung": dataclasses.asdict(ev.top),
+            "levels": [dataclasses.asdict(lv) for lv in ev.levels],
+        }
     if ev.speed is not None:
         result["speed"] = ev.speed
     result["per_file"] = [dataclasses.asdict(a) for a in ev.accs]
@@ -467,14 +540,24 @@ def log(msg: str) -> None:
 
 # ---------------------------------------------------------------- command line
 
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="REF_DIR", help="folder of reference audio (searched recursively) or one file")
     p.add_argument("-m", "--model", help="model file (default: the shipped model)")
-    p.add_argument("-b", "--bitrate", type=float, nargs="+", metavar="KBPS",
-                   help="vqcodec rates in kbps, each served by the highest rung at or below it "
-                        "(default: the rungs for 1 1.5 2 3 4 6)")
-    p.add_argument("--reference-codecs", action="store_true",
-                   help="also Opus 6/8/12 kbps and Codec2 3200/1600/700C on the same files")
+    p.add_argument(
+        "-b",
+        "--bitrate",
+        type=float,
+        nargs="+",
+        metavar="KBPS",
+        help="vqcodec rates in kbps, each served by the highest rung at or below it "
+        "(default: the rungs for 1 1.5 2 3 4 6)",
+    )
+    p.add_argument(
+        "--reference-codecs",
+        action="store_true",
+        help="also Opus 6/8/12 kbps and Codec2 3200/1600/700C on the same files",
+    )
     p.add_argument("--limit", type=int, help="use N evenly spaced files")
     p.add_argument("-o", "--output", default="eval_out", help="output folder (default: eval_out)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
@@ -554,8 +637,11 @@ def write_outputs(out: Path, meta: dict, ev: Evaluation) -> dict[str, Path]:
     text = report(meta, ev, title="# vqcodec quality evaluation")
     paths["markdown"].write_text(text)
     paths["json"].write_text(json.dumps(result_json(meta, ev), indent=2) + "\n")
-    rate_quality_plot(ev.rows, paths["plot"], f"{meta['model_name']} ({meta['model_hash']}), {meta['files']} files, "
-                                              f"{meta['total_seconds']:.0f} s")
+    rate_quality_plot(
+        ev.rows,
+        paths["plot"],
+        f"{meta['model_name']} ({meta['model_hash']}), {meta['files']} files, {meta['total_seconds']:.0f} s",
+    )
     write_spectrograms(out / "spectrograms", ev.examples)
     print(text)
     log("wrote " + ", ".join(str(p) for p in paths.values()))

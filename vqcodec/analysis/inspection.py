@@ -35,7 +35,7 @@ LEVELS = ("top", "bottom")
 def encode_files(codec: Codec, files: Sequence[Path], rung: Rung, batch: int = 8) -> Iterator[tuple[Path, Codes]]:
     """Each file, channels averaged to mono, encoded at ``rung``; ``batch`` files at a time."""
     for a in range(0, len(files), batch):
-        chunk = list(files[a:a + batch])
+        chunk = list(files[a : a + batch])
         sources = []
         for path in chunk:
             wav, sr = read_audio(path)
@@ -93,43 +93,72 @@ def summary(codec: Codec, rung: Rung, files: Sequence[Path], seen: dict) -> dict
         per = []
         for j, row in enumerate(usage.per_codebook):
             top_code = int(counts[j].argmax())
-            per.append({**row, "most_frequent_code": top_code,
-                        "most_frequent_share": float(counts[j, top_code]) / max(1, frames),
-                        "repeat_pct": 100 * float(seen["repeats"][lv][j]) / max(1, seen["pairs"][lv])})
+            per.append(
+                {
+                    **row,
+                    "most_frequent_code": top_code,
+                    "most_frequent_share": float(counts[j, top_code]) / max(1, frames),
+                    "repeat_pct": 100 * float(seen["repeats"][lv][j]) / max(1, seen["pairs"][lv]),
+                }
+            )
         frame_rate = codec.sample_rate / (codec.config.top_hop if lv == "top" else codec.config.hop)
-        levels[lv] = {"codebooks": usage.codebooks, "frames_per_codebook": frames, "frame_rate_hz": frame_rate,
-                      "usage_pct_mean": usage.usage_mean, "usage_pct_min": usage.usage_min,
-                      "perplexity_mean": usage.perplexity_mean, "perplexity_min": usage.perplexity_min,
-                      "dead_mean": usage.dead_mean, "dead_max": usage.dead_max,
-                      "max_usage_pct_possible": min(100.0, 100 * frames / k), "per_codebook": per}
-    return {"model_name": codec.name, "model_hash": codec.hash.hex(), "rung": asdict(rung), "codebook_size": k,
-            "files": len(files), "file_list": [str(f) for f in files], "levels": levels,
-            "warnings": collapse_warnings(seen["counts"])}
+        levels[lv] = {
+            "codebooks": usage.codebooks,
+            "frames_per_codebook": frames,
+            "frame_rate_hz": frame_rate,
+            "usage_pct_mean": usage.usage_mean,
+            "usage_pct_min": usage.usage_min,
+            "perplexity_mean": usage.perplexity_mean,
+            "perplexity_min": usage.perplexity_min,
+            "dead_mean": usage.dead_mean,
+            "dead_max": usage.dead_max,
+            "max_usage_pct_possible": min(100.0, 100 * frames / k),
+            "per_codebook": per,
+        }
+    return {
+        "model_name": codec.name,
+        "model_hash": codec.hash.hex(),
+        "rung": asdict(rung),
+        "codebook_size": k,
+        "files": len(files),
+        "file_list": [str(f) for f in files],
+        "levels": levels,
+        "warnings": collapse_warnings(seen["counts"]),
+    }
 
 
 def table(result: dict) -> str:
     """Per codebook: usage %, perplexity, dead codes, repeat %; then warnings."""
     k = result["codebook_size"]
-    lines = [f"{'level':<7}{'cb':>3}{'usage %':>9}{'perplexity':>12}{'dead':>7}{'top code':>10}{'share %':>9}"
-             f"{'repeat %':>10}"]
+    lines = [
+        f"{'level':<7}{'cb':>3}{'usage %':>9}{'perplexity':>12}{'dead':>7}{'top code':>10}{'share %':>9}"
+        f"{'repeat %':>10}"
+    ]
     for lv, info in result["levels"].items():
         for row in info["per_codebook"]:
-            lines.append(f"{lv:<7}{row['codebook']:>3}{row['usage_pct']:>9.1f}{row['perplexity']:>12.1f}"
-                         f"{row['dead']:>7}{row['most_frequent_code']:>10}{100 * row['most_frequent_share']:>9.1f}"
-                         f"{row['repeat_pct']:>10.1f}")
+            lines.append(
+                f"{lv:<7}{row['codebook']:>3}{row['usage_pct']:>9.1f}{row['perplexity']:>12.1f}"
+                f"{row['dead']:>7}{row['most_frequent_code']:>10}{100 * row['most_frequent_share']:>9.1f}"
+                f"{row['repeat_pct']:>10.1f}"
+            )
         note = ""
         if info["max_usage_pct_possible"] < 100:
-            note = f"; only {info['frames_per_codebook']} frames: usage can be at most " \
-                   f"{info['max_usage_pct_possible']:.1f} %"
-        lines.append(f"  {lv}: {info['codebooks']} codebooks of {k}, {info['frames_per_codebook']} frames each "
-                     f"({info['frame_rate_hz']:g}/s), usage {info['usage_pct_mean']:.1f} % mean, perplexity "
-                     f"{info['perplexity_mean']:.1f} mean{note}")
+            note = (
+                f"; only {info['frames_per_codebook']} frames: usage can be at most "
+                f"{info['max_usage_pct_possible']:.1f} %"
+            )
+        lines.append(
+            f"  {lv}: {info['codebooks']} codebooks of {k}, {info['frames_per_codebook']} frames each "
+            f"({info['frame_rate_hz']:g}/s), usage {info['usage_pct_mean']:.1f} % mean, perplexity "
+            f"{info['perplexity_mean']:.1f} mean{note}"
+        )
     lines += [f"warning: {w}" for w in result["warnings"]]
     return "\n".join(lines)
 
 
-def inspect(codec: Codec, files: Sequence[Path], rung: Rung, out: Path, example: Path | None = None,
-            model: str | None = None) -> dict:
+def inspect(
+    codec: Codec, files: Sequence[Path], rung: Rung, out: Path, example: Path | None = None, model: str | None = None
+) -> dict:
     """Write ``inspect.json``, ``codebooks.png`` and ``tokens.png`` under ``out``; returns the summary.
 
     ``example`` is the file drawn in ``tokens.png`` (default: the first); ``model`` the model file's path,
@@ -147,9 +176,17 @@ def inspect(codec: Codec, files: Sequence[Path], rung: Rung, out: Path, example:
     tag = f"{codec.name} ({codec.hash.hex()}), {rung.kbps:g} kbps ({rung.n_top}t+{rung.n_bottom}b)"
     codebook_plot(seen["counts"], paths["codebooks_png"], f"Code frequencies over {len(files)} files: {tag}")
     c = codec.config
-    tokens_plot(load_reference(example, codec.sample_rate), codec.sample_rate, level_codes(codes, "top").numpy(),
-                level_codes(codes, "bottom").numpy(), c.top_hop, c.hop, c.codebook_size, paths["tokens_png"],
-                f"{example.name}: {tag}")
+    tokens_plot(
+        load_reference(example, codec.sample_rate),
+        codec.sample_rate,
+        level_codes(codes, "top").numpy(),
+        level_codes(codes, "bottom").numpy(),
+        c.top_hop,
+        c.hop,
+        c.codebook_size,
+        paths["tokens_png"],
+        f"{example.name}: {tag}",
+    )
     result["example"] = str(example)
     result["outputs"] = {name: str(p) for name, p in paths.items()}
     paths["json"].write_text(json.dumps(result, indent=2) + "\n")

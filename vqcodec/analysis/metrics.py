@@ -123,7 +123,7 @@ def estimate_delay(ref: np.ndarray, deg: np.ndarray, max_lag: int) -> int | None
         return None
     n = 1 << int(np.ceil(np.log2(2 * len(ref))))
     xc = np.fft.irfft(np.fft.rfft(b, n) * np.conj(np.fft.rfft(a, n)), n) / norm
-    lags = np.r_[0:max_lag + 1, -max_lag:0]
+    lags = np.r_[0 : max_lag + 1, -max_lag:0]
     best = int(np.argmax(xc[lags]))
     return int(lags[best]) if xc[lags[best]] >= MIN_ENVELOPE_CORR else None
 

@@ -33,7 +33,8 @@ def track_one(x: np.ndarray, sample_rate: int, hop: int, frames: int) -> np.ndar
     if len(x) < 3 * sample_rate / F0_MIN or not np.any(x):  # Praat needs three periods of the lowest pitch
         return out
     pitch = praat.Sound(x.astype(np.float64), sampling_frequency=sample_rate).to_pitch_ac(
-        time_step=hop / sample_rate, pitch_floor=F0_MIN, pitch_ceiling=F0_MAX)
+        time_step=hop / sample_rate, pitch_floor=F0_MIN, pitch_ceiling=F0_MAX
+    )
     times, values = pitch.xs(), pitch.selected_array["frequency"]
     # Praat's frames start half an analysis window in; take the nearest one for each of our frames
     ours = np.arange(frames) * hop / sample_rate

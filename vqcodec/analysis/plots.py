@@ -75,8 +75,9 @@ def codebook_plot(counts: Mapping[str, torch.Tensor], path: Path, title: str = "
         c = table.double().numpy()
         n_q, k = c.shape
         shown = np.ma.masked_where(c <= 0, np.log10(np.maximum(c, 1)))
-        im = ax_map.imshow(shown, aspect="auto", interpolation="nearest", cmap="viridis",
-                           extent=(-0.5, k - 0.5, n_q - 0.5, -0.5))
+        im = ax_map.imshow(
+            shown, aspect="auto", interpolation="nearest", cmap="viridis", extent=(-0.5, k - 0.5, n_q - 0.5, -0.5)
+        )
         ax_map.set_facecolor("white")
         ax_map.set_yticks(range(n_q))
         ax_map.set_xlabel("code id")
@@ -89,8 +90,9 @@ def codebook_plot(counts: Mapping[str, torch.Tensor], path: Path, title: str = "
             if total <= 0:
                 continue
             p = np.sort(c[j] / total)[::-1]
-            ax_rank.semilogy(np.arange(1, k + 1), np.where(p > 0, p, np.nan), color=cmap(j / max(1, n_q - 1)),
-                             label=f"{j}", lw=1)
+            ax_rank.semilogy(
+                np.arange(1, k + 1), np.where(p > 0, p, np.nan), color=cmap(j / max(1, n_q - 1)), label=f"{j}", lw=1
+            )
         ax_rank.axhline(1 / k, color="k", ls="--", lw=0.8, label="1/K")
         ax_rank.set_xlabel("rank")
         ax_rank.set_ylabel("probability")
@@ -102,8 +104,18 @@ def codebook_plot(counts: Mapping[str, torch.Tensor], path: Path, title: str = "
     _save(fig, path)
 
 
-def tokens_plot(audio: np.ndarray, sample_rate: int, top: np.ndarray, bottom: np.ndarray, top_hop: int, hop: int,
-                codebook_size: int, path: Path, title: str = "", max_seconds: float = 12.0) -> None:
+def tokens_plot(
+    audio: np.ndarray,
+    sample_rate: int,
+    top: np.ndarray,
+    bottom: np.ndarray,
+    top_hop: int,
+    hop: int,
+    codebook_size: int,
+    path: Path,
+    title: str = "",
+    max_seconds: float = 12.0,
+) -> None:
     """A spectrogram with the top and bottom code ids under it on the same time axis.
 
     Args:
@@ -117,36 +129,64 @@ def tokens_plot(audio: np.ndarray, sample_rate: int, top: np.ndarray, bottom: np
     top = top[:, : -(-len(audio) // top_hop)]
     bottom = bottom[:, : -(-len(audio) // hop)]
     n_fft, step = 512, max(1, sample_rate // 200)
-    spec = torch.stft(torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)), n_fft, step,
-                      window=torch.hann_window(n_fft), return_complex=True).abs()
+    spec = torch.stft(
+        torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32)),
+        n_fft,
+        step,
+        window=torch.hann_window(n_fft),
+        return_complex=True,
+    ).abs()
     db = 20 * np.log10(spec.numpy() + 1e-7)
     heights = (3.0, max(0.8, 0.3 * top.shape[0]), max(1.2, 0.3 * bottom.shape[0]))
     fig = _figure(max(8.0, min(16.0, 3 + 1.2 * seconds)), 1.0 + sum(heights))
     axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": heights})
-    axes[0].imshow(db, origin="lower", aspect="auto", cmap="magma", vmin=db.max() - 80, vmax=db.max(),
-                   extent=(0, len(audio) / sample_rate, 0, sample_rate / 2000))
+    axes[0].imshow(
+        db,
+        origin="lower",
+        aspect="auto",
+        cmap="magma",
+        vmin=db.max() - 80,
+        vmax=db.max(),
+        extent=(0, len(audio) / sample_rate, 0, sample_rate / 2000),
+    )
     axes[0].set_ylabel("kHz")
     axes[0].set_title(title or "spectrogram and codes", fontsize=10)
     for ax, codes, frame, level in ((axes[1], top, top_hop, "top"), (axes[2], bottom, hop, "bottom")):
-        im = ax.imshow(codes, aspect="auto", interpolation="nearest", cmap="nipy_spectral", vmin=0,
-                       vmax=codebook_size - 1,
-                       extent=(0, codes.shape[1] * frame / sample_rate, codes.shape[0] - 0.5, -0.5))
+        im = ax.imshow(
+            codes,
+            aspect="auto",
+            interpolation="nearest",
+            cmap="nipy_spectral",
+            vmin=0,
+            vmax=codebook_size - 1,
+            extent=(0, codes.shape[1] * frame / sample_rate, codes.shape[0] - 0.5, -0.5),
+        )
         ax.set_yticks(range(codes.shape[0]))
         ax.set_ylabel(f"{level}\ncodebook")
         rate = sample_rate / frame
         ax.set_title(f"{level} codes ({rate:g} frames/s; colour = code id)", fontsize=9, loc="left")
         if codes.shape[1] <= 40:  # few frames: print the ids in the cells
             for (j, t), v in np.ndenumerate(codes):
-                ax.text((t + 0.5) * frame / sample_rate, j, str(v), ha="center", va="center", fontsize=6, clip_on=True,
-                        color="white", bbox={"boxstyle": "square,pad=0.1", "fc": "black", "alpha": 0.35, "lw": 0})
+                ax.text(
+                    (t + 0.5) * frame / sample_rate,
+                    j,
+                    str(v),
+                    ha="center",
+                    va="center",
+                    fontsize=6,
+                    clip_on=True,
+                    color="white",
+                    bbox={"boxstyle": "square,pad=0.1", "fc": "black", "alpha": 0.35, "lw": 0},
+                )
     fig.colorbar(im, ax=axes[1:], pad=0.01, label="code id")
     axes[2].set_xlim(0, len(audio) / sample_rate)
     axes[2].set_xlabel("time (s)")
     _save(fig, path)
 
 
-def spectrogram_stack(signals: Mapping[str, np.ndarray], sample_rate: int, path: Path, title: str = "",
-                      max_seconds: float = 4.0) -> None:
+def spectrogram_stack(
+    signals: Mapping[str, np.ndarray], sample_rate: int, path: Path, title: str = "", max_seconds: float = 4.0
+) -> None:
     """Log-magnitude spectrograms (n_fft 1024, hop 128; dB relative to the first signal's peak), one panel
     per signal, top to bottom in order; at most the first ``max_seconds``. Harmonics, smearing and noise
     in pauses show at a glance."""
@@ -154,8 +194,9 @@ def spectrogram_stack(signals: Mapping[str, np.ndarray], sample_rate: int, path:
     window = torch.hann_window(1024)
     specs = {}
     for name, x in signals.items():
-        spec = torch.stft(torch.as_tensor(np.asarray(x[:n], dtype=np.float32)), 1024, 128, window=window,
-                          return_complex=True).abs()
+        spec = torch.stft(
+            torch.as_tensor(np.asarray(x[:n], dtype=np.float32)), 1024, 128, window=window, return_complex=True
+        ).abs()
         specs[name] = 20 * torch.log10(spec + 1e-6).numpy()
     top = max(specs[next(iter(specs))].max(), -100.0)
     fig = _figure(10, 1.7 * len(specs) + 0.4)

@@ -85,8 +85,10 @@ def balanced_order(items: Sequence[Item]) -> list[Item]:
     for rep in sorted({it.rep for it in items}):
         left = sorted((it for it in items if it.rep == rep), key=lambda it: (it.digit, it.speaker, it.path))
         while left:
-            best = min(range(len(left)), key=lambda i: (digits[left[i].digit] + speakers[left[i].speaker],
-                                                        digits[left[i].digit]))
+            best = min(
+                range(len(left)),
+                key=lambda i: (digits[left[i].digit] + speakers[left[i].speaker], digits[left[i].digit]),
+            )
             it = left.pop(best)
             digits[it.digit] += 1
             speakers[it.speaker] += 1
@@ -138,24 +140,31 @@ def require_sklearn() -> None:
     _sklearn()
 
 
-def fit_probe(x_train: np.ndarray, y_train: Sequence[str], x_test: np.ndarray, y_test: Sequence[str],
-              c: float = PROBE_C) -> dict:
+def fit_probe(
+    x_train: np.ndarray, y_train: Sequence[str], x_test: np.ndarray, y_test: Sequence[str], c: float = PROBE_C
+) -> dict:
     """Train and test accuracy of the linear probe, and the majority-label chance on the test set."""
     LogisticRegression, make_pipeline, StandardScaler = _sklearn()
     majority = Counter(y_train).most_common(1)[0][0]
     chance = float(np.mean([y == majority for y in y_test])) if len(y_test) else float("nan")
     result = {"classes": len(set(y_train) | set(y_test)), "chance": chance}
     if len(set(y_train)) < 2:
-        return {**result, "train_accuracy": float("nan"), "test_accuracy": float("nan"),
-                "note": "one label in the training set: nothing to learn"}
+        return {
+            **result,
+            "train_accuracy": float("nan"),
+            "test_accuracy": float("nan"),
+            "note": "one label in the training set: nothing to learn",
+        }
     model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=2000))
     model.fit(x_train, list(y_train))
-    return {**result, "train_accuracy": float(model.score(x_train, list(y_train))),
-            "test_accuracy": float(model.score(x_test, list(y_test))) if len(y_test) else float("nan")}
+    return {
+        **result,
+        "train_accuracy": float(model.score(x_train, list(y_train))),
+        "test_accuracy": float(model.score(x_test, list(y_test))) if len(y_test) else float("nan"),
+    }
 
 
-def run_probe(codec: Codec, items: Sequence[Item], rung: Rung, test_every: int = 5,
-              mel_baseline: bool = True) -> dict:
+def run_probe(codec: Codec, items: Sequence[Item], rung: Rung, test_every: int = 5, mel_baseline: bool = True) -> dict:
     """Encode the items, build the features and fit every (task, feature set) probe.
 
     Returns:
@@ -171,8 +180,9 @@ def run_probe(codec: Codec, items: Sequence[Item], rung: Rung, test_every: int =
     if mel_baseline:
         feats["log-mel"] = []
     k = codec.config.codebook_size
-    for i, (item, codes) in enumerate(zip(items, (c for _, c in encode_files(codec, [it.path for it in items], rung,
-                                                                              batch=16)), strict=True), 1):
+    for i, (item, codes) in enumerate(
+        zip(items, (c for _, c in encode_files(codec, [it.path for it in items], rung, batch=16)), strict=True), 1
+    ):
         if i % 50 == 0 or i == len(items):
             print(f"[{i}/{len(items)}] encoded", file=sys.stderr, flush=True)
         for name, vec in code_features(codes, k).items():
@@ -187,11 +197,19 @@ def run_probe(codec: Codec, items: Sequence[Item], rung: Rung, test_every: int =
             x = np.stack(rows)
             r = fit_probe(x[~test], y[~test], x[test], y[test])
             results.append({"task": task, "features": name, "dims": int(x.shape[1]), **r})
-    return {"model_name": codec.name, "model_hash": codec.hash.hex(), "rung": asdict(rung), "codebook_size": k,
-            "files": len(items), "train_files": int((~test).sum()), "test_files": int(test.sum()),
-            "split": f"repetition n % {test_every} == 0 -> test", "classifier":
-            f"StandardScaler + LogisticRegression(C={PROBE_C}, max_iter=2000), scikit-learn",
-            "features": FEATURES, "results": results}
+    return {
+        "model_name": codec.name,
+        "model_hash": codec.hash.hex(),
+        "rung": asdict(rung),
+        "codebook_size": k,
+        "files": len(items),
+        "train_files": int((~test).sum()),
+        "test_files": int(test.sum()),
+        "split": f"repetition n % {test_every} == 0 -> test",
+        "classifier": f"StandardScaler + LogisticRegression(C={PROBE_C}, max_iter=2000), scikit-learn",
+        "features": FEATURES,
+        "results": results,
+    }
 
 
 FEATURES = {
@@ -204,14 +222,19 @@ FEATURES = {
 
 def table(result: dict) -> str:
     """Markdown: task, features, dims, train accuracy, test accuracy, chance."""
-    lines = [f"Linear probes, {result['files']} files ({result['train_files']} train, {result['test_files']} test; "
-             f"{result['split']}), rung {result['rung']['kbps']:g} kbps "
-             f"({result['rung']['n_top']}t+{result['rung']['n_bottom']}b):", "",
-             "| task | features | dims | classes | train acc | test acc | chance |",
-             "|---|---|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"Linear probes, {result['files']} files ({result['train_files']} train, {result['test_files']} test; "
+        f"{result['split']}), rung {result['rung']['kbps']:g} kbps "
+        f"({result['rung']['n_top']}t+{result['rung']['n_bottom']}b):",
+        "",
+        "| task | features | dims | classes | train acc | test acc | chance |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for r in result["results"]:
-        lines.append(f"| {r['task']} | {r['features']} | {r['dims']} | {r['classes']} | {r['train_accuracy']:.3f} | "
-                     f"{r['test_accuracy']:.3f} | {r['chance']:.3f} |")
+        lines.append(
+            f"| {r['task']} | {r['features']} | {r['dims']} | {r['classes']} | {r['train_accuracy']:.3f} | "
+            f"{r['test_accuracy']:.3f} | {r['chance']:.3f} |"
+        )
     return "\n".join(lines)
 
 
@@ -220,8 +243,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-m", "--model", help="model file (default: the shipped model)")
     p.add_argument("-b", "--bitrate", type=float, help="kbps: the rung at or below it (default: the top rung)")
     p.add_argument("--limit", type=int, help="use N files, balanced over labels, same train/test share")
-    p.add_argument("--test-every", type=int, default=5,
-                   help="hold out repetitions n with n %% TEST_EVERY == 0 (default 5)")
+    p.add_argument(
+        "--test-every", type=int, default=5, help="hold out repetitions n with n %% TEST_EVERY == 0 (default 5)"
+    )
     p.add_argument("--no-mel", action="store_true", help="skip the log-mel yardstick")
     p.add_argument("-o", "--output", default="probe_out", metavar="OUT_DIR", help="output folder (default probe_out)")
     p.add_argument("--threads", type=int, help="torch CPU threads")

@@ -66,6 +66,7 @@ def read_wav16k(path: Path) -> np.ndarray:
 
 def opus_coder(kbps: int) -> Coder:
     """``opusenc --bitrate K`` then ``opusdec --rate 16000``; size of the .opus file (Ogg included)."""
+
     def code(ref: np.ndarray, wav_path: Path, tmp: Path) -> Coded:
         enc, dec = tmp / "out.opus", tmp / "opus.wav"
         t0 = time.perf_counter()
@@ -73,6 +74,7 @@ def opus_coder(kbps: int) -> Coder:
         run_tool(["opusdec", "--quiet", "--rate", SR, enc, dec])
         seconds = time.perf_counter() - t0
         return Coded(read_wav16k(dec), enc.stat().st_size, seconds)
+
     return code
 
 
@@ -93,6 +95,7 @@ def codec2_coder(mode: str) -> Coder:
         seconds = time.perf_counter() - t0
         run_tool(["sox", "-D", *raw, out8k, "-r", str(SR), "-e", "signed-integer", "-b", "16", dec])
         return Coded(read_wav16k(dec), enc.stat().st_size, seconds)
+
     return code
 
 

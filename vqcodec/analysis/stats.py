@@ -67,10 +67,21 @@ def level_usage(level: str, counts: torch.Tensor) -> LevelUsage:
     usage = [s.usage * 100 for s in stats]
     ppl = [s.perplexity for s in stats]
     dead = [s.dead for s in stats]
-    per = tuple({"codebook": j, "usage_pct": u, "perplexity": p, "dead": d}
-                for j, (u, p, d) in enumerate(zip(usage, ppl, dead, strict=True)))
-    return LevelUsage(level, len(stats), float(np.mean(usage)), min(usage), float(np.mean(ppl)), min(ppl),
-                      float(np.mean(dead)), max(dead), per)
+    per = tuple(
+        {"codebook": j, "usage_pct": u, "perplexity": p, "dead": d}
+        for j, (u, p, d) in enumerate(zip(usage, ppl, dead, strict=True))
+    )
+    return LevelUsage(
+        level,
+        len(stats),
+        float(np.mean(usage)),
+        min(usage),
+        float(np.mean(ppl)),
+        min(ppl),
+        float(np.mean(dead)),
+        max(dead),
+        per,
+    )
 
 
 def usage_fields(counts_per_level: Mapping[str, torch.Tensor], prefix: str = "") -> dict[str, float]:
@@ -84,8 +95,9 @@ def usage_fields(counts_per_level: Mapping[str, torch.Tensor], prefix: str = "")
     return row
 
 
-def collapse_warnings(counts_per_level: Mapping[str, torch.Tensor], min_usage: float = 0.10,
-                      min_perplexity: float = 0.02) -> list[str]:
+def collapse_warnings(
+    counts_per_level: Mapping[str, torch.Tensor], min_usage: float = 0.10, min_perplexity: float = 0.02
+) -> list[str]:
     """One line per codebook that looks collapsed, from code counts ``{level: [n_codebooks, K]}``.
 
     A codebook is flagged when fewer than ``min_usage`` of its K codes are in use (see

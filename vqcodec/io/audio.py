@@ -117,7 +117,7 @@ class FileSource:
             data = self.file.read(hi - lo, dtype="float32", always_2d=True)
             if not np.isfinite(data).all():
                 raise UserError(f"{self.path}: audio holds NaN or infinite samples")
-            out[lo - start: lo - start + len(data)] = data
+            out[lo - start : lo - start + len(data)] = data
         return torch.from_numpy(out.T.copy())
 
     def __enter__(self) -> "FileSource":

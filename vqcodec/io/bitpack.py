@@ -70,10 +70,7 @@ def unpack(data: bytes, bits: int, count: int) -> np.ndarray:
     _check_count(count)
     # Check before unpacking: np.unpackbits would silently zero-fill.
     if len(data) * 8 < count * bits:
-        raise ValueError(
-            f"need {count * bits} bits for {count} values of {bits} bits, "
-            f"got {len(data) * 8}"
-        )
+        raise ValueError(f"need {count * bits} bits for {count} values of {bits} bits, got {len(data) * 8}")
     stream = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=count * bits)
     return from_bits(stream, bits, count)
 
@@ -143,8 +140,7 @@ def _validated(values: np.ndarray, bits: int) -> np.ndarray:
     # Python ints for the bounds: comparisons cannot overflow the dtype.
     if flat.size and (int(flat.min()) < 0 or int(flat.max()) >= 1 << bits):
         raise ValueError(
-            f"values must lie in [0, {1 << bits}) for {bits} bits, "
-            f"got range [{int(flat.min())}, {int(flat.max())}]"
+            f"values must lie in [0, {1 << bits}) for {bits} bits, got range [{int(flat.min())}, {int(flat.max())}]"
         )
     return flat
 

@@ -116,9 +116,7 @@ class _Header:
 
     def payload_bits(self) -> int:
         """Exact number of meaningful payload bits, as an unbounded int."""
-        return sum(
-            self.channels * s.n_codebooks * s.frames * s.bits for s in self.specs
-        )
+        return sum(self.channels * s.n_codebooks * s.frames * s.bits for s in self.specs)
 
 
 # --------------------------------------------------------------------- write
@@ -167,16 +165,10 @@ def write_file(container: Container, path: str | os.PathLike[str]) -> None:
 def _header_of(container: Container) -> _Header:
     """Validate a container and describe it as a header."""
     _require(isinstance(container.model_hash, bytes), "model_hash must be bytes")
-    _require(
-        len(container.model_hash) == _HASH_LEN, "model_hash must be exactly 4 bytes"
-    )
-    _require(
-        1 <= container.sample_rate <= _MAX_VARINT_VALUE, "sample_rate out of range"
-    )
+    _require(len(container.model_hash) == _HASH_LEN, "model_hash must be exactly 4 bytes")
+    _require(1 <= container.sample_rate <= _MAX_VARINT_VALUE, "sample_rate out of range")
     _require(1 <= container.channels <= _MAX_U8, "channels must be in 1..255")
-    _require(
-        0 <= container.num_samples <= _MAX_VARINT_VALUE, "num_samples out of range"
-    )
+    _require(0 <= container.num_samples <= _MAX_VARINT_VALUE, "num_samples out of range")
     _require(1 <= len(container.levels) <= _MAX_LEVELS, "need 1..8 levels")
     _check_name(container.model_name)
     specs = tuple(_spec_of(level, container.channels) for level in container.levels)
@@ -194,15 +186,10 @@ def _spec_of(level: Level, channels: int) -> _LevelSpec:
     """Validate one level's shape (values are checked when packing)."""
     shape = np.shape(level.codes)
     _require(len(shape) == 3, f"level codes must be 3-D, got shape {shape}")
-    _require(
-        shape[0] == channels, f"level has {shape[0]} channels, container has {channels}"
-    )
+    _require(shape[0] == channels, f"level has {shape[0]} channels, container has {channels}")
     _require(shape[1] <= _MAX_U8, f"at most 255 codebooks per level, got {shape[1]}")
     _require(shape[2] <= _MAX_VARINT_VALUE, "too many frames")
-    bits_ok = (
-        isinstance(level.bits, (int, np.integer))
-        and 1 <= level.bits <= bitpack.MAX_BITS
-    )
+    bits_ok = isinstance(level.bits, (int, np.integer)) and 1 <= level.bits <= bitpack.MAX_BITS
     _require(bits_ok, f"bits must be in 1..{bitpack.MAX_BITS}, got {level.bits!r}")
     return _LevelSpec(n_codebooks=shape[1], bits=int(level.bits), frames=shape[2])
 
@@ -293,10 +280,7 @@ def _check_prefix(data: bytes) -> None:
         raise ContainerError(_BAD_MAGIC)
     version = data[len(MAGIC)]
     if version != FORMAT_VERSION:
-        raise ContainerError(
-            f"unsupported .vqc format version {version} "
-            f"(this vqcodec reads version {FORMAT_VERSION})"
-        )
+        raise ContainerError(f"unsupported .vqc format version {version} (this vqcodec reads version {FORMAT_VERSION})")
     if len(data) < _PREFIX_LEN + _CRC_LEN:
         raise ContainerError(_BAD_HEADER)
     stored = int.from_bytes(data[-_CRC_LEN:], "big")
@@ -351,9 +335,7 @@ def _decode_payload(payload: bytes, header: _Header) -> tuple[Level, ...]:
     total_bits = header.payload_bits()
     expected = -(-total_bits // 8)
     if len(payload) != expected:
-        raise ContainerError(
-            f"corrupt .vqc file: payload is {len(payload)} bytes, header implies {expected}"
-        )
+        raise ContainerError(f"corrupt .vqc file: payload is {len(payload)} bytes, header implies {expected}")
     stream = np.unpackbits(np.frombuffer(payload, dtype=np.uint8))
     if stream[total_bits:].any():  # keeps the encoding canonical
         raise ContainerError("corrupt .vqc file: nonzero padding bits")

@@ -28,12 +28,15 @@ MAX_SECONDS = 24 * 3600
 def check_audio(sample_rate: int, channels: int, num_samples: int) -> None:
     """Raise UserError (a ValueError; one line, no file name) unless the three fit the documented limits."""
     if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-        raise UserError(f"sample rate {sample_rate} Hz is outside the supported "
-                         f"{MIN_SAMPLE_RATE} Hz .. {MAX_SAMPLE_RATE // 1000} kHz")
+        raise UserError(
+            f"sample rate {sample_rate} Hz is outside the supported "
+            f"{MIN_SAMPLE_RATE} Hz .. {MAX_SAMPLE_RATE // 1000} kHz"
+        )
     if not 1 <= channels <= MAX_CHANNELS:
         raise UserError(f"{channels} channels: at most {MAX_CHANNELS} are supported")
     if num_samples < 1:
         raise UserError("holds no samples")
     if num_samples > MAX_SECONDS * sample_rate:
-        raise UserError(f"{num_samples} samples at {sample_rate} Hz is longer than the supported "
-                         f"{MAX_SECONDS // 3600} hours")
+        raise UserError(
+            f"{num_samples} samples at {sample_rate} Hz is longer than the supported {MAX_SECONDS // 3600} hours"
+        )

@@ -57,8 +57,15 @@ def _entry(base: Path, row: dict) -> AudioEntry:
             frames = max(0, math.floor(float(row["duration_s"]) * sr) - sr // 1000)
         except ValueError:
             frames = 0
-    return AudioEntry(base / row["path"].strip(), (row.get("split") or "").strip(), (row.get("speaker") or "").strip(),
-                      sr, frames, (row.get("id") or "").strip(), row["path"].strip())
+    return AudioEntry(
+        base / row["path"].strip(),
+        (row.get("split") or "").strip(),
+        (row.get("speaker") or "").strip(),
+        sr,
+        frames,
+        (row.get("id") or "").strip(),
+        row["path"].strip(),
+    )
 
 
 def read_manifest(path: str | os.PathLike, split: str | None = None) -> list[AudioEntry]:

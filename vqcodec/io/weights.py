@@ -23,8 +23,9 @@ def save_model(model: VQCodecModel, path: str | os.PathLike, half: bool = True) 
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     if half:  # parameters only: statistics such as whitening variances can exceed float16's 65504
         params = {name for name, _ in model.named_parameters()}
-        state = {k: v.half() if k in params and v.is_floating_point() and _fits_half(v) else v
-                 for k, v in state.items()}
+        state = {
+            k: v.half() if k in params and v.is_floating_point() and _fits_half(v) else v for k, v in state.items()
+        }
     meta = {"format": FORMAT, "config": model.config.to_json()}
     with atomic_path(Path(path)) as tmp:
         save_file(state, tmp, metadata=meta)
@@ -66,8 +67,10 @@ def _load_state(model: VQCodecModel, state: dict[str, torch.Tensor], path: Path)
         raise UserError(f"{path}: its weights do not fit its config: it {which}")
     for name, tensor in state.items():
         if tensor.shape != ours[name].shape:
-            raise UserError(f"{path}: its weights do not fit its config: {name} is {tuple(tensor.shape)}, "
-                            f"the config makes {tuple(ours[name].shape)}")
+            raise UserError(
+                f"{path}: its weights do not fit its config: {name} is {tuple(tensor.shape)}, "
+                f"the config makes {tuple(ours[name].shape)}"
+            )
     model.load_state_dict(state)
 
 

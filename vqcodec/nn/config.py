@@ -96,16 +96,30 @@ class ModelConfig:
 
     def check(self) -> None:
         """Raise :class:`ConfigError`, naming the field, for values no model can be built from."""
-        for name in ("sample_rate", "latent_dim", "encoder_blocks", "codebook_dim", "n_top", "n_bottom",
-                     "decoder_dim", "decoder_upsample"):
+        for name in (
+            "sample_rate",
+            "latent_dim",
+            "encoder_blocks",
+            "codebook_dim",
+            "n_top",
+            "n_bottom",
+            "decoder_dim",
+            "decoder_upsample",
+        ):
             _require(getattr(self, name) >= 1, name, "must be at least 1")
         for name in ("top_blocks", "decoder_blocks", "restart_every"):
             _require(getattr(self, name) >= 0, name, "must not be negative")
         for name in ("encoder_channels", "strides", "top_strides"):
-            _require(len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1, name,
-                     "must hold at least one value, each at least 1")
-        _require(len(self.encoder_channels) == len(self.strides), "encoder_channels",
-                 f"must have one width per stride ({len(self.strides)})")
+            _require(
+                len(getattr(self, name)) >= 1 and min(getattr(self, name)) >= 1,
+                name,
+                "must hold at least one value, each at least 1",
+            )
+        _require(
+            len(self.encoder_channels) == len(self.strides),
+            "encoder_channels",
+            f"must have one width per stride ({len(self.strides)})",
+        )
         _require(self.codebook_size >= 2, "codebook_size", "must be at least 2")
         _require(self.head in HEADS, "head", f"must be one of {', '.join(map(repr, HEADS))}")
         _require(self.hop % self.decoder_upsample == 0, "decoder_upsample", "must divide the hop")

@@ -47,8 +47,9 @@ class Decoder(nn.Module):
         self.norm = nn.LayerNorm(dim)
         self.head = head
 
-    def forward(self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0,
-                pitch: Pitch | None = None) -> HeadOutput:
+    def forward(
+        self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0, pitch: Pitch | None = None
+    ) -> HeadOutput:
         """q_bottom, top: [B, latent_dim, T_b] -> HeadOutput with [B, T_b * hop] audio; ``offset``: index of
         the first output sample in the whole signal; ``pitch``: see :meth:`vqcodec.nn.heads.HarmonicHead.forward`."""
         h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))

@@ -69,8 +69,9 @@ class ISTFTHead(Head):
             log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
             mag = torch.exp(log_mag).clamp(max=1e2)
             spec = torch.polar(mag, phase)
-            return HeadOutput(torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
-                                          length=x.shape[1] * self.hop))
+            return HeadOutput(
+                torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop)
+            )
 
 
 class HarmonicHead(Head):
@@ -120,8 +121,9 @@ class HarmonicHead(Head):
         harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate)
         harmonic = harmonic * upsample_frames(voiced, self.hop) / (self.window.sum() / 2)
         noise = hashed_noise(n * self.hop, offset, b, f0.device) / self.window.pow(2).sum().sqrt()
-        spec = torch.stft(torch.cat([harmonic, noise]), self.n_fft, self.hop, window=self.window, center=True,
-                          return_complex=True)  # [2B, F, N + 1]
+        spec = torch.stft(
+            torch.cat([harmonic, noise]), self.n_fft, self.hop, window=self.window, center=True, return_complex=True
+        )  # [2B, F, N + 1]
         return spec[..., :n].reshape(2, b, self.bins, n)
 
     def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
@@ -144,9 +146,10 @@ class HarmonicHead(Head):
                 given = torch.nn.functional.pad(pitch.f0, (0, max(0, n - pitch.f0.shape[1])))[:, :n]
                 voiced = (given > 0).to(f0.dtype)
                 source = self._excitation(torch.where(given > 0, given, f0.detach()), voiced, offset)
-            spec = gains[:, : self.bins] * source[0] + gains[:, self.bins:] * source[1]
-            audio = torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True,
-                                length=x.shape[1] * self.hop)
+            spec = gains[:, : self.bins] * source[0] + gains[:, self.bins :] * source[1]
+            audio = torch.istft(
+                spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
+            )
             return HeadOutput(audio, f0, voicing)
 
 

@@ -43,8 +43,14 @@ class HierarchyOutput:
 class Hierarchy(nn.Module):
     """Top and bottom levels, each with its own quantizer (a residual stack of codebooks by default)."""
 
-    def __init__(self, top_encoder: TopEncoder, top_quantizer: Quantizer, top_decoder: TopDecoder,
-                 bottom_quantizer: Quantizer, dim: int):
+    def __init__(
+        self,
+        top_encoder: TopEncoder,
+        top_quantizer: Quantizer,
+        top_decoder: TopDecoder,
+        bottom_quantizer: Quantizer,
+        dim: int,
+    ):
         super().__init__()
         self.top_encoder = top_encoder
         self.top_quantizer = top_quantizer
@@ -60,8 +66,15 @@ class Hierarchy(nn.Module):
         qt = self.top_quantizer(self.top_encoder(h_bottom))
         top = self.top_decoder(qt.quantized)
         qb = self.bottom_quantizer(self._bottom_input(h_bottom, top))
-        return HierarchyOutput(qb.quantized, top, qt.codes, qb.codes, qt.commit_loss + qb.commit_loss,
-                               qt.codebook_loss + qb.codebook_loss, {"top": qt.metrics, "bottom": qb.metrics})
+        return HierarchyOutput(
+            qb.quantized,
+            top,
+            qt.codes,
+            qb.codes,
+            qt.commit_loss + qb.commit_loss,
+            qt.codebook_loss + qb.codebook_loss,
+            {"top": qt.metrics, "bottom": qb.metrics},
+        )
 
     def encode(self, h_bottom: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, D, T_b] -> top codes [B, n_top, T_t], bottom codes [B, n_bottom, T_b]."""
@@ -70,8 +83,7 @@ class Hierarchy(nn.Module):
         bottom_codes = self.bottom_quantizer.encode(self._bottom_input(h_bottom, top), n_bottom)
         return top_codes, bottom_codes
 
-    def decode(self, top_codes: torch.Tensor,
-               bottom_codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes -> quantized bottom [B, D, T_b] and decoded top [B, D, T_b]."""
         top = self.top_decoder(self.top_quantizer.decode(top_codes))
         return self.bottom_quantizer.decode(bottom_codes), top

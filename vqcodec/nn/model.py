@@ -56,8 +56,11 @@ class VQCodecModel(nn.Module):
     def from_config(cls, config: ModelConfig) -> "VQCodecModel":
         c = config
         encoder = Encoder(c.encoder_channels, c.strides, c.latent_dim, c.encoder_blocks)
-        restarts = {"usage_decay": c.usage_decay, "restart_every": c.restart_every,
-                    "restart_threshold": c.restart_threshold}
+        restarts = {
+            "usage_decay": c.usage_decay,
+            "restart_every": c.restart_every,
+            "restart_threshold": c.restart_threshold,
+        }
         hierarchy = Hierarchy(
             TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),
             ResidualVQ(c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, c.top_dropout, **restarts),
@@ -80,8 +83,17 @@ class VQCodecModel(nn.Module):
         latents = self.encoder(wav)
         h = self.hierarchy(latents)
         out = self.decoder(h.bottom, h.top, pitch=pitch)
-        return ModelOutput(out.audio.unsqueeze(1), h.top_codes, h.bottom_codes, h.commit_loss, h.codebook_loss,
-                           latents, out.f0, out.voicing, h.metrics)
+        return ModelOutput(
+            out.audio.unsqueeze(1),
+            h.top_codes,
+            h.bottom_codes,
+            h.commit_loss,
+            h.codebook_loss,
+            latents,
+            out.f0,
+            out.voicing,
+            h.metrics,
+        )
 
     def encode(self, wav: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:
         """[B, 1, T] -> top codes [B, n_top, T / top_hop], bottom codes [B, n_bottom, T / hop]."""

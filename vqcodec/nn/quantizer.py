@@ -100,8 +100,15 @@ class FactorizedVQ(nn.Module):
         restart_threshold: a code is dead when its usage EMA is below ``restart_threshold / size``.
     """
 
-    def __init__(self, dim: int, size: int, codebook_dim: int, usage_decay: float = 0.99,
-                 restart_every: int = 50, restart_threshold: float = 0.05):
+    def __init__(
+        self,
+        dim: int,
+        size: int,
+        codebook_dim: int,
+        usage_decay: float = 0.99,
+        restart_every: int = 50,
+        restart_threshold: float = 0.05,
+    ):
         super().__init__()
         self.size = size
         self.usage_decay = usage_decay
@@ -156,16 +163,20 @@ class FactorizedVQ(nn.Module):
             counts = self._track_usage(counts)
             restarts = self._maybe_restart(z_e)
         z_q = z_e + (z_q - z_e).detach()  # straight-through
-        return QuantizerOutput(self.out_proj(z_q), codes.unsqueeze(1), commit, codebook,
-                               self._metrics(counts, restarts))
+        return QuantizerOutput(
+            self.out_proj(z_q), codes.unsqueeze(1), commit, codebook, self._metrics(counts, restarts)
+        )
 
     @staticmethod
     def _metrics(counts: torch.Tensor, restarts: int) -> dict[str, torch.Tensor]:
         """This pass's health, shaped as a one-codebook stack: counts [1, K], restarts [1], perplexity [1]."""
         p = counts / counts.sum().clamp(min=1)
         entropy = -(p * p.clamp(min=1e-30).log()).sum()  # 0 log 0 = 0
-        return {"counts": counts[None], "restarts": torch.tensor([restarts], device=counts.device),
-                "perplexity": entropy.exp()[None]}
+        return {
+            "counts": counts[None],
+            "restarts": torch.tensor([restarts], device=counts.device),
+            "perplexity": entropy.exp()[None],
+        }
 
     @torch.no_grad()
     def _track_usage(self, counts: torch.Tensor) -> torch.Tensor:
@@ -219,13 +230,26 @@ class ResidualVQ(Quantizer):
         usage_decay, restart_every, restart_threshold: each codebook's restart settings (:class:`FactorizedVQ`).
     """
 
-    def __init__(self, dim: int, n_codebooks: int, size: int, codebook_dim: int, dropout: float = 0.5,
-                 usage_decay: float = 0.99, restart_every: int = 50, restart_threshold: float = 0.05):
+    def __init__(
+        self,
+        dim: int,
+        n_codebooks: int,
+        size: int,
+        codebook_dim: int,
+        dropout: float = 0.5,
+        usage_decay: float = 0.99,
+        restart_every: int = 50,
+        restart_threshold: float = 0.05,
+    ):
         super().__init__()
         self.dropout = dropout
         self.codebook_size = size
-        self.layers = nn.ModuleList([FactorizedVQ(dim, size, codebook_dim, usage_decay, restart_every,
-                                                  restart_threshold) for _ in range(n_codebooks)])
+        self.layers = nn.ModuleList(
+            [
+                FactorizedVQ(dim, size, codebook_dim, usage_decay, restart_every, restart_threshold)
+                for _ in range(n_codebooks)
+            ]
+        )
 
     @property
     def n_codebooks(self) -> int:

@@ -34,6 +34,23 @@ from vqcodec.tokens.shards import (
     read_index,
 )
 
-__all__ = ["PATTERNS", "Item", "Result", "TokenDataset", "Utterance", "collect", "extract", "flatten",
-           "iter_utterances", "load_shard", "merge", "read_errors", "read_index", "resolve_device",
-           "resolve_rank", "tokens_per_frame", "unflatten", "vocab_size"]
+__all__ = [
+    "PATTERNS",
+    "Item",
+    "Result",
+    "TokenDataset",
+    "Utterance",
+    "collect",
+    "extract",
+    "flatten",
+    "iter_utterances",
+    "load_shard",
+    "merge",
+    "read_errors",
+    "read_index",
+    "resolve_device",
+    "resolve_rank",
+    "tokens_per_frame",
+    "unflatten",
+    "vocab_size",
+]

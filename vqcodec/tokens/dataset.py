@@ -31,8 +31,14 @@ class TokenDataset(Dataset):
         vocab_size: tokens are in ``[0, vocab_size)``.
     """
 
-    def __init__(self, outdir: str | os.PathLike, pattern: str = "hierarchical", max_len: int | None = None,
-                 channels: str = "first", random_crop: bool = False):
+    def __init__(
+        self,
+        outdir: str | os.PathLike,
+        pattern: str = "hierarchical",
+        max_len: int | None = None,
+        channels: str = "first",
+        random_crop: bool = False,
+    ):
         if pattern not in PATTERNS:
             raise UserError(f"unknown pattern {pattern!r} (use one of {', '.join(PATTERNS)})")
         if channels not in ("first", "all"):
@@ -44,13 +50,15 @@ class TokenDataset(Dataset):
         if max_len is not None and max_len < self.per_frame:
             raise UserError(f"max_len {max_len} is shorter than one top frame ({self.per_frame} tokens)")
         self.max_frames = None if max_len is None else max_len // self.per_frame
-        self.items = [(i, c) for i, r in enumerate(self.records)
-                      for c in (range(r["channels"]) if channels == "all" else (0,))]
+        self.items = [
+            (i, c) for i, r in enumerate(self.records) for c in (range(r["channels"]) if channels == "all" else (0,))
+        ]
         self._open: tuple[int, str, np.lib.npyio.NpzFile] | None = None
 
     def _set_shape(self) -> None:
-        shapes = {(r["n_top"], r["n_bottom"], r["bottom_frames"] // r["top_frames"], r["codebook_size"])
-                  for r in self.records}
+        shapes = {
+            (r["n_top"], r["n_bottom"], r["bottom_frames"] // r["top_frames"], r["codebook_size"]) for r in self.records
+        }
         if len(shapes) > 1:
             raise UserError(f"{self.outdir}: utterances of different code shapes {sorted(shapes)}")
         if not shapes:
@@ -84,7 +92,7 @@ class TokenDataset(Dataset):
         if self.max_frames is not None and frames > self.max_frames:
             start = int(torch.randint(frames - self.max_frames + 1, ())) if self.random_crop else 0
             stop = start + self.max_frames
-            top, bottom = top[:, start:stop], bottom[:, start * self.ratio: stop * self.ratio]
+            top, bottom = top[:, start:stop], bottom[:, start * self.ratio : stop * self.ratio]
         return flatten(top, bottom, self.codebook_size, self.pattern)
 
     def __getstate__(self) -> dict:

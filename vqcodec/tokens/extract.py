@@ -104,12 +104,23 @@ def _encode_batch(codec: Codec, batch: list[Probed], kbps: float) -> list[Codes 
 
 
 def _record(item: Item, codes: Codes, rung: Rung, codebook_size: int) -> dict:
-    return {"id": item.id, "path": str(item.path), "shard": None, "sample_rate": codes.sample_rate,
-            "num_samples": codes.num_samples, "duration": round(codes.duration, 6), "channels": codes.channels,
-            "top_frames": int(codes.top.shape[-1]), "bottom_frames": int(codes.bottom.shape[-1]),
-            "n_top": int(codes.top.shape[1]), "n_bottom": int(codes.bottom.shape[1]),
-            "codebook_size": codebook_size, "kbps": rung.kbps, "model": codes.model_name,
-            "model_hash": codes.model_hash.hex()}
+    return {
+        "id": item.id,
+        "path": str(item.path),
+        "shard": None,
+        "sample_rate": codes.sample_rate,
+        "num_samples": codes.num_samples,
+        "duration": round(codes.duration, 6),
+        "channels": codes.channels,
+        "top_frames": int(codes.top.shape[-1]),
+        "bottom_frames": int(codes.bottom.shape[-1]),
+        "n_top": int(codes.top.shape[1]),
+        "n_bottom": int(codes.bottom.shape[1]),
+        "codebook_size": codebook_size,
+        "kbps": rung.kbps,
+        "model": codes.model_name,
+        "model_hash": codes.model_hash.hex(),
+    }
 
 
 class _ShardWriter:
@@ -185,8 +196,10 @@ def _check_args(codec: Codec, batch_size: int, shard_size: int, rank: int, world
     if not 0 <= rank < world_size:
         raise UserError(f"rank {rank} is not in [0, world size {world_size})")
     if codec.config.codebook_size > 2**15:
-        raise UserError(f"model {codec.name} has {codec.config.codebook_size}-entry codebooks: token shards "
-                        f"store codes as int16, so at most {2**15}")
+        raise UserError(
+            f"model {codec.name} has {codec.config.codebook_size}-entry codebooks: token shards "
+            f"store codes as int16, so at most {2**15}"
+        )
 
 
 def _check_compatible(outdir: Path, records: list[dict], codec: Codec, rung: Rung) -> None:
@@ -194,9 +207,11 @@ def _check_compatible(outdir: Path, records: list[dict], codec: Codec, rung: Run
     ours = (codec.hash.hex(), rung.n_top, rung.n_bottom)
     for r in records:
         if (r["model_hash"], r["n_top"], r["n_bottom"]) != ours:
-            raise UserError(f"{outdir}: holds tokens of model {r['model']} ({r['model_hash']}) with "
-                            f"{r['n_top']}+{r['n_bottom']} codebooks; this run makes {codec.name} ({ours[0]}) "
-                            f"with {ours[1]}+{ours[2]}: use another output folder")
+            raise UserError(
+                f"{outdir}: holds tokens of model {r['model']} ({r['model_hash']}) with "
+                f"{r['n_top']}+{r['n_bottom']} codebooks; this run makes {codec.name} ({ours[0]}) "
+                f"with {ours[1]}+{ours[2]}: use another output folder"
+            )
 
 
 def _rung(codec: Codec, bitrate: float | None) -> Rung:
@@ -208,13 +223,22 @@ def _rung(codec: Codec, bitrate: float | None) -> Rung:
 
 def _batches(items: list[Probed], size: int) -> Iterator[list[Probed]]:
     for i in range(0, len(items), size):
-        yield items[i: i + size]
+        yield items[i : i + size]
 
 
-def extract(codec: Codec, inputs: Sequence[str | os.PathLike] | str | os.PathLike, outdir: str | os.PathLike,
-            *, bitrate: float | None = None, batch_size: int = 8, shard_size: int = 1000,
-            rank: int | None = None, world_size: int | None = None, progress: bool = True,
-            log: TextIO | None = None) -> Result:
+def extract(
+    codec: Codec,
+    inputs: Sequence[str | os.PathLike] | str | os.PathLike,
+    outdir: str | os.PathLike,
+    *,
+    bitrate: float | None = None,
+    batch_size: int = 8,
+    shard_size: int = 1000,
+    rank: int | None = None,
+    world_size: int | None = None,
+    progress: bool = True,
+    log: TextIO | None = None,
+) -> Result:
     """Extract the tokens of every utterance in ``inputs`` into shards under ``outdir``.
 
     Args:
@@ -255,8 +279,18 @@ def extract(codec: Codec, inputs: Sequence[str | os.PathLike] | str | os.PathLik
     try:
         for item, why in rejected if rank == 0 else []:
             errors.add(item, why)
-        _run(codec, rung, _probe_all(pending, codec, errors, bar), outdir, rank, batch_size, shard_size,
-             errors, bar, result)
+        _run(
+            codec,
+            rung,
+            _probe_all(pending, codec, errors, bar),
+            outdir,
+            rank,
+            batch_size,
+            shard_size,
+            errors,
+            bar,
+            result,
+        )
     finally:
         bar.close()
         errors.close()
@@ -280,8 +314,18 @@ def _probe_all(pending: list[Item], codec: Codec, errors: _ErrorLog, bar: Progre
     return sorted(probed, key=lambda p: (p.frames, p.item.id))
 
 
-def _run(codec: Codec, rung: Rung, probed: list[Probed], outdir: Path, rank: int, batch_size: int,
-         shard_size: int, errors: _ErrorLog, bar: Progress, result: Result) -> None:
+def _run(
+    codec: Codec,
+    rung: Rung,
+    probed: list[Probed],
+    outdir: Path,
+    rank: int,
+    batch_size: int,
+    shard_size: int,
+    errors: _ErrorLog,
+    bar: Progress,
+    result: Result,
+) -> None:
     writer = _ShardWriter(outdir, rank, shard_size)
     for batch in _batches(probed, batch_size):
         audio_s = 0.0

@@ -16,8 +16,9 @@ from vqcodec.progress import ProgressBar
 class Progress:
     """Counts files and audio seconds; ``write`` prints a line without breaking the bar."""
 
-    def __init__(self, total: int, enabled: bool = True, stream: TextIO | None = None, every: float = 10.0,
-                 label: str = "tokens"):
+    def __init__(
+        self, total: int, enabled: bool = True, stream: TextIO | None = None, every: float = 10.0, label: str = "tokens"
+    ):
         self.total, self.enabled, self.every, self.label = total, enabled, every, label
         self.stream = sys.stderr if stream is None else stream
         self.files, self.audio_s, self.start, self.last = 0, 0.0, time.monotonic(), time.monotonic()
@@ -26,8 +27,10 @@ class Progress:
 
     def rates(self) -> str:
         elapsed = max(time.monotonic() - self.start, 1e-9)
-        return (f"{self.files / elapsed:.2f} files/s, {self.audio_s / 3600 / elapsed:.4f} audio-h/s "
-                f"({self.audio_s / elapsed:.1f}x real time)")
+        return (
+            f"{self.files / elapsed:.2f} files/s, {self.audio_s / 3600 / elapsed:.4f} audio-h/s "
+            f"({self.audio_s / elapsed:.1f}x real time)"
+        )
 
     def update(self, files: int, audio_s: float) -> None:
         self.files, self.audio_s = self.files + files, self.audio_s + audio_s

@@ -54,8 +54,9 @@ def _check_pattern(pattern: str) -> None:
         raise UserError(f"unknown pattern {pattern!r} (use one of {', '.join(PATTERNS)})")
 
 
-def flatten(top: torch.Tensor | np.ndarray, bottom: torch.Tensor | np.ndarray, codebook_size: int,
-            pattern: str = "hierarchical") -> torch.Tensor:
+def flatten(
+    top: torch.Tensor | np.ndarray, bottom: torch.Tensor | np.ndarray, codebook_size: int, pattern: str = "hierarchical"
+) -> torch.Tensor:
     """Codes of one channel -> a 1-D LongTensor of tokens.
 
     Args:
@@ -84,8 +85,14 @@ def flatten(top: torch.Tensor | np.ndarray, bottom: torch.Tensor | np.ndarray, c
     return groups.reshape(-1)
 
 
-def unflatten(seq: torch.Tensor | np.ndarray, n_top: int, n_bottom: int, ratio: int, codebook_size: int,
-              pattern: str = "hierarchical") -> tuple[torch.Tensor, torch.Tensor]:
+def unflatten(
+    seq: torch.Tensor | np.ndarray,
+    n_top: int,
+    n_bottom: int,
+    ratio: int,
+    codebook_size: int,
+    pattern: str = "hierarchical",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The exact inverse of :func:`flatten`.
 
     Args:
@@ -105,7 +112,7 @@ def unflatten(seq: torch.Tensor | np.ndarray, n_top: int, n_bottom: int, ratio: 
     t_top = seq.numel() // group
     if pattern == "flat":
         top_tok = seq[: t_top * n_top].view(t_top, n_top).T  # [n_top, T_t]
-        bottom_tok = seq[t_top * n_top:].view(t_top * ratio, n_bottom).T  # [n_bottom, T_b]
+        bottom_tok = seq[t_top * n_top :].view(t_top * ratio, n_bottom).T  # [n_bottom, T_b]
     else:
         groups = seq.view(t_top, group)  # [T_t, n_top + ratio * n_bottom]
         top_tok = groups[:, :n_top].T

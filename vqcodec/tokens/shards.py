@@ -125,8 +125,9 @@ def merge(outdir: str | os.PathLike, log: TextIO | None = None) -> tuple[int, in
     records: dict[str, dict] = {}
     for r in shard_records(outdir):
         if r["id"] in records:
-            print(f"vqcodec: {r['id']}: in both {records[r['id']]['shard']} and {r['shard']}; "
-                  f"keeping the first", file=log)
+            print(
+                f"vqcodec: {r['id']}: in both {records[r['id']]['shard']} and {r['shard']}; keeping the first", file=log
+            )
             continue
         records[r["id"]] = r
     done = {r["path"] for r in records.values()}

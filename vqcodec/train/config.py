@@ -124,8 +124,12 @@ def load_train_config(path: str | Path, **overrides) -> TrainConfig:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="recipe JSON (see recipes/)")
-    p.add_argument("--data", required=True, help="folder of audio (a manifest.csv there selects the recipe's "
-                                                 "split), or a manifest .csv (see vqcodec.train.prepare)")
+    p.add_argument(
+        "--data",
+        required=True,
+        help="folder of audio (a manifest.csv there selects the recipe's "
+        "split), or a manifest .csv (see vqcodec.train.prepare)",
+    )
     p.add_argument("--out", required=True, help="run folder: checkpoint, exported model, logs")
     p.add_argument("--steps", type=int, help="override the recipe's number of steps")
     p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
@@ -135,9 +139,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--num-workers", type=int, help="override the recipe's data loader processes (loader 'stream')")
     p.add_argument("--valid-every", type=int, help="override the recipe's validation interval in steps (0: off)")
-    p.add_argument("--valid-data", help="validation audio: a folder or manifest (default: the recipe's "
-                                        "valid_split rows of --data)")
+    p.add_argument(
+        "--valid-data", help="validation audio: a folder or manifest (default: the recipe's valid_split rows of --data)"
+    )
     p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or CPUs with native bfloat16)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA; ignored on CPU)")
-    p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
-                   help="a progress bar, or plain log lines (auto: a bar when stderr is a terminal)")
+    p.add_argument(
+        "--progress",
+        choices=("auto", "bar", "lines"),
+        default="auto",
+        help="a progress bar, or plain log lines (auto: a bar when stderr is a terminal)",
+    )

@@ -79,8 +79,14 @@ class SegmentSampler:
         gain_db: target RMS range in dBFS; each segment is scaled to a random level in it.
     """
 
-    def __init__(self, clips: list[np.ndarray], segment: int, seed: int = 0,
-                 min_rms_db: float = -50.0, gain_db: tuple[float, float] = (-32.0, -16.0)):
+    def __init__(
+        self,
+        clips: list[np.ndarray],
+        segment: int,
+        seed: int = 0,
+        min_rms_db: float = -50.0,
+        gain_db: tuple[float, float] = (-32.0, -16.0),
+    ):
         self.clips = [c for c in clips if len(c) >= segment]
         if not self.clips:
             raise ValueError(f"no clip is at least {segment} samples long")
@@ -93,8 +99,8 @@ class SegmentSampler:
         for _ in range(20):
             clip = self.clips[self.rng.choice(len(self.clips), p=self.weights)]
             start = self.rng.integers(0, len(clip) - self.segment + 1)
-            x = clip[start:start + self.segment].astype(np.float32) / 32768.0
-            rms_db = 10 * np.log10(np.mean(x ** 2) + 1e-12)
+            x = clip[start : start + self.segment].astype(np.float32) / 32768.0
+            rms_db = 10 * np.log10(np.mean(x**2) + 1e-12)
             if rms_db > self.min_rms_db:
                 break
         target = self.rng.uniform(*self.gain_db)
@@ -143,12 +149,24 @@ class StreamingSegments(IterableDataset):
         start: number of the first batch.
     """
 
-    def __init__(self, entries: Sequence[AudioEntry], segment: int, sample_rate: int, batch_size: int,
-                 seed: int = 0, rank: int = 0, start: int = 0, min_rms_db: float = -50.0,
-                 gain_db: tuple[float, float] = (-32.0, -16.0)):
+    def __init__(
+        self,
+        entries: Sequence[AudioEntry],
+        segment: int,
+        sample_rate: int,
+        batch_size: int,
+        seed: int = 0,
+        rank: int = 0,
+        start: int = 0,
+        min_rms_db: float = -50.0,
+        gain_db: tuple[float, float] = (-32.0, -16.0),
+    ):
         super().__init__()
-        kept = [(str(e.path), e.sample_rate, math.floor(e.frames * sample_rate / e.sample_rate))
-                for e in entries if e.sample_rate > 0 and e.frames > 0]
+        kept = [
+            (str(e.path), e.sample_rate, math.floor(e.frames * sample_rate / e.sample_rate))
+            for e in entries
+            if e.sample_rate > 0 and e.frames > 0
+        ]
         kept = [k for k in kept if k[2] >= segment]
         if not kept:
             raise ValueError(f"no file is at least {segment} samples long at {sample_rate} Hz")
@@ -164,13 +182,14 @@ class StreamingSegments(IterableDataset):
     def _read(self, i: int, start: int) -> np.ndarray:
         """Samples ``[start, start + segment)`` of file ``i`` at the model rate, mono float32."""
         with sf.SoundFile(self.paths[i]) as f:
+
             def fetch(a: int, b: int) -> torch.Tensor:
                 out = np.zeros((b - a, f.channels), dtype=np.float32)
                 lo, hi = max(a, 0), min(b, f.frames)
                 if lo < hi:
                     f.seek(lo)
                     data = f.read(hi - lo, dtype="float32", always_2d=True)
-                    out[lo - a: lo - a + len(data)] = data
+                    out[lo - a : lo - a + len(data)] = data
                 return torch.from_numpy(out.T.copy())
 
             x = resample_window(fetch, int(self.rates[i]), self.sample_rate, start, start + self.segment)
@@ -235,9 +254,15 @@ class StreamSampler:
             workers = self.num_workers
             # its own generator: creating an iterator draws a base seed, which must not come from (and
             # shift) torch's global generator that the training step uses
-            loader = DataLoader(self.dataset, batch_size=None, num_workers=workers, worker_init_fn=_worker_init,
-                                prefetch_factor=2 if workers else None, persistent_workers=False,
-                                generator=torch.Generator().manual_seed(self.dataset.seed))
+            loader = DataLoader(
+                self.dataset,
+                batch_size=None,
+                num_workers=workers,
+                worker_init_fn=_worker_init,
+                prefetch_factor=2 if workers else None,
+                persistent_workers=False,
+                generator=torch.Generator().manual_seed(self.dataset.seed),
+            )
             self._it = iter(loader)
         k, x = next(self._it)
         if k != self.next:
@@ -257,4 +282,3 @@ class StreamSampler:
     def close(self) -> None:
         """Stop the worker processes (a later ``batch`` starts new ones where the stream stopped)."""
         self._it = None
-

@@ -53,15 +53,25 @@ class Trainer:
     ``compile``: ``torch.compile`` of the model on CUDA (ignored, with a warning, on CPU).
     """
 
-    def __init__(self, cfg: TrainConfig, sampler: SegmentSampler | StreamSampler, out: Path,
-                 ctx: Context | None = None, *, amp: bool = False, compile: bool = False):
+    def __init__(
+        self,
+        cfg: TrainConfig,
+        sampler: SegmentSampler | StreamSampler,
+        out: Path,
+        ctx: Context | None = None,
+        *,
+        amp: bool = False,
+        compile: bool = False,
+    ):
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         self.cfg, self.sampler, self.out, self.ctx = cfg, sampler, out, ctx or Context()
         self.model = VQCodecModel.from_config(cfg.model).to(self.ctx.device).train()
         cuda = self.ctx.device.type == "cuda"
         bf16 = cuda or torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-        for flag, wanted, ok, needs in (("--amp", amp, bf16, "CUDA or a CPU with bfloat16"),
-                                        ("--compile", compile, cuda, "CUDA")):
+        for flag, wanted, ok, needs in (
+            ("--amp", amp, bf16, "CUDA or a CPU with bfloat16"),
+            ("--compile", compile, cuda, "CUDA"),
+        ):
             if wanted and not ok and self.ctx.is_main:
                 _warn(f"{flag} needs {needs}: ignored on {self.ctx.device}")
         self.amp, self.compiled = amp and bf16, compile and cuda
@@ -122,8 +132,12 @@ class Trainer:
             out = self.parallel(x, forced)
         audio = out.audio.float()
         mel, spec = self.mel(audio, x), self.spectral(audio, x)
-        loss = (c.mel_weight * mel + c.spectral_weight * spec + c.codebook_weight * out.codebook_loss
-                + c.commit_at(self.step) * out.commit_loss)
+        loss = (
+            c.mel_weight * mel
+            + c.spectral_weight * spec
+            + c.codebook_weight * out.codebook_loss
+            + c.commit_at(self.step) * out.commit_loss
+        )
         extra = {}
         if target is not None:
             f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
@@ -142,8 +156,15 @@ class Trainer:
         sync_whitening(self.model)
         self.step += 1
         self._note_health(out.metrics)
-        return {"loss": loss.item(), "mel": mel.item(), "spectral": spec.item(),
-                "commit": out.commit_loss.item(), "codebook": out.codebook_loss.item(), "grad": grad.item(), **extra}
+        return {
+            "loss": loss.item(),
+            "mel": mel.item(),
+            "spectral": spec.item(),
+            "commit": out.commit_loss.item(),
+            "codebook": out.codebook_loss.item(),
+            "grad": grad.item(),
+            **extra,
+        }
 
     def _adversarial(self, x: torch.Tensor, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, float]:
         """One discriminator step on real ``x`` and decoded ``audio`` [B, 1, T] (the first ``disc_batch``
@@ -174,9 +195,14 @@ class Trainer:
     def state(self) -> dict:
         """Checkpoint contents: ``model``, ``opt``, ``step``, ``config``, ``torch_rng``, ``sampler_rng`` (the
         JSON of the sampler's state), and on CUDA ``cuda_rng``."""
-        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "step": self.step,
-                 "config": self.cfg.to_json(), "torch_rng": torch.get_rng_state(),
-                 "sampler_rng": json.dumps(self.sampler.state())}
+        state = {
+            "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(),
+            "step": self.step,
+            "config": self.cfg.to_json(),
+            "torch_rng": torch.get_rng_state(),
+            "sampler_rng": json.dumps(self.sampler.state()),
+        }
         if self.ctx.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.ctx.device)
         if self.disc is not None:
@@ -204,8 +230,10 @@ class Trainer:
             self.sampler.set_state(json.loads(state["sampler_rng"]))
         except (KeyError, TypeError, ValueError):
             if self.ctx.is_main:
-                _warn(f"the checkpoint's data sampler state does not fit loader {self.cfg.loader!r}: "
-                      "batches are drawn afresh")
+                _warn(
+                    f"the checkpoint's data sampler state does not fit loader {self.cfg.loader!r}: "
+                    "batches are drawn afresh"
+                )
 
     def save(self) -> None:
         """Checkpoint atomically (a crash never leaves a corrupt checkpoint), then export weights."""
@@ -218,8 +246,9 @@ def _unwrap(module: torch.nn.Module) -> torch.nn.Module:
     return module.module if isinstance(module, DistributedDataParallel) else module
 
 
-def _log_line(step: int, metrics: dict[str, float], counts: dict[str, torch.Tensor],
-              restarts: dict[str, int] | None = None) -> dict:
+def _log_line(
+    step: int, metrics: dict[str, float], counts: dict[str, torch.Tensor], restarts: dict[str, int] | None = None
+) -> dict:
     """One log row: loss terms, speed, and per level the mean usage and perplexity of the codes actually
     chosen since the previous row (not the restart-reset usage EMA, which would flatter them) and the dead
     codes the quantizers restarted since then."""
@@ -264,23 +293,37 @@ def make_validator(cfg: TrainConfig, data: Path, out: Path, valid_data: str | Pa
         paths = [e.path for e in read_manifest(manifest) if e.split == cfg.valid_split] if manifest.exists() else []
     segments = load_segments(paths, cfg.model.sample_rate, cfg.model.top_hop, cfg.valid_segments, cfg.valid_seconds)
     if not segments:
-        _warn(f"no validation audio ({cfg.valid_split!r} rows of {source}; --valid-data DIR names another source): "
-              "validation is off")
+        _warn(
+            f"no validation audio ({cfg.valid_split!r} rows of {source}; --valid-data DIR names another source): "
+            "validation is off"
+        )
         return None
     return Validator(segments, cfg.model.sample_rate, out, cfg.valid_wavs)
 
 
-def run(cfg: TrainConfig, data: Path, out: Path, resume: bool, init: str | None,
-        ctx: Context | None = None, *, valid_data: str | Path | None = None, amp: bool = False,
-        compile: bool = False, progress: str = "auto") -> Trainer:
+def run(
+    cfg: TrainConfig,
+    data: Path,
+    out: Path,
+    resume: bool,
+    init: str | None,
+    ctx: Context | None = None,
+    *,
+    valid_data: str | Path | None = None,
+    amp: bool = False,
+    compile: bool = False,
+    progress: str = "auto",
+) -> Trainer:
     """Train until ``cfg.steps``; returns the trainer. Under torchrun each rank draws its own batches
     (seed + rank) and rank 0 alone writes logs and checkpoints and validates."""
     ctx = ctx or Context()
     cfg.check()
     longest = max(cfg.mel_n_ffts + cfg.spectral_n_ffts)
     if cfg.segment_frames * cfg.model.top_hop <= longest // 2:  # a centred STFT pads by n_fft / 2 (reflect)
-        raise UserError(f"segments of {cfg.segment_frames * cfg.model.top_hop} samples are too short for the "
-                        f"{longest}-point spectral losses: raise segment_frames")
+        raise UserError(
+            f"segments of {cfg.segment_frames * cfg.model.top_hop} samples are too short for the "
+            f"{longest}-point spectral losses: raise segment_frames"
+        )
     if resume and not (out / "checkpoint.pt").is_file():
         raise UserError(f"{out / 'checkpoint.pt'}: no checkpoint to resume (leave out --resume to start afresh)")
     data = Path(data)
@@ -343,11 +386,15 @@ class _Progress:
         if self.bar is None:
             print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
             return
-        self.lines.update(0, postfix=(
-            f"loss={row['loss']:.3f} mel={row['mel']:.3f} spec={row['spectral']:.3f} commit={row['commit']:.3f} "
-            f"usage t/b={row['top_usage']:.2f}/{row['bottom_usage']:.2f} "
-            f"ppl t/b={row['top_perplexity']:.0f}/{row['bottom_perplexity']:.0f} "
-            f"{row['audio_s_per_s']:.1f} audio-s/s"))
+        self.lines.update(
+            0,
+            postfix=(
+                f"loss={row['loss']:.3f} mel={row['mel']:.3f} spec={row['spectral']:.3f} commit={row['commit']:.3f} "
+                f"usage t/b={row['top_usage']:.2f}/{row['bottom_usage']:.2f} "
+                f"ppl t/b={row['top_perplexity']:.0f}/{row['bottom_perplexity']:.0f} "
+                f"{row['audio_s_per_s']:.1f} audio-s/s"
+            ),
+        )
 
     def info(self, line: str) -> None:
         if self.bar is None:
@@ -419,12 +466,24 @@ def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, 
 def main_args(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
-    cfg = load_train_config(args.config, steps=args.steps, batch_size=args.batch_size,
-                            num_workers=getattr(args, "num_workers", None),
-                            valid_every=getattr(args, "valid_every", None))
+    cfg = load_train_config(
+        args.config,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        num_workers=getattr(args, "num_workers", None),
+        valid_every=getattr(args, "valid_every", None),
+    )
     if getattr(args, "name", None):  # the model is named after its run (cli: --name, else the --out folder)
         cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, name=args.name))
-    run(cfg, Path(args.data), Path(args.out), args.resume, args.init, setup(args.device),
-        valid_data=getattr(args, "valid_data", None), amp=getattr(args, "amp", False),
-        compile=getattr(args, "compile", False), progress=getattr(args, "progress", "auto"))
-
+    run(
+        cfg,
+        Path(args.data),
+        Path(args.out),
+        args.resume,
+        args.init,
+        setup(args.device),
+        valid_data=getattr(args, "valid_data", None),
+        amp=getattr(args, "amp", False),
+        compile=getattr(args, "compile", False),
+        progress=getattr(args, "progress", "auto"),
+    )

@@ -11,12 +11,17 @@ from torchaudio.transforms import MelSpectrogram
 class MultiScaleMelLoss(nn.Module):
     """L1 between log-mel spectrograms at several resolutions (DAC, Kumar et al. 2023)."""
 
-    def __init__(self, sample_rate: int, n_ffts: tuple[int, ...] = (256, 512, 1024, 2048),
-                 n_mels: tuple[int, ...] = (20, 40, 80, 128)):
+    def __init__(
+        self,
+        sample_rate: int,
+        n_ffts: tuple[int, ...] = (256, 512, 1024, 2048),
+        n_mels: tuple[int, ...] = (20, 40, 80, 128),
+    ):
         super().__init__()
         self.mels = nn.ModuleList(
             MelSpectrogram(sample_rate, n_fft=n, hop_length=n // 4, n_mels=m, power=1.0, center=True)
-            for n, m in zip(n_ffts, n_mels, strict=True))
+            for n, m in zip(n_ffts, n_mels, strict=True)
+        )
 
     def forward(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """y, x: [B, 1, T] -> scalar."""
@@ -58,8 +63,9 @@ class CompressedSpectralLoss(nn.Module):
         return loss / len(self.n_ffts)
 
 
-def pitch_losses(f0: torch.Tensor, voicing: torch.Tensor, target_f0: torch.Tensor,
-                 voiced: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def pitch_losses(
+    f0: torch.Tensor, voicing: torch.Tensor, target_f0: torch.Tensor, voiced: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """F0 error in octaves (L1 of log2 ratios, on frames voiced in the target) and voicing cross-entropy.
 
     Args:

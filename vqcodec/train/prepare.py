@@ -51,8 +51,11 @@ def _libritts(root: Path) -> Iterable[tuple[Path, str]]:
 def _vctk(root: Path) -> Iterable[tuple[Path, str]]:
     for p in audio_files(root):
         speaker = p.parent.name
-        if (re.fullmatch(r"[ps]\d+", speaker) and p.stem.startswith(speaker + "_")
-                and p.parent.parent.name.startswith("wav48")):
+        if (
+            re.fullmatch(r"[ps]\d+", speaker)
+            and p.stem.startswith(speaker + "_")
+            and p.parent.parent.name.startswith("wav48")
+        ):
             yield p, speaker
 
 
@@ -101,9 +104,10 @@ def _sexes(root: Path, names: tuple[str, ...]) -> dict[str, str]:
     return sexes
 
 
-def assign_splits(paths: list[str], speakers: list[str], valid_fraction: float, seed: int,
-                  by_file: bool = False) -> list[str]:
-    """"train" or "valid" for each file: a seeded ``valid_fraction`` of the speakers (at least one, never
+def assign_splits(
+    paths: list[str], speakers: list[str], valid_fraction: float, seed: int, by_file: bool = False
+) -> list[str]:
+    """ "train" or "valid" for each file: a seeded ``valid_fraction`` of the speakers (at least one, never
     all) when there are several and not ``by_file``, else a seeded fraction of the files."""
     n = len(paths)
     splits = ["train"] * n
@@ -122,8 +126,14 @@ def assign_splits(paths: list[str], speakers: list[str], valid_fraction: float, 
     return splits
 
 
-def prepare(kind: str, root: str | os.PathLike, output: str | os.PathLike | None = None,
-            valid_fraction: float = 0.02, seed: int = 0, jobs: int = 8) -> list[dict]:
+def prepare(
+    kind: str,
+    root: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    valid_fraction: float = 0.02,
+    seed: int = 0,
+    jobs: int = 8,
+) -> list[dict]:
     """Scan ``root`` as a ``kind`` corpus and write its manifest (see module doc); returns the rows."""
     if kind not in KINDS:
         raise UserError(f"unknown corpus kind {kind!r} (one of {', '.join(KINDS)})")
@@ -140,8 +150,10 @@ def prepare(kind: str, root: str | os.PathLike, output: str | os.PathLike | None
     lengths = probe_all([p for p, _ in found], jobs)
     unreadable = [p for (p, _), info in zip(found, lengths, strict=True) if info is None or info[1] <= 0]
     if unreadable:
-        print(f"vqcodec prepare: skipping {len(unreadable)} unreadable or empty files (first: {unreadable[0]})",
-              file=sys.stderr)
+        print(
+            f"vqcodec prepare: skipping {len(unreadable)} unreadable or empty files (first: {unreadable[0]})",
+            file=sys.stderr,
+        )
     sexes = _sexes(root, speaker_files)
     base, root_name = Path(os.path.abspath(out)).parent, Path(os.path.abspath(root)).name
     rows = []
@@ -149,14 +161,26 @@ def prepare(kind: str, root: str | os.PathLike, output: str | os.PathLike | None
         if info is None or info[1] <= 0:
             continue
         sr, frames = info
-        rows.append({"path": Path(os.path.relpath(os.path.abspath(path), base)).as_posix(), "split": "",
-                     "source": source or root_name, "speaker": speaker, "sex": sexes.get(speaker, ""),
-                     "lang": lang, "orig_sr": sr, "sr": sr, "duration_s": f"{frames / sr:.3f}",
-                     "license": license_, "frames": frames})
+        rows.append(
+            {
+                "path": Path(os.path.relpath(os.path.abspath(path), base)).as_posix(),
+                "split": "",
+                "source": source or root_name,
+                "speaker": speaker,
+                "sex": sexes.get(speaker, ""),
+                "lang": lang,
+                "orig_sr": sr,
+                "sr": sr,
+                "duration_s": f"{frames / sr:.3f}",
+                "license": license_,
+                "frames": frames,
+            }
+        )
     if not rows:
         raise UserError(f"{root}: none of the {len(found)} audio files could be read")
-    splits = assign_splits([r["path"] for r in rows], [r["speaker"] for r in rows], valid_fraction, seed,
-                           by_file=kind == "ljspeech")
+    splits = assign_splits(
+        [r["path"] for r in rows], [r["speaker"] for r in rows], valid_fraction, seed, by_file=kind == "ljspeech"
+    )
     for row, split in zip(rows, splits, strict=True):
         row["split"] = split
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -177,8 +201,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", choices=sorted(KINDS), help="corpus layout")
     p.add_argument("root", help="the corpus folder (a local copy; nothing is downloaded)")
     p.add_argument("-o", "--output", help="manifest to write (default: ROOT/manifest.csv)")
-    p.add_argument("--valid-fraction", type=float, default=0.02,
-                   help="fraction of speakers (one-speaker corpora: of files) held out as 'valid' (default 0.02)")
+    p.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.02,
+        help="fraction of speakers (one-speaker corpora: of files) held out as 'valid' (default 0.02)",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the valid/train split (default 0)")
     p.add_argument("--jobs", type=int, default=8, help="threads reading file headers (default 8)")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing manifest")
@@ -193,4 +221,3 @@ def main_args(args: argparse.Namespace) -> None:
     except OSError as e:
         raise UserError(f"{e.filename or out}: {e.strerror or e}") from None
     print(summary(rows, out))
-

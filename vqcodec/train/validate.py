@@ -48,7 +48,7 @@ def load_segments(paths: list[Path], sample_rate: int, top_hop: int, n: int, sec
         if length < MIN_SAMPLES:
             continue
         start = (len(x) - length) // 2
-        seg = x[start:start + length]
+        seg = x[start : start + length]
         rms_db = 10 * np.log10(np.mean(seg.astype(np.float64) ** 2) + 1e-12)
         segments.append(np.clip(seg * 10 ** ((LEVEL_DB - rms_db) / 20), -1, 1).astype(np.float32))
     return segments
@@ -78,8 +78,10 @@ class Validator:
         was_training = model.training
         device = next(model.parameters()).device
         c = model.config
-        counts = {"top": torch.zeros(c.n_top, c.codebook_size, dtype=torch.int64),
-                  "bottom": torch.zeros(c.n_bottom, c.codebook_size, dtype=torch.int64)}
+        counts = {
+            "top": torch.zeros(c.n_top, c.codebook_size, dtype=torch.int64),
+            "bottom": torch.zeros(c.n_bottom, c.codebook_size, dtype=torch.int64),
+        }
         mels, sdrs = [], []
         step_dir = self.out / "valid" / f"step-{step}"
         ref_dir = self.out / "valid" / "reference"
@@ -101,9 +103,13 @@ class Validator:
                         write_audio(ref_dir / f"{i:02d}.wav", ref[None], self.sample_rate)
         finally:
             model.train(was_training)
-        row = {"step": step, "valid_mel": round(float(np.mean(mels)), 5),
-               "valid_si_sdr": round(float(np.mean(sdrs)), 4), "valid_segments": len(self.segments),
-               "valid_seconds": round(sum(len(s) for s in self.segments) / self.sample_rate, 3)}
+        row = {
+            "step": step,
+            "valid_mel": round(float(np.mean(mels)), 5),
+            "valid_si_sdr": round(float(np.mean(sdrs)), 4),
+            "valid_segments": len(self.segments),
+            "valid_seconds": round(sum(len(s) for s in self.segments) / self.sample_rate, 3),
+        }
         row.update(usage_fields(counts, prefix="valid_"))
         with open(self.out / "valid.jsonl", "a") as f:
             f.write(json.dumps(row) + "\n")
