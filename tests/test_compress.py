@@ -165,3 +165,19 @@ def test_real_bitrate_shipped_model_every_rung(shipped_codec: Codec, shipped_spe
     data = compress(shipped_codec, x, 16000, lowest.kbps)
     low = dataclasses.replace(codes, top=codes.top[:, : lowest.n_top], bottom=codes.bottom[:, :1])
     assert data == to_bytes(low, shipped_codec)
+
+
+def test_containers_hold_the_levels_the_model_declares(tiny_codec: Codec) -> None:
+    """Codes, containers and the codec iterate over the model's declared levels; a stream with another
+    number of levels is refused naming them."""
+    from vqcodec.codes import Codes
+    from vqcodec.compress import codes_from_container, codes_to_container
+    from vqcodec.io.container import ContainerError, Level
+
+    assert Codes.LEVELS == TINY.LEVELS == ("top", "bottom") and len(TINY.codebooks) == len(TINY.level_hops) == 2
+    codes = tiny_codec.encode(speech_like(16000, 0.3), 16000, TOP_RUNG)
+    c = codes_to_container(codes, TINY.bits)
+    assert [lv.codes.shape for lv in c.levels] == [tuple(lv.shape) for lv in codes.levels]
+    three = dataclasses.replace(c, levels=(*c.levels, Level(c.levels[-1].codes, TINY.bits)))
+    with pytest.raises(ContainerError, match=r"expected 2 levels \(top, bottom\), found 3"):
+        codes_from_container(three)

@@ -93,7 +93,7 @@ def info(path: str, model: str | None = None) -> dict:
     c = read_container(path)  # read and checked once, with one-line errors
     if c.num_samples < 1:
         raise UserError(f"{path}: holds no audio")
-    codes = container_codes(c, path)  # a codec stream: top and bottom levels, within the limits
+    codes = container_codes(c, path)  # a codec stream: the levels codes hold, within the limits
     checks = _model_checks(path, codes, model)
     size, duration = Path(path).stat().st_size, c.num_samples / c.sample_rate
     levels = {
@@ -103,7 +103,7 @@ def info(path: str, model: str | None = None) -> dict:
             "bits": lv.bits,
             "bytes": lv.codes.size * lv.bits / 8,
         }
-        for name, lv in zip(("top", "bottom"), c.levels, strict=True)
+        for name, lv in zip(codes.LEVELS, c.levels, strict=True)
     }
     return {
         "file": str(path),

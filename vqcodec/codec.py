@@ -41,6 +41,11 @@ class Rung:
     n_top: int
     n_bottom: int
 
+    @property
+    def codebooks(self) -> tuple[int, ...]:
+        """Codebooks kept per level, coarse to fine (the order of ``ModelConfig.LEVELS``)."""
+        return (self.n_top, self.n_bottom)
+
 
 class ArraySource:
     """An in-memory ``[C, T]`` signal read by windows, zeros outside ``[0, T)``.
@@ -129,7 +134,7 @@ class Codec:
         self.context_frames = measured_context(self.config) if context_frames is None else context_frames
         self.chunk_frames, self.device = chunk_frames, torch.device(device)
         self.name, self.hash = self.config.name, weights_hash(model)
-        self.ratio = self.config.top_hop // self.config.hop  # bottom frames per top frame
+        self.ratios = tuple(self.config.top_hop // h for h in self.config.level_hops)  # frames per top frame
 
     @property
     def sample_rate(self) -> int:
@@ -190,21 +195,22 @@ class Codec:
     def _encode_window(
         self, fetches: list[Fetch], a: int, b: int, rung: Rung
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Codes of top frames ``[a, b)`` for each source: ([C, n_top, b-a], [C, n_bottom, r(b-a)])."""
-        hop, r = self.config.top_hop, self.ratio
+        """Codes of top frames ``[a, b)`` for each source, one tensor per level: ``[C, n_q, r (b - a)]`` for
+        a level of ``r`` frames per top frame (top ``[C, n_top, b-a]``, bottom ``[C, n_bottom, r(b-a)]``)."""
+        hop = self.config.top_hop
         w0, w1 = max(0, a - self.context_frames), b + self.context_frames
         xs = [f(w0 * hop, w1 * hop) for f in fetches]  # each [C_i, n]
         x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
-        pairs = [self.model.encode(rows, rung.n_top, rung.n_bottom) for rows in x.split(_ROWS_PER_CALL)]
-        top, bottom = (torch.cat(level) for level in zip(*pairs, strict=True))  # [sum C_i, n_q, frames]
-        top, bottom = top[..., a - w0 : b - w0].cpu(), bottom[..., r * (a - w0) : r * (b - w0)].cpu()
+        calls = [self.model.encode(rows, *rung.codebooks) for rows in x.split(_ROWS_PER_CALL)]
+        levels = [torch.cat(level) for level in zip(*calls, strict=True)]  # each [sum C_i, n_q, frames]
+        # a level with r frames per top frame keeps frames r(a - w0) .. r(b - w0) of the window
+        kept = [lv[..., r * (a - w0) : r * (b - w0)].cpu() for lv, r in zip(levels, self.ratios, strict=True)]
         sizes = [len(x) for x in xs]
-        return list(zip(top.split(sizes), bottom.split(sizes), strict=True))
+        return list(zip(*(lv.split(sizes) for lv in kept), strict=True))
 
-    def _codes(self, source, parts: list[tuple[torch.Tensor, torch.Tensor]], frames: int) -> Codes:
-        top = torch.cat([p[0] for p in parts], dim=-1)[..., :frames]
-        bottom = torch.cat([p[1] for p in parts], dim=-1)[..., : frames * self.ratio]
-        return Codes(top, bottom, source.sample_rate, source.num_samples, self.name, self.hash)
+    def _codes(self, source, parts: list[tuple[torch.Tensor, ...]], frames: int) -> Codes:
+        levels = [torch.cat([p[i] for p in parts], dim=-1)[..., : frames * r] for i, r in enumerate(self.ratios)]
+        return Codes(*levels, source.sample_rate, source.num_samples, self.name, self.hash)
 
     def check(self, codes: Codes) -> None:
         """Refuse codes made by another model, or that this model could not have made (a crafted or
@@ -215,11 +221,8 @@ class Codec:
                 f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model"
             )
         c = self.config
-        if not (
-            1 <= codes.top.shape[1] <= c.n_top
-            and 1 <= codes.bottom.shape[1] <= c.n_bottom
-            and codes.bottom.shape[-1] == self.ratio * codes.top.shape[-1]
-        ):
+        fits = zip(codes.levels, c.codebooks, self.ratios, strict=True)
+        if not all(1 <= lv.shape[1] <= n and lv.shape[-1] == r * codes.top.shape[-1] for lv, n, r in fits):
             raise UserError("codes do not fit this model's levels")
         if codes.num_samples < 1:
             raise UserError("codes describe no audio")
@@ -227,7 +230,7 @@ class Codec:
         frames = -(-resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate) // c.top_hop)
         if codes.top.shape[-1] != frames:
             raise UserError(f"{codes.top.shape[-1]} top frames cannot describe {codes.num_samples} samples")
-        for level in (codes.top, codes.bottom):
+        for level in codes.levels:
             if level.numel() and (int(level.min()) < 0 or int(level.max()) >= c.codebook_size):
                 raise UserError(f"code values outside this model's {c.codebook_size}-entry codebooks")
 
@@ -248,18 +251,17 @@ class Codec:
 
     def _decoded_model_rate(self, codes: Codes, length: int) -> Fetch:
         """Reader of the decoded signal at the model rate, zero outside ``[0, length)``."""
-        hop, r, k, frames = self.config.top_hop, self.ratio, self.context_frames, codes.top.shape[-1]
+        hop, k, frames = self.config.top_hop, self.context_frames, codes.top.shape[-1]
 
         @torch.inference_mode()
         def fetch(start: int, stop: int) -> torch.Tensor:
             out = torch.zeros(codes.channels, stop - start)
             a, b = max(0, start // hop - k), min(frames, -(-stop // hop) + k)
             if a < b:
-                y = self.model.decode(
-                    codes.top[..., a:b].to(self.device),
-                    codes.bottom[..., r * a : r * b].to(self.device),
-                    offset=a * hop,
-                )[:, 0].cpu()
+                levels = [
+                    lv[..., r * a : r * b].to(self.device) for lv, r in zip(codes.levels, self.ratios, strict=True)
+                ]
+                y = self.model.decode(*levels, offset=a * hop)[:, 0].cpu()
                 lo, hi = max(start, a * hop), min(stop, b * hop)
                 out[:, lo - start : hi - start] = y[:, lo - a * hop : hi - a * hop]
             return out

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
+
+from vqcodec.nn.config import ModelConfig
 
 
 @dataclass(frozen=True)
@@ -21,12 +24,20 @@ class Codes:
         model_hash: 4-byte identity of that model's weights.
     """
 
+    # The levels held, coarse to fine, as the model declares them: containers and the codec iterate over them.
+    LEVELS: ClassVar[tuple[str, ...]] = ModelConfig.LEVELS
+
     top: torch.Tensor
     bottom: torch.Tensor
     sample_rate: int
     num_samples: int
     model_name: str
     model_hash: bytes
+
+    @property
+    def levels(self) -> tuple[torch.Tensor, ...]:
+        """``[C, n_q, T_level]`` codes of each level, in the order of ``LEVELS``."""
+        return tuple(getattr(self, name) for name in self.LEVELS)
 
     @property
     def channels(self) -> int:

@@ -24,19 +24,20 @@ from vqcodec.io.limits import check_audio
 
 
 def codes_to_container(codes: Codes, bits: int) -> container.Container:
-    """Codes (top, bottom) -> a two-level container, codes stored at ``bits`` bits each."""
-    levels = tuple(container.Level(c.numpy(), bits) for c in (codes.top, codes.bottom))
+    """Codes -> a container of their levels (top, bottom), codes stored at ``bits`` bits each."""
+    levels = tuple(container.Level(c.numpy(), bits) for c in codes.levels)
     return container.Container(
         codes.model_name, codes.model_hash, codes.sample_rate, codes.channels, codes.num_samples, levels
     )
 
 
 def codes_from_container(c: container.Container) -> Codes:
-    """A two-level container -> Codes."""
-    if len(c.levels) != 2:
-        raise container.ContainerError(f"expected 2 levels (top, bottom), found {len(c.levels)}")
-    top, bottom = (torch.from_numpy(np.asarray(level.codes, dtype=np.int64)) for level in c.levels)
-    return Codes(top, bottom, c.sample_rate, c.num_samples, c.model_name, c.model_hash)
+    """A container of the levels Codes hold -> Codes."""
+    names = Codes.LEVELS
+    if len(c.levels) != len(names):
+        raise container.ContainerError(f"expected {len(names)} levels ({', '.join(names)}), found {len(c.levels)}")
+    levels = (torch.from_numpy(np.asarray(level.codes, dtype=np.int64)) for level in c.levels)
+    return Codes(*levels, c.sample_rate, c.num_samples, c.model_name, c.model_hash)
 
 
 def to_bytes(codes: Codes, codec: Codec) -> bytes:

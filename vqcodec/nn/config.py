@@ -8,7 +8,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from vqcodec.errors import ConfigError
 
@@ -31,6 +31,9 @@ class ModelConfig:
     :class:`vqcodec.nn.quantizer.FactorizedVQ`). Every field has a default, so files written before a field
     existed still load, with the value they were trained with.
     """
+
+    # The hierarchy's levels, coarse to fine: what codes, containers and the codec iterate over.
+    LEVELS: ClassVar[tuple[str, ...]] = ("top", "bottom")
 
     name: str = "sp16k"
     sample_rate: int = 16000
@@ -65,13 +68,23 @@ class ModelConfig:
         return self.hop * math.prod(self.top_strides)
 
     @property
+    def codebooks(self) -> tuple[int, ...]:
+        """Codebooks per level, in the order of ``LEVELS``."""
+        return (self.n_top, self.n_bottom)
+
+    @property
+    def level_hops(self) -> tuple[int, ...]:
+        """Samples per frame of each level, in the order of ``LEVELS``."""
+        return (self.top_hop, self.hop)
+
+    @property
     def bits(self) -> int:
         """Bits per code: ceil(log2 K)."""
         return max(1, math.ceil(math.log2(self.codebook_size)))
 
     def bitrate(self, n_top: int, n_bottom: int) -> float:
         """Nominal bits per second of one channel keeping ``n_top`` and ``n_bottom`` codebooks."""
-        frames = n_top * self.sample_rate / self.top_hop + n_bottom * self.sample_rate / self.hop
+        frames = sum(n * self.sample_rate / hop for n, hop in zip((n_top, n_bottom), self.level_hops, strict=True))
         return frames * self.bits
 
     def to_json(self) -> str:
