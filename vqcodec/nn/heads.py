@@ -69,6 +69,9 @@ class ISTFTHead(Head):
             log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
             mag = torch.exp(log_mag).clamp(max=1e2)
             spec = torch.polar(mag, phase)
+            # Overlap-add of Hann windows at hop n_fft / 4 sums to a constant (1.5 for the squared window
+            # istft divides by), so every output sample is normalised alike and frames join without seams;
+            # center=True puts frame k's centre at sample k * hop, so N frames make exactly N * hop samples.
             return HeadOutput(
                 torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop)
             )

@@ -71,6 +71,12 @@ class Downsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, C_in, T] -> [B, C_out, T / stride]."""
+        # Frame j's kernel is centred on its own s samples, so it sees s/2 of each neighbour, and a window
+        # that starts on a frame boundary gives the frames the whole signal gives there (s = 4):
+        #
+        #   padded:   p p | x0 x1 x2 x3 | x4 x5 x6 x7 | ... | p p
+        #   frame 0:  [p  p  x0 x1 x2 x3 x4 x5]           kernel 2s = 8, hop s = 4
+        #   frame 1:              [x2 x3 x4 x5 x6 x7 x8 x9]
         return self.conv(F.pad(self.act(x), self.pad))
 
 
@@ -88,5 +94,5 @@ class Upsample(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, C_in, T] -> [B, C_out, T * stride]."""
-        y = self.conv(x)
+        y = self.conv(x)  # [B, C_out, T s] (T s + 1 for odd s: padding s // 2 trims one sample too few)
         return y[..., : x.shape[-1] * self.stride]

@@ -132,6 +132,9 @@ class FactorizedVQ(nn.Module):
 
     def project(self, z: torch.Tensor) -> torch.Tensor:
         """[B, D, T] -> [B, d, T] whitened latents in the lookup space."""
+        # Standardise each lookup dimension (running statistics in eval, so coding stays frame-local):
+        # without it a direction shared by every frame dominates the cosine lookup and every frame picks
+        # the same code (the top level used ~5 codes of 1024 before this).
         return self.whiten(self.in_proj(z))
 
     def embed(self, codes: torch.Tensor) -> torch.Tensor:
@@ -207,6 +210,8 @@ class FactorizedVQ(nn.Module):
         if dead.numel():
             flat = z_e.transpose(1, 2).reshape(-1, z_e.shape[1])  # [B*T, d]
             pick = torch.randint(0, flat.shape[0], (dead.numel(),), device=flat.device)
+            # A dead code is moved onto a latent the encoder produces now, so it will be chosen; its usage is
+            # reset to the uniform share so it is not restarted again before it has had a chance to be used.
             self.codebook.weight[dead] = flat[pick]
             self.usage[dead] = 1.0 / self.size
         if _distributed():
