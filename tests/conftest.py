@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
 
 import vqcodec
@@ -176,3 +177,32 @@ def run_cli_capped(cases: list[list[str]], seconds_per_case: float = 20.0, file_
     )
     assert r.returncode == 0, r.stderr[-2000:]
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- analysis commands (eval, inspect, probe)
+
+PNG = b"\x89PNG\r\n\x1a\n"
+LADDER = [6.4, 9.6, 12.8]  # the tiny model's rungs at 16 kHz (kbps)
+
+
+@pytest.fixture(scope="module")
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two speech-like files: 16 kHz mono and 22.05 kHz stereo."""
+    d = tmp_path_factory.mktemp("audio")
+    sf.write(d / "a.wav", speech_like(1.5, 16000, seed=0), 16000)
+    b = speech_like(1.2, 22050, seed=1)
+    sf.write(d / "b.wav", np.stack([b, 0.5 * b], 1), 22050)
+    return d
+
+
+def is_png(path: Path) -> bool:
+    return path.is_file() and path.read_bytes()[:8] == PNG
+
+
+def run_cli(capsys: pytest.CaptureFixture, *argv) -> tuple[int, str, str]:
+    """``vqcodec ARGV`` in process: (exit status, stdout, stderr)."""
+    from vqcodec.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -1,14 +1,17 @@
-"""Two gloo processes on CPU train a few steps; parameters and codebook buffers must agree afterwards."""
+"""Tests for vqcodec.distributed: the rank resolver, and two gloo processes on CPU that train a few steps, whose
+parameters and codebook buffers must agree afterwards."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 from conftest import TINY
 
-from vqcodec.distributed import Context
+from vqcodec.distributed import Context, resolve_rank
+from vqcodec.errors import UserError
 from vqcodec.train.config import TrainConfig
 from vqcodec.train.data import SegmentSampler
 from vqcodec.train.loop import Trainer
@@ -44,3 +47,12 @@ def test_ranks_agree_after_training(tmp_path):
     assert codebooks
     for k in a:
         assert torch.equal(a[k], b[k]), k
+
+
+def test_resolve_rank():
+    assert resolve_rank(env={}) == (0, 1)
+    assert resolve_rank(env={"RANK": "3", "WORLD_SIZE": "4"}) == (3, 4)
+    assert resolve_rank(1, 2, env={"RANK": "3", "WORLD_SIZE": "4"}) == (1, 2)
+    for bad in ((2, 2), (1, None)):
+        with pytest.raises(UserError):
+            resolve_rank(*bad, env={})

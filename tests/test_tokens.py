@@ -24,7 +24,6 @@ from vqcodec.tokens import (
     load_shard,
     read_errors,
     read_index,
-    resolve_rank,
     tokens_per_frame,
     unflatten,
     vocab_size,
@@ -178,15 +177,6 @@ def test_rank_split_then_merge(corpus, tiny_model_file, tmp_path):
     (out / "index.jsonl").unlink()
     assert main(["tokens", "-q", "--merge", str(out)]) == 3  # some files failed
     assert [r["id"] for r in read_index(out)] == sorted(GOOD)
-
-
-def test_resolve_rank():
-    assert resolve_rank(env={}) == (0, 1)
-    assert resolve_rank(env={"RANK": "3", "WORLD_SIZE": "4"}) == (3, 4)
-    assert resolve_rank(1, 2, env={"RANK": "3", "WORLD_SIZE": "4"}) == (1, 2)
-    for bad in ((2, 2), (1, None)):
-        with pytest.raises(vqcodec.errors.UserError):
-            resolve_rank(*bad, env={})
 
 
 def test_manifests_and_duplicate_ids(good, tiny_model_file, tmp_path, capsys):
