@@ -300,20 +300,8 @@ def test_adversarial_training_steps_and_resumes_the_discriminator(data_dir: Path
 # ---------------------------------------------------------------- watching a run
 
 
-WATCH_MODEL = dataclasses.replace(TINY, name="tinywatch", strides=(16, 20))  # top_hop 640
-
-
-WATCH_CFG = TrainConfig(
-    model=WATCH_MODEL,
-    steps=4,
-    batch_size=2,
-    segment_frames=2,
-    ckpt_every=2,
-    log_every=1,
-    warmup=1,
-    commit_warmup=2,
-    num_workers=0,
-)
+WATCH_MODEL = dataclasses.replace(TRAIN_MODEL, name="tinywatch")  # top_hop 640
+WATCH_CFG = dataclasses.replace(CFG, model=WATCH_MODEL, num_workers=0)
 # The keys of checkpoint.pt as the trainer wrote them before this work (the speech16k run's checkpoint).
 
 
