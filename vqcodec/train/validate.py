@@ -22,7 +22,7 @@ import torch
 
 from vqcodec.analysis.metrics import SR as METRICS_SR
 from vqcodec.analysis.metrics import log_mel_distance, si_sdr
-from vqcodec.analysis.stats import code_counts, usage_fields
+from vqcodec.analysis.stats import usage_fields
 from vqcodec.errors import UserError
 from vqcodec.io.audio import read_mono, write_audio
 from vqcodec.nn.model import VQCodecModel
@@ -90,8 +90,8 @@ class Validator:
             for i, ref in enumerate(self.segments):
                 out = model(torch.from_numpy(ref)[None, None].to(device))
                 deg = out.audio[0, 0].float().cpu().numpy()
-                for level, codes in (("top", out.top_codes), ("bottom", out.bottom_codes)):
-                    counts[level] += code_counts(codes, c.codebook_size)
+                for level, health in out.metrics.items():  # the quantizers count their own codes
+                    counts[level] += health["counts"].round().long().cpu()
                 r, d = self._metric_rate(ref), self._metric_rate(deg)
                 mels.append(log_mel_distance(r, d))
                 sdrs.append(si_sdr(r, d))
