@@ -292,3 +292,20 @@ def test_quantizer_reports_counts_restarts_and_perplexity() -> None:
         assert int(m["restarts"][j]) == int((layer.usage == 1.0 / SIZE).sum()) > 0
     rvq.eval()
     assert rvq(z).metrics["restarts"].sum() == 0  # eval passes report counts but never restart
+
+
+def test_residual_fit_makes_each_stage_code_what_is_left() -> None:
+    torch.manual_seed(0)
+    q = ResidualVQ(16, 4, 32, 4, dropout=0.0, restart_every=0, residual_fit=1.0).train()
+    opt = torch.optim.Adam(q.parameters(), 1e-2)
+    z = 300 * torch.randn(8, 16, 50)  # the latent's scale must not matter
+    for _ in range(300):
+        out = q(z)
+        opt.zero_grad()
+        (out.codebook_loss + out.commit_loss).backward()
+        opt.step()
+    q.eval()
+    with torch.no_grad():
+        errors = [float((q.decode(q.encode(z, n)) * q.scale - z).norm() / z.norm()) for n in range(1, 5)]
+    assert all(a > b for a, b in zip(errors, errors[1:], strict=False)) and errors[-1] < 0.7
+    assert "scale" not in ResidualVQ(16, 4, 32, 4).state_dict()  # models trained before it still load

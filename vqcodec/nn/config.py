@@ -56,6 +56,7 @@ class ModelConfig:
     usage_decay: float = 0.99
     restart_every: int = 50
     restart_threshold: float = 0.05
+    residual_fit: float = 0.0
 
     @property
     def hop(self) -> int:
@@ -138,6 +139,7 @@ class ModelConfig:
         _require(self.hop % self.decoder_upsample == 0, "decoder_upsample", "must divide the hop")
         for name in ("top_dropout", "bottom_dropout", "usage_decay", "restart_threshold"):
             _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
+        _require(self.residual_fit >= 0, "residual_fit", "must not be negative")
 
 
 def _require(ok: bool, name: str, what: str) -> None:

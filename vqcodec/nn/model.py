@@ -60,6 +60,7 @@ class VQCodecModel(nn.Module):
             "usage_decay": c.usage_decay,
             "restart_every": c.restart_every,
             "restart_threshold": c.restart_threshold,
+            "residual_fit": c.residual_fit,
         }
         hierarchy = Hierarchy(
             TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),

@@ -233,6 +233,16 @@ class ResidualVQ(Quantizer):
         codebook_dim: lookup dimension of each codebook.
         dropout: probability that a training item keeps fewer than all codebooks.
         usage_decay, restart_every, restart_threshold: each codebook's restart settings (:class:`FactorizedVQ`).
+        residual_fit: weight of the residual-fit loss (0: off, as in the models trained before it).
+
+    Residual fit. Each codebook's lookup is scale-free (a whitened, normalised projection), so nothing
+    ties what a stage adds, ``out_proj(code)``, to the residual it was asked to code: measured on the
+    first shipped model, every stage's output had 1 % of the residual's norm and a cosine of 0.07 with it,
+    so every stage saw the same latent, the stack was a product quantizer of overlapping projections, and
+    6 kbps sounded like 1.5. With ``residual_fit > 0`` the stack codes ``z / s`` (``s`` a running RMS of
+    the latent, so that the stages' outputs can reach its scale) and adds
+    ``residual_fit * sum_i |r_i - out_i|^2 / |r_0|^2`` to the codebook loss: stage i learns to reproduce
+    its residual r_i, so r_{i+1} = r_i - out_i shrinks as a residual stack's should.
     """
 
     def __init__(
@@ -245,9 +255,12 @@ class ResidualVQ(Quantizer):
         usage_decay: float = 0.99,
         restart_every: int = 50,
         restart_threshold: float = 0.05,
+        residual_fit: float = 0.0,
     ):
         super().__init__()
-        self.dropout = dropout
+        self.dropout, self.residual_fit = dropout, residual_fit
+        if residual_fit > 0:
+            self.register_buffer("scale", torch.zeros(()))  # 0 until the first training batch sets it
         self.codebook_size = size
         self.layers = nn.ModuleList(
             [
@@ -268,16 +281,37 @@ class ResidualVQ(Quantizer):
             n = torch.where(drop, torch.randint(1, self.n_codebooks + 1, (batch,), device=device), n)
         return (torch.arange(self.n_codebooks, device=device)[None] < n[:, None]).float()
 
+    @torch.no_grad()
+    def _track_scale(self, z: torch.Tensor) -> None:
+        """Running RMS of the latent (EMA 0.99; the first batch sets it), equal on every rank."""
+        rms = z.detach().float().pow(2).mean().sqrt()
+        if _distributed():
+            dist.all_reduce(rms)
+            rms /= dist.get_world_size()
+        self.scale.copy_(torch.where(self.scale > 0, 0.99 * self.scale + 0.01 * rms, rms))
+
+    def _normalise(self, z: torch.Tensor) -> torch.Tensor:
+        """The latent in the units the stack codes: ``z / s`` with residual fit, else ``z``."""
+        if self.residual_fit <= 0:
+            return z
+        if self.training:
+            self._track_scale(z)
+        return z / torch.where(self.scale > 0, self.scale, torch.ones_like(self.scale))  # 0: never trained
+
     def forward(self, z: torch.Tensor, n_q: int | None = None) -> QuantizerOutput:
         """[B, D, T] -> quantized [B, D, T], codes [B, n_q, T]; in training, n_q varies per item."""
         n_q = self.n_codebooks if n_q is None else n_q
         keep = self._keep_mask(z.shape[0], z.device)
-        residual, quantized = z, torch.zeros_like(z)
+        residual = self._normalise(z)
+        quantized, power = torch.zeros_like(residual), residual.detach().pow(2).mean().clamp(min=1e-8)
         codes, commit, codebook, metrics = [], z.new_zeros(()), z.new_zeros(()), []
         for i, layer in enumerate(self.layers[:n_q]):
             out = layer(residual)
             k = keep[:, i, None, None]  # [B, 1, 1]
             quantized = quantized + out.quantized * k
+            if self.residual_fit > 0:  # stage i reproduces its residual (see the class docstring)
+                fit = (residual.detach() - out.quantized).pow(2).mean() / power
+                codebook = codebook + self.residual_fit * fit
             # Each codebook codes what the previous ones left; detached, so that a codebook's loss does not
             # pull the codebooks before it (every codebook still gets the input's gradient through k).
             residual = residual - out.quantized.detach()
@@ -290,7 +324,7 @@ class ResidualVQ(Quantizer):
 
     def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
         """[B, D, T] -> [B, n_q, T] codes."""
-        residual, codes = z, []
+        residual, codes = self._normalise(z), []
         for layer in self.layers[:n_q]:
             c = layer.encode(residual)
             residual = residual - layer.decode(c)

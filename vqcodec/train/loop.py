@@ -354,15 +354,17 @@ def run(
 
 def _init_from(model: VQCodecModel, init: str) -> None:
     """Fine-tune: start from shipped weights (``default``) or a model file. The configs must match, except
-    for the decoder head: a new head starts from what the old one shares with it (see ``adopt``)."""
+    for the name, the decoder head (a new head starts from what the old one shares with it, see ``adopt``)
+    and the residual fit (a new latent scale is set by the first batch)."""
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
-    if dataclasses.replace(source.config, head=model.config.head, name=model.config.name) != model.config:
+    tunable = {k: getattr(model.config, k) for k in ("head", "name", "residual_fit")}
+    if dataclasses.replace(source.config, **tunable) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
     state = source.state_dict()
     if source.config.head == model.config.head:
-        model.load_state_dict(state)
+        model.load_state_dict(state, strict=source.config.residual_fit == model.config.residual_fit)
         return
     head = {k: v for k, v in state.items() if k.startswith("decoder.head.")}
     model.load_state_dict({k: v for k, v in state.items() if k not in head}, strict=False)
