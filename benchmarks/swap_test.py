@@ -11,6 +11,9 @@ default model's head resolution) and rebuilt with parts swapped between them:
   structure (harmonics, noise texture): reference envelope + decoded fine structure, and the reverse,
   both with the decoded phase.
 
+For a source-filter head, one more row: the codes decoded with the reference's tracked F0 driving the
+source (what a perfect F0 would be worth).
+
 A row whose PESQ-WB and STOI jump when the reference's part is swapped in names the part to fix. Works for
 any model (it analyses the decoded audio, not the head's internals). Decoded signals are delay-compensated
 as in ``vqcodec eval``. Writes ``OUT/swap.md`` and ``OUT/swap.json``.
@@ -30,6 +33,7 @@ import torch
 import vqcodec
 from vqcodec.analysis.evaluate import list_files, load_reference, log
 from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, require_eval, stoi
+from vqcodec.analysis.pitch import track
 from vqcodec.compress import compress, decompress
 
 N_FFT, HOP = 640, 160
@@ -69,6 +73,21 @@ def variants(ref: np.ndarray, deg: np.ndarray, lifter: int) -> dict[str, np.ndar
     }
 
 
+def oracle_f0(codec, ref: np.ndarray, kbps: float) -> np.ndarray | None:
+    """The file decoded from its codes with the F0 and voicing tracked on the reference driving a
+    source-filter head's excitation instead of the predicted ones (None for heads without a source): how
+    much a perfect F0 would be worth."""
+    model, rung = codec.model, codec.rung(kbps)
+    if model.config.head != "harmonic":
+        return None
+    hop = model.config.top_hop
+    x = torch.from_numpy(np.pad(ref, (0, -len(ref) % hop)))[None, None]  # [1, 1, k * top_hop]
+    with torch.no_grad():
+        bottom, top = model.hierarchy.decode(*model.encode(x, rung.n_top, rung.n_bottom))
+        pitch = track(x, model.config.sample_rate, model.config.hop // model.config.decoder_upsample)
+        return model.decoder(bottom, top, pitch=pitch).audio[0, : len(ref)].numpy()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data", type=Path, required=True)
@@ -88,7 +107,11 @@ def main(argv: list[str] | None = None) -> None:
         ref = load_reference(path)
         decoded = decompress(codec, compress(codec, ref[None], SR, args.kbps))[0][0].numpy()
         deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * SR)), len(ref))
-        for name, x in variants(ref, deg.astype(np.float32), args.lifter).items():
+        rebuilt = variants(ref, deg.astype(np.float32), args.lifter)
+        oracle = oracle_f0(codec, ref, args.kbps)
+        if oracle is not None:
+            rebuilt["decoded with the reference's tracked F0 driving the source"] = oracle
+        for name, x in rebuilt.items():
             row = scores.setdefault(name, {"pesq_wb": [], "stoi": []})
             p = pesq_wb(ref, x.astype(np.float32))
             if p is not None:
