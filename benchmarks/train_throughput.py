@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num-workers", type=int, help="override the recipe's loader processes (stream)")
     p.add_argument("--max-files", type=int, default=200, help="files of the split to use (default 200; 0: all)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
-    p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA)")
+    p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or a CPU with bfloat16)")
     p.add_argument("--compile", action="store_true", help="torch.compile (CUDA)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
