@@ -31,11 +31,11 @@ def _figure(width: float, height: float, **kwargs):
     return Figure(figsize=(width, height), layout="constrained", **kwargs)
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path, dpi: int = 110) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)  # Agg, whatever backend the process uses
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=dpi)
 
 
 def rate_quality_plot(rows: Sequence, path: Path, title: str = "") -> None:
@@ -209,4 +209,4 @@ def spectrogram_stack(
     axes[-1].set_xlabel("seconds")
     if title:
         fig.suptitle(title, fontsize=10)
-    _save(fig, path)
+    _save(fig, path, dpi=72)  # a panel per codec: keep the file small enough to commit
