@@ -11,18 +11,11 @@ import torch
 import torchaudio.functional as AF
 
 from vqcodec import resample
-from vqcodec.resample import resample_window, resampled_length
+from vqcodec.resample import resample_window, resampled_length, window_of
 
 
 def _fetcher(x: torch.Tensor):
-    def fetch(start: int, stop: int) -> torch.Tensor:
-        out = torch.zeros(x.shape[0], stop - start)
-        lo, hi = max(start, 0), min(stop, x.shape[1])
-        if lo < hi:
-            out[:, lo - start : hi - start] = x[:, lo:hi]
-        return out
-
-    return fetch
+    return lambda start, stop: window_of(x, start, stop)
 
 
 def _noise(channels: int, n: int, seed: int = 0) -> torch.Tensor:
@@ -91,3 +84,9 @@ def test_whole_signal_resample_is_torchaudio_where_cheap_and_linear_elsewhere() 
     t = time.perf_counter()
     y = resample.resample(_noise(1, 10 * 22051)[0], 22051, 16000)
     assert y.shape == (160000,) and time.perf_counter() - t < 2.0
+
+
+def test_window_of_zero_fills_outside_the_signal() -> None:
+    x = torch.arange(1.0, 7.0).reshape(2, 3)
+    assert window_of(x, -1, 4).tolist() == [[0, 1, 2, 3, 0], [0, 4, 5, 6, 0]]
+    assert window_of(x, 5, 7).abs().sum() == 0 and window_of(x, 1, 2).tolist() == [[2], [5]]

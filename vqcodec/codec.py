@@ -23,7 +23,7 @@ from vqcodec.io.limits import MAX_CHANNELS, check_audio
 from vqcodec.io.weights import weights_hash
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.receptive_field import context_frames as measured_context
-from vqcodec.resample import Fetch, resample_window, resampled_length
+from vqcodec.resample import Fetch, resample_window, resampled_length, window_of
 
 DEFAULT_KBPS = 3.0
 # Memory per window grows with its channels: the model codes at most _ROWS_PER_CALL of them at once (its
@@ -71,11 +71,7 @@ class ArraySource:
 
     def read(self, start: int, stop: int) -> torch.Tensor:
         """[C, stop - start], zero-filled outside the signal."""
-        out = torch.zeros(self.channels, stop - start)
-        lo, hi = max(start, 0), min(stop, self.num_samples)
-        if lo < hi:
-            out[:, lo - start : hi - start] = self.wav[:, lo:hi]
-        return out
+        return window_of(self.wav, start, stop)
 
 
 def _check_shape(shape: tuple[int, ...]) -> None:

@@ -43,6 +43,16 @@ _POLYPHASE_MAX_UNIT = 4096  # the polyphase path when both reduced rates are at 
 _POLYPHASE_MAX_KERNEL = 1 << 20  # ... and the kernel (sr_in / g by sr_out / g) holds at most this many taps
 
 
+def window_of(x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+    """Samples ``[start, stop)`` of a ``[C, T]`` signal, zero-filled outside ``[0, T)``: the :data:`Fetch`
+    of an in-memory signal."""
+    out = torch.zeros(x.shape[0], stop - start, dtype=x.dtype)
+    lo, hi = max(start, 0), min(stop, x.shape[1])
+    if lo < hi:
+        out[:, lo - start : hi - start] = x[:, lo:hi]
+    return out
+
+
 def resampled_length(n: int, sr_in: int, sr_out: int) -> int:
     """Length of ``n`` samples resampled from ``sr_in`` to ``sr_out``: ceil(n * sr_out / sr_in)."""
     return -(-n * sr_out // sr_in)
@@ -59,11 +69,7 @@ def resample(x: torch.Tensor, sr_in: int, sr_out: int) -> torch.Tensor:
         return AF.resample(flat, sr_in, sr_out).reshape(*x.shape[:-1], -1)
 
     def fetch(start: int, stop: int) -> torch.Tensor:
-        out = torch.zeros(flat.shape[0], stop - start)
-        lo, hi = max(start, 0), min(stop, flat.shape[1])
-        if lo < hi:
-            out[:, lo - start : hi - start] = flat[:, lo:hi]
-        return out
+        return window_of(flat, start, stop)
 
     y = resample_window(fetch, sr_in, sr_out, 0, resampled_length(flat.shape[1], sr_in, sr_out))
     return y.reshape(*x.shape[:-1], y.shape[-1])

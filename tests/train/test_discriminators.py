@@ -28,8 +28,8 @@ def test_feature_matching_is_zero_on_real_audio_and_drives_the_decoded_signal() 
     disc = MultiResolutionDiscriminator((256,), channels=4)
     x = torch.randn(2, 1, 2048)
     _, feat = generator_losses(disc(x), disc(x))
-    assert float(feat) == 0.0
+    assert feat.item() == 0.0
     y = (0.5 * x).requires_grad_()
     adv, feat = generator_losses(disc(x), disc(y))
     (adv + feat).backward()
-    assert float(feat) > 0 and y.grad is not None and float(y.grad.abs().sum()) > 0
+    assert feat.item() > 0 and y.grad is not None and float(y.grad.abs().sum()) > 0
