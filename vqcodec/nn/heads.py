@@ -129,6 +129,16 @@ class HarmonicHead(Head):
         )  # [2B, F, N + 1]
         return spec[..., :n].reshape(2, b, self.bins, n)
 
+    @staticmethod
+    def _drive(f0: torch.Tensor, voicing: torch.Tensor, pitch: Pitch | None) -> tuple[torch.Tensor, torch.Tensor]:
+        """What drives the source, detached, [B, N] each: the predicted F0 and voicing probability, or the
+        tracked ``pitch`` (teacher forcing; its unvoiced frames keep the predicted F0, with voicing 0)."""
+        if pitch is None:
+            return f0.detach(), torch.sigmoid(voicing).detach()
+        n = f0.shape[1]
+        given = torch.nn.functional.pad(pitch.f0, (0, max(0, n - pitch.f0.shape[1])))[:, :n]
+        return torch.where(given > 0, given, f0.detach()), (given > 0).to(f0.dtype)
+
     def forward(self, x: torch.Tensor, offset: int = 0, pitch: Pitch | None = None) -> HeadOutput:
         """[B, N, dim] frames -> HeadOutput with [B, N * hop] samples.
 
@@ -142,13 +152,7 @@ class HarmonicHead(Head):
             log_range = math.log(self.f0_max / self.f0_min)
             f0 = self.f0_min * torch.exp(torch.sigmoid(out[:, -2]) * log_range)  # [B, N]
             voicing = out[:, -1]  # [B, N] logits
-            if pitch is None:
-                source = self._excitation(f0.detach(), torch.sigmoid(voicing).detach(), offset)
-            else:
-                n = f0.shape[1]
-                given = torch.nn.functional.pad(pitch.f0, (0, max(0, n - pitch.f0.shape[1])))[:, :n]
-                voiced = (given > 0).to(f0.dtype)
-                source = self._excitation(torch.where(given > 0, given, f0.detach()), voiced, offset)
+            source = self._excitation(*self._drive(f0, voicing, pitch), offset)
             spec = gains[:, : self.bins] * source[0] + gains[:, self.bins :] * source[1]
             audio = torch.istft(
                 spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
