@@ -20,6 +20,7 @@ import pytest
 import soundfile as sf
 
 import vqcodec
+from vqcodec import entropy
 from vqcodec.compress import compress, decompress
 from vqcodec.io import container
 from vqcodec.io.audio import read_audio
@@ -75,4 +76,24 @@ def test_tolerance_catches_a_real_change():
 
 def test_sample_still_compresses_to_the_golden_bytes(shipped):
     wav, sr = read_audio(GOLDEN.parent.parent / "samples" / "speech.wav")
-    assert compress(shipped, wav, sr, EXPECTED["kbps"]) == (GOLDEN / "speech.vqc").read_bytes()
+    assert compress(shipped, wav, sr, EXPECTED["kbps"], entropy_coding=False) == (GOLDEN / "speech.vqc").read_bytes()
+    assert compress(shipped, wav, sr, EXPECTED["kbps"]) == (GOLDEN / "speech.entropy.vqc").read_bytes()
+
+
+def test_golden_entropy_file_decodes_bit_exactly_to_the_plain_codes():
+    """The committed entropy-coded stream (format 2) decodes to exactly the codes of the plain one."""
+    data = (GOLDEN / "speech.entropy.vqc").read_bytes()
+    facts = EXPECTED["entropy"]
+    assert hashlib.sha256(data).hexdigest() == facts["vqc_sha256"]
+    assert data[3] == facts["format_version"] == container.ENTROPY_VERSION
+    coded = container.read(data, entropy.coders())
+    plain = container.read((GOLDEN / "speech.vqc").read_bytes())
+    assert coded.tables_hash.hex() == facts["tables_hash"], "shipped tables changed: regenerate the golden files"
+    assert coded.levels == plain.levels
+    assert len(data) < len((GOLDEN / "speech.vqc").read_bytes())
+
+
+def test_golden_entropy_file_needs_its_tables():
+    """Without the coder its header names, the stream is refused in one line, never misread."""
+    with pytest.raises(container.ContainerError, match="entropy-coded with tables"):
+        container.read((GOLDEN / "speech.entropy.vqc").read_bytes())

@@ -64,7 +64,7 @@ def cmd_compress(args: argparse.Namespace) -> None:
         rung = codec.rung(args.bitrate)
     except ValueError as e:
         raise UserError(str(e)) from None
-    compress_file(codec, args.input, dst, rung.kbps)
+    compress_file(codec, args.input, dst, rung.kbps, entropy_coding=not args.no_entropy)
     if not args.quiet:
         print(f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {dst.stat().st_size} bytes)")
 
@@ -107,7 +107,7 @@ def info(path: str, model: str | None = None) -> dict:
     }
     return {
         "file": str(path),
-        "format_version": container.FORMAT_VERSION,
+        "format_version": container.ENTROPY_VERSION if c.tables_hash else container.FORMAT_VERSION,
         "model": c.model_name,
         "model_hash": c.model_hash.hex(),
         "sample_rate": c.sample_rate,
@@ -117,8 +117,29 @@ def info(path: str, model: str | None = None) -> dict:
         "bytes": size,
         "kbps": round(size * 8 / duration / 1000, 4),
         "checks": checks,
+        **_entropy_facts(c, size, levels),
         "levels": levels,
     }
+
+
+def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
+    """Whether the stream is entropy-coded, the size of its plain (format 1) twin and the saving;
+    ``levels`` gains ``bits_per_code``: under the stream's tables, or the plain width for a plain stream."""
+    from vqcodec import entropy
+
+    bits = entropy.bits_per_code(c) if c.tables_hash else None
+    plain = len(container.write(container.Container(*(getattr(c, f) for f in _CONTAINER_FIELDS))))
+    for index, lv in enumerate(levels.values()):
+        lv["bits_per_code"] = round(bits[index], 3) if bits else lv["bits"]
+    return {
+        "entropy_coded": c.tables_hash is not None,
+        "tables_hash": c.tables_hash.hex() if c.tables_hash else None,
+        "plain_bytes": plain,
+        "saving": f"{100 * (1 - size / plain):.1f} %",
+    }
+
+
+_CONTAINER_FIELDS = ("model_name", "model_hash", "sample_rate", "channels", "num_samples", "levels")
 
 
 def _model_checks(path: str, codes, model: str | None) -> str:
@@ -147,7 +168,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     for name, lv in facts["levels"].items():
         print(
             f"{name:>14}: {lv['codebooks']} codebooks x {lv['frames']} frames x {lv['bits']} bits"
-            f" = {lv['bytes']:g} bytes"
+            f" = {lv['bytes']:g} bytes plain; {lv['bits_per_code']:g} bits per code"
         )
 
 
@@ -236,6 +257,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("input")
     c.add_argument("-o", "--output", help="output path (default: INPUT with .vqc)")
     c.add_argument("-b", "--bitrate", type=float, help="kbps per channel (default 3; the highest rung at or below)")
+    c.add_argument(
+        "--no-entropy", action="store_true", help="write the plain stream (codes at their full width, format 1)"
+    )
     d = sub.add_parser("decompress", help=".vqc -> audio file (.wav, .flac or .ogg)")
     d.add_argument("input")
     d.add_argument("-o", "--output", help="output path (default: INPUT with .wav)")

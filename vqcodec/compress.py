@@ -14,6 +14,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
+from vqcodec import entropy
 from vqcodec.codec import Codec
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
@@ -40,17 +41,29 @@ def codes_from_container(c: container.Container) -> Codes:
     return Codes(*levels, c.sample_rate, c.num_samples, c.model_name, c.model_hash)
 
 
-def to_bytes(codes: Codes, codec: Codec) -> bytes:
-    return container.write(codes_to_container(codes, codec.config.bits))
+def coder(codec: Codec, entropy_coding: bool = True) -> entropy.RangeCoder | None:
+    """The entropy coder for ``codec``'s codes: its shipped tables, or None (plain stream) if it has none
+    or ``entropy_coding`` is off."""
+    return entropy.coder_for(codec.hash) if entropy_coding else None
+
+
+def to_bytes(codes: Codes, codec: Codec, entropy_coding: bool = True) -> bytes:
+    return container.write(codes_to_container(codes, codec.config.bits), coder(codec, entropy_coding))
 
 
 def from_bytes(data: bytes) -> Codes:
-    return codes_from_container(container.read(data))
+    return codes_from_container(container.read(data, entropy.coders()))
 
 
-def compress(codec: Codec, wav: np.ndarray | torch.Tensor, sample_rate: int, bitrate: float | None = None) -> bytes:
-    """Audio ``[C, T]`` -> .vqc bytes."""
-    return to_bytes(codec.encode(wav, sample_rate, bitrate), codec)
+def compress(
+    codec: Codec,
+    wav: np.ndarray | torch.Tensor,
+    sample_rate: int,
+    bitrate: float | None = None,
+    entropy_coding: bool = True,
+) -> bytes:
+    """Audio ``[C, T]`` -> .vqc bytes (entropy-coded when the model has tables and ``entropy_coding``)."""
+    return to_bytes(codec.encode(wav, sample_rate, bitrate), codec, entropy_coding)
 
 
 def decompress(codec: Codec, data: bytes) -> tuple[torch.Tensor, int]:
@@ -59,11 +72,17 @@ def decompress(codec: Codec, data: bytes) -> tuple[torch.Tensor, int]:
     return codec.decode(codes), codes.sample_rate
 
 
-def compress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike, bitrate: float | None = None) -> Codes:
+def compress_file(
+    codec: Codec,
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    bitrate: float | None = None,
+    entropy_coding: bool = True,
+) -> Codes:
     """Audio file -> .vqc file; the audio is read window by window, never whole."""
     with FileSource(src) as source:
         codes = codec.encode_sources([source], bitrate)[0]
-    container.write_file(codes_to_container(codes, codec.config.bits), dst)
+    container.write_file(codes_to_container(codes, codec.config.bits), dst, coder(codec, entropy_coding))
     return codes
 
 
@@ -73,7 +92,7 @@ def read_container(path: str | os.PathLike) -> container.Container:
     if not path.is_file():
         raise UserError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
     try:
-        return container.read_file(path)
+        return container.read_file(path, entropy.coders())
     except container.ContainerError as e:
         raise UserError(f"{path}: {e}") from None
 

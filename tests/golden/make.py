@@ -2,9 +2,11 @@
 
     python tests/golden/make.py
 
-Writes ``speech.vqc`` (samples/speech.wav compressed by the shipped model at 1.5 kbps), ``decoded.flac``
+Writes ``speech.vqc`` (samples/speech.wav compressed by the shipped model at 1.5 kbps, plain stream, format
+1), ``speech.entropy.vqc`` (the same codes entropy-coded with the shipped tables, format 2), ``decoded.flac``
 (its decode as 16-bit PCM, the reference the decode test compares with) and ``expected.json`` (model
-hash, size and SHA-256 of the stream, SHA-256 of the decoded PCM, and the decode tolerance).
+hash, size and SHA-256 of each stream, the tables' hash, SHA-256 of the decoded PCM, and the decode tolerance).
+Regenerate also when the shipped entropy tables change (``python -m vqcodec.entropy.fit``).
 
 Bytes are compared exactly: the encoder's codes are the same on every CPU we met. The decoded audio is
 compared within a tolerance: its float sums round differently with each CPU's vector units (AVX2,
@@ -21,6 +23,7 @@ import numpy as np
 import soundfile as sf
 
 import vqcodec
+from vqcodec import entropy
 from vqcodec.compress import compress, decompress
 from vqcodec.io import container
 from vqcodec.io.audio import read_audio
@@ -65,8 +68,10 @@ def read_reference(path: Path = DECODED) -> np.ndarray:
 def main() -> None:
     codec = vqcodec.load()
     wav, sr = read_audio(SAMPLE)
-    data = compress(codec, wav, sr, KBPS)
+    data = compress(codec, wav, sr, KBPS, entropy_coding=False)
     (HERE / "speech.vqc").write_bytes(data)
+    coded = compress(codec, wav, sr, KBPS)
+    (HERE / "speech.entropy.vqc").write_bytes(coded)
     decoded, sr = decompress(codec, data)
     pcm = to_pcm16(decoded.numpy())
     sf.write(str(DECODED), pcm.T, sr, subtype="PCM_16")
@@ -79,6 +84,12 @@ def main() -> None:
         "vqc_sha256": hashlib.sha256(data).hexdigest(),
         "decoded_pcm_sha256": pcm_sha256(decoded.numpy()),
         "decode_tolerance": {"max_abs_steps": MAX_ABS_STEPS, "min_snr_db": MIN_SNR_DB},
+        "entropy": {
+            "format_version": container.ENTROPY_VERSION,
+            "tables_hash": entropy.coder_for(codec.hash).hash.hex(),
+            "bytes": len(coded),
+            "vqc_sha256": hashlib.sha256(coded).hexdigest(),
+        },
     }
     (HERE / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
     print(json.dumps(expected, indent=2))

@@ -181,8 +181,8 @@ def test_wrong_magic() -> None:
 
 def test_unknown_version() -> None:
     data = vqc.write(_random_container())
-    assert _refusal(data[:3] + b"\x02" + data[4:]) == (
-        "unsupported .vqc format version 2 (this vqcodec reads version 1)"
+    assert _refusal(data[:3] + b"\x03" + data[4:]) == (
+        "unsupported .vqc format version 3 (this vqcodec reads versions 1 and 2)"
     )
 
 

@@ -4,7 +4,7 @@ This module knows nothing about models or torch. Layout (fixed-size ints are
 big-endian, ``uvarint`` is unsigned LEB128)::
 
     magic      3 bytes  b"VQC"
-    version    u8       FORMAT_VERSION
+    version    u8       FORMAT_VERSION (1: plain codes) or ENTROPY_VERSION (2: entropy-coded codes)
     header_len u8       length of the header body that follows
     header body:
       model_name   u8 length + ASCII bytes (1..64 chars)
@@ -14,18 +14,29 @@ big-endian, ``uvarint`` is unsigned LEB128)::
       num_samples  uvarint
       n_levels     u8 (1..8)
       per level:   n_codebooks u8, bits u8 (1..32), frames uvarint
-    payload        every level's codes [channels, n_codebooks, frames] in
-                   C order at that level's width, MSB first, all levels in
-                   ONE bit stream, zero-padded to a whole byte
+      tables_hash  4 bytes, version 2 only: the entropy coder's tables
+    payload        version 1: every level's codes [channels, n_codebooks, frames]
+                   in C order at that level's width, MSB first, all levels in
+                   ONE bit stream, zero-padded to a whole byte.
+                   version 2: opaque bytes of the coder whose tables_hash the
+                   header names (see :class:`Coder`); every decoded code is
+                   still checked against its level's shape and width.
     crc32          u32, zlib.crc32 of every byte before it
+
+The container never models codes: an entropy coder is passed in by the caller
+(``write(c, coder=...)``, ``read(data, coders={hash: coder})``), so this module
+stays free of models and torch. A plain file is byte for byte what version 1
+always was.
 """
 
 from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -33,6 +44,8 @@ from vqcodec.errors import VQCodecError
 from vqcodec.io import atomic, bitpack
 
 FORMAT_VERSION = 1
+ENTROPY_VERSION = 2
+VERSIONS = (FORMAT_VERSION, ENTROPY_VERSION)
 MAGIC = b"VQC"
 
 _PREFIX_LEN = len(MAGIC) + 2  # magic, version, header_len
@@ -52,6 +65,22 @@ _BAD_CRC = "corrupt .vqc file: checksum mismatch"
 
 class ContainerError(VQCodecError, ValueError):
     """A .vqc stream that cannot be read, or a container that cannot be written: one clear line for a user."""
+
+
+class Coder(Protocol):
+    """An entropy coder of levels, as the container uses one (e.g. :class:`vqcodec.entropy.RangeCoder`).
+
+    Attributes:
+        hash: 4 bytes naming its tables, written into the header.
+    """
+
+    hash: bytes
+
+    def encode(self, levels: Sequence[np.ndarray]) -> bytes:
+        """Levels ``[C, n_cb, T]`` -> payload bytes."""
+
+    def decode(self, payload: bytes, shapes: Sequence[tuple[int, int, int]]) -> list[np.ndarray]:
+        """Payload bytes -> levels of these shapes; ValueError if they do not decode."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,6 +113,8 @@ class Container:
         channels: Number of audio channels, 1..255.
         num_samples: Audio length in samples per channel.
         levels: 1..8 code levels, in stream order.
+        tables_hash: the entropy coder's tables a read stream was coded with; None for a plain stream
+            (ignored by :func:`write`, which codes with the coder it is given).
     """
 
     model_name: str
@@ -92,6 +123,7 @@ class Container:
     channels: int
     num_samples: int
     levels: tuple[Level, ...]
+    tables_hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +145,7 @@ class _Header:
     channels: int
     num_samples: int
     specs: tuple[_LevelSpec, ...]
+    tables_hash: bytes | None = None
 
     def payload_bits(self) -> int:
         """Exact number of meaningful payload bits, as an unbounded int."""
@@ -122,11 +155,13 @@ class _Header:
 # --------------------------------------------------------------------- write
 
 
-def write(container: Container) -> bytes:
+def write(container: Container, coder: Coder | None = None) -> bytes:
     """Serialise a container to ``.vqc`` bytes.
 
     Args:
         container: The container to encode.
+        coder: An entropy coder: the stream is version 2 and names its tables. None: a plain version-1
+            stream.
 
     Returns:
         The complete file contents, checksum included.
@@ -136,16 +171,33 @@ def write(container: Container) -> bytes:
             match ``channels`` or do not fit in ``bits``, or the header
             would exceed 255 bytes.
     """
-    body = _encode_header(_header_of(container))
+    header = _header_of(container)
+    stream = [bitpack.to_bits(level.codes, level.bits) for level in container.levels]  # checks the values
+    if coder is None:
+        payload, version = np.packbits(np.concatenate(stream)).tobytes(), FORMAT_VERSION
+    else:
+        _require(isinstance(coder.hash, bytes) and len(coder.hash) == _HASH_LEN, "coder hash must be 4 bytes")
+        header = _with_tables(header, coder.hash)
+        payload, version = _entropy_encode(coder, container), ENTROPY_VERSION
+    body = _encode_header(header)
     if len(body) > _MAX_U8:
         raise ContainerError(f"header is {len(body)} bytes, at most {_MAX_U8} fit")
-    stream = [bitpack.to_bits(level.codes, level.bits) for level in container.levels]
-    payload = np.packbits(np.concatenate(stream)).tobytes()
-    out = MAGIC + bytes([FORMAT_VERSION, len(body)]) + body + payload
+    out = MAGIC + bytes([version, len(body)]) + body + payload
     return out + zlib.crc32(out).to_bytes(_CRC_LEN, "big")
 
 
-def write_file(container: Container, path: str | os.PathLike[str]) -> None:
+def _with_tables(header: _Header, tables_hash: bytes) -> _Header:
+    return _Header(*(getattr(header, f) for f in _HEADER_FIELDS), tables_hash=tables_hash)
+
+
+def _entropy_encode(coder: Coder, container: Container) -> bytes:
+    try:
+        return bytes(coder.encode([np.asarray(level.codes) for level in container.levels]))
+    except ValueError as e:
+        raise ContainerError(f"cannot entropy-code these codes: {e}") from None
+
+
+def write_file(container: Container, path: str | os.PathLike[str], coder: Coder | None = None) -> None:
     """Write a container to ``path`` atomically.
 
     The bytes go to a temporary file in the same directory which then
@@ -154,12 +206,13 @@ def write_file(container: Container, path: str | os.PathLike[str]) -> None:
     Args:
         container: The container to encode.
         path: Destination file.
+        coder: As :func:`write`.
 
     Raises:
         ValueError: As :func:`write`; nothing is written then.
         OSError: If the file cannot be written.
     """
-    atomic.write_bytes(path, write(container))  # encode first: a bad container touches no file
+    atomic.write_bytes(path, write(container, coder))  # encode first: a bad container touches no file
 
 
 def _header_of(container: Container) -> _Header:
@@ -218,6 +271,8 @@ def _encode_header(header: _Header) -> bytes:
     ]
     for spec in header.specs:
         parts.append(bytes([spec.n_codebooks, spec.bits]) + _uvarint(spec.frames))
+    if header.tables_hash is not None:
+        parts.append(header.tables_hash)
     return b"".join(parts)
 
 
@@ -234,11 +289,12 @@ def _uvarint(value: int) -> bytes:
 # ---------------------------------------------------------------------- read
 
 
-def read(data: bytes) -> Container:
+def read(data: bytes, coders: Mapping[bytes, Coder] | None = None) -> Container:
     """Parse ``.vqc`` bytes.
 
     Args:
         data: The complete file contents.
+        coders: Entropy coders by their tables' hash, for version-2 streams.
 
     Returns:
         The decoded container; codes are int64 arrays.
@@ -247,13 +303,17 @@ def read(data: bytes) -> Container:
         ContainerError: If the bytes are not a valid ``.vqc`` stream.
     """
     data = bytes(data)
-    _check_prefix(data)
+    version = _check_prefix(data)
     # CRC before any header field, so damage anywhere reads as a checksum error.
     body_end = _PREFIX_LEN + data[_PREFIX_LEN - 1]
     if body_end > len(data) - _CRC_LEN:
         raise ContainerError(_BAD_HEADER)
-    header = _parse_header(data[_PREFIX_LEN:body_end])
-    levels = _decode_payload(data[body_end:-_CRC_LEN], header)
+    header = _parse_header(data[_PREFIX_LEN:body_end], version == ENTROPY_VERSION)
+    payload = data[body_end:-_CRC_LEN]
+    if header.tables_hash is None:
+        levels = _decode_payload(payload, header)
+    else:
+        levels = _entropy_decode(payload, header, _coder_for(header.tables_hash, coders))
     return Container(
         header.model_name,
         header.model_hash,
@@ -261,34 +321,78 @@ def read(data: bytes) -> Container:
         header.channels,
         header.num_samples,
         levels,
+        header.tables_hash,
     )
 
 
-def read_file(path: str | os.PathLike[str]) -> Container:
+def peek(data: bytes) -> Container:
+    """The header of ``.vqc`` bytes (checksum checked) as a container whose levels hold no codes:
+    ``[channels, n_codebooks, 0]`` arrays. Needs no coder, so it says which tables a stream needs."""
+    data = bytes(data)
+    version = _check_prefix(data)
+    body_end = _PREFIX_LEN + data[_PREFIX_LEN - 1]
+    if body_end > len(data) - _CRC_LEN:
+        raise ContainerError(_BAD_HEADER)
+    h = _parse_header(data[_PREFIX_LEN:body_end], version == ENTROPY_VERSION)
+    levels = tuple(Level(np.zeros((h.channels, s.n_codebooks, 0), np.int64), s.bits) for s in h.specs)
+    return Container(h.model_name, h.model_hash, h.sample_rate, h.channels, h.num_samples, levels, h.tables_hash)
+
+
+def _coder_for(tables_hash: bytes, coders: Mapping[bytes, Coder] | None) -> Coder:
+    coder = (coders or {}).get(tables_hash)
+    if coder is None:
+        raise ContainerError(
+            f"entropy-coded with tables {tables_hash.hex()}, which this reader does not have "
+            "(made by another model or vqcodec version)"
+        )
+    return coder
+
+
+def _entropy_decode(payload: bytes, header: _Header, coder: Coder) -> tuple[Level, ...]:
+    """Decode an opaque payload with ``coder``, then check every code's shape and range."""
+    shapes = [(header.channels, s.n_codebooks, s.frames) for s in header.specs]
+    try:
+        arrays = coder.decode(payload, shapes)
+    except ValueError as e:
+        raise ContainerError(f"corrupt .vqc file: {e}") from None
+    if len(arrays) != len(shapes):
+        raise ContainerError("corrupt .vqc file: the coder returned the wrong number of levels")
+    levels = []
+    for codes, shape, spec in zip(arrays, shapes, header.specs, strict=True):
+        codes = np.asarray(codes, dtype=np.int64)
+        if codes.shape != shape or (codes.size and (codes.min() < 0 or codes.max() >= 2**spec.bits)):
+            raise ContainerError("corrupt .vqc file: a decoded code is out of its level's range")
+        levels.append(Level(codes=codes, bits=spec.bits))
+    return tuple(levels)
+
+
+def read_file(path: str | os.PathLike[str], coders: Mapping[bytes, Coder] | None = None) -> Container:
     """Read a ``.vqc`` file; see :func:`read`.
 
     Raises:
         ContainerError: If the file is not a valid ``.vqc`` stream.
         OSError: If the file cannot be read.
     """
-    return read(Path(path).read_bytes())
+    return read(Path(path).read_bytes(), coders)
 
 
-def _check_prefix(data: bytes) -> None:
-    """Check magic, version, minimum length and checksum, in that order."""
+def _check_prefix(data: bytes) -> int:
+    """Check magic, version, minimum length and checksum, in that order; return the version."""
     if len(data) < len(MAGIC) + 1 or data[: len(MAGIC)] != MAGIC:
         raise ContainerError(_BAD_MAGIC)
     version = data[len(MAGIC)]
-    if version != FORMAT_VERSION:
-        raise ContainerError(f"unsupported .vqc format version {version} (this vqcodec reads version {FORMAT_VERSION})")
+    if version not in VERSIONS:
+        readable = " and ".join(str(v) for v in VERSIONS)
+        raise ContainerError(f"unsupported .vqc format version {version} (this vqcodec reads versions {readable})")
     if len(data) < _PREFIX_LEN + _CRC_LEN:
         raise ContainerError(_BAD_HEADER)
     stored = int.from_bytes(data[-_CRC_LEN:], "big")
     if zlib.crc32(data[:-_CRC_LEN]) != stored:
         raise ContainerError(_BAD_CRC)
+    return version
 
 
-def _parse_header(body: bytes) -> _Header:
+def _parse_header(body: bytes, entropy: bool = False) -> _Header:
     """Parse and range-check a header body that must be consumed exactly."""
     cursor = _Cursor(body)
     name = _decode_name(cursor.take(_in_range(cursor.u8(), 1, _MAX_NAME_LEN)))
@@ -298,9 +402,10 @@ def _parse_header(body: bytes) -> _Header:
     num_samples = cursor.uvarint()
     n_levels = _in_range(cursor.u8(), 1, _MAX_LEVELS)
     specs = tuple(_parse_spec(cursor) for _ in range(n_levels))
+    tables_hash = cursor.take(_HASH_LEN) if entropy else None
     if not cursor.at_end():
         raise ContainerError(_BAD_HEADER)
-    return _Header(name, model_hash, sample_rate, channels, num_samples, specs)
+    return _Header(name, model_hash, sample_rate, channels, num_samples, specs, tables_hash)
 
 
 def _parse_spec(cursor: _Cursor) -> _LevelSpec:
@@ -347,6 +452,9 @@ def _decode_payload(payload: bytes, header: _Header) -> tuple[Level, ...]:
         levels.append(Level(codes=codes.reshape(shape), bits=spec.bits))
         start += count * spec.bits
     return tuple(levels)
+
+
+_HEADER_FIELDS = ("model_name", "model_hash", "sample_rate", "channels", "num_samples", "specs")
 
 
 class _Cursor:

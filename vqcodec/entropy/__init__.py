@@ -1,0 +1,72 @@
+"""Entropy coding of codes: context-model tables and a range coder (numpy and constriction, no torch).
+
+The bytes side of any runtime (torch or light) codes with it through the container::
+
+    from vqcodec import entropy
+    from vqcodec.io import container
+
+    coder = entropy.coder_for(c.model_hash)          # the shipped tables of that model, or None
+    data = container.write(c, coder=coder)           # version 2 (entropy-coded) if coder, else plain
+    c = container.read(data, coders=entropy.coders())  # reads either version, bit-exactly
+    entropy.bits_per_code(c)                         # {level index: bits per code} under its tables
+
+Tables are fitted from token shards by ``python -m vqcodec.entropy.fit`` (see :mod:`.fit`) and ship as
+``vqcodec/pretrained/default.tables.safetensors`` beside the model they belong to (by its weights hash).
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from vqcodec.entropy.coder import RangeCoder, StreamError
+from vqcodec.entropy.tables import CodebookTable, Tables, load, save
+
+DEFAULT_TABLES = "default.tables.safetensors"
+
+__all__ = [
+    "CodebookTable",
+    "RangeCoder",
+    "StreamError",
+    "Tables",
+    "bits_per_code",
+    "coder_for",
+    "coders",
+    "default_tables_path",
+    "load",
+    "save",
+]
+
+
+def default_tables_path() -> Path:
+    """Path of the shipped default model's tables."""
+    from vqcodec.pretrained import default_model_path
+
+    return default_model_path().with_name(DEFAULT_TABLES)
+
+
+@functools.cache
+def _shipped() -> tuple[RangeCoder, ...]:
+    """Coders of every table set shipped in the package, loaded once per process on first use."""
+    path = default_tables_path()
+    return (RangeCoder(load(path)),) if path.is_file() else ()
+
+
+def coders() -> dict[bytes, RangeCoder]:
+    """The shipped coders by their tables' hash: what :func:`vqcodec.io.container.read` takes."""
+    return {c.hash: c for c in _shipped()}
+
+
+def coder_for(model_hash: bytes) -> RangeCoder | None:
+    """The shipped coder for the model with this weights hash, or None if none was fitted for it."""
+    return next((c for c in _shipped() if c.tables.model_hash == model_hash), None)
+
+
+def bits_per_code(c) -> dict[int, float] | None:
+    """Bits per code of each level of a read ``container.Container`` under the tables it was coded with
+    (for a plain stream, the tables of its model, or None when it has none)."""
+    coder = coders().get(c.tables_hash) if c.tables_hash else coder_for(c.model_hash)
+    if coder is None:
+        return None
+    levels = [lv.codes for lv in c.levels]
+    return {i: bits / max(1, x.size) for i, (bits, x) in enumerate(zip(coder.bits(levels), levels, strict=True))}

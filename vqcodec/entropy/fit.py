@@ -1,0 +1,188 @@
+"""Fit the context tables of a model from token shards, choosing each codebook's context by measurement.
+
+    python -m vqcodec.entropy.fit TRAIN_TOKENS DEV_TOKENS -o vqcodec/pretrained/default.tables.safetensors
+
+Both folders come from ``vqcodec tokens ... -b <top rung>`` (every codebook) with the model the tables are
+for. For every codebook each candidate context (``CANDIDATES``) is fitted on the training tokens and costed
+on the dev tokens, in bits per code under the quantised integer table the coder will use; the cheapest
+wins. The candidates' costs are written beside the tables (``--report``) for the README and model card.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from vqcodec.entropy.context import source_codes
+from vqcodec.entropy.tables import CodebookTable, Tables, row_sum, save
+
+# (sources, classes per source): at most 64 context rows per codebook keeps the tables ~2 MB.
+CANDIDATES: tuple[tuple[tuple[str, ...], tuple[int, ...]], ...] = (
+    ((), ()),
+    (("prev",), (64,)),
+    (("above",), (64,)),
+    (("top",), (64,)),
+    (("prev", "above"), (8, 8)),
+    (("prev", "top"), (8, 8)),
+    (("above", "top"), (8, 8)),
+)
+SMOOTHING = 32.0  # pseudo-counts of the marginal mixed into each context row
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Codes of many utterances, one channel each.
+
+    Attributes:
+        levels: per level, a list of ``[n_cb, T]`` int64 arrays, one per utterance and channel.
+    """
+
+    levels: tuple[list[np.ndarray], ...]
+
+
+def read_corpus(folder: str) -> tuple[Corpus, dict]:
+    """Every utterance and channel of a token folder, and the model facts of its index."""
+    from vqcodec.tokens import iter_utterances
+
+    top, bottom, info = [], [], {}
+    for u in iter_utterances(folder):
+        info = u.info
+        for c in range(u.top.shape[0]):
+            top.append(u.top[c].astype(np.int64))
+            bottom.append(u.bottom[c].astype(np.int64))
+    return Corpus((top, bottom)), info
+
+
+def cluster(counts: np.ndarray, n: int, prior: np.ndarray, iters: int = 20) -> np.ndarray:
+    """Group the rows of ``counts`` ``[A, K]`` into ``n`` classes that lose the least information.
+
+    Information-theoretic k-means: each row goes to the class whose pooled distribution codes it in the
+    fewest bits, then the pools are recounted. Starts from the ``n - 1`` commonest rows alone, the rest
+    pooled. Returns ``[A]`` int64 classes.
+    """
+    totals = counts.sum(axis=1)
+    order = np.argsort(-totals, kind="stable")
+    classes = np.full(len(counts), n - 1, np.int64)
+    classes[order[: n - 1]] = np.arange(min(n - 1, len(counts)))
+    for _ in range(iters):
+        pooled = np.zeros((n, counts.shape[1]))
+        np.add.at(pooled, classes, counts)
+        logq = np.log2(_smooth(pooled, prior))
+        cost = -(counts @ logq.T)  # [A, n] bits of each row under each class
+        cost[totals == 0] = -(prior @ logq.T)  # unseen codes: the class that best fits the marginal
+        new = cost.argmin(axis=1)
+        if np.array_equal(new, classes):
+            break
+        classes = new
+    _, dense = np.unique(classes, return_inverse=True)
+    return dense.astype(np.int64)
+
+
+def _smooth(counts: np.ndarray, prior: np.ndarray) -> np.ndarray:
+    """``[R, K]`` probabilities: counts mixed with ``SMOOTHING`` pseudo-counts of ``prior``."""
+    return (counts + SMOOTHING * prior) / (counts.sum(axis=1, keepdims=True) + SMOOTHING)
+
+
+def quantise(probs: np.ndarray, k: int) -> np.ndarray:
+    """``[R, K]`` probabilities -> uint16 frequencies, each row summing exactly to ``row_sum(k)``
+    (largest remainders get the leftover units; ties go to the lower code)."""
+    total = row_sum(k)
+    scaled = probs / probs.sum(axis=1, keepdims=True) * total
+    base = np.floor(scaled).astype(np.int64)
+    short = total - base.sum(axis=1)
+    order = np.argsort(-(scaled - base), axis=1, kind="stable")
+    for r in range(len(base)):
+        base[r, order[r, : short[r]]] += 1
+    return base.astype(np.uint16)
+
+
+def _pairs(corpus: Corpus, i: int, j: int, sources: tuple[str, ...], ratio: int, k: int):
+    """Codes of codebook ``j`` of level ``i`` and the raw codes of each source, concatenated."""
+    codes, raw = [], [[] for _ in sources]
+    for u, x in enumerate(corpus.levels[i]):
+        if x.shape[0] <= j:
+            continue
+        top = corpus.levels[0][u]
+        codes.append(x[j])
+        for s, source in enumerate(sources):
+            raw[s].append(source_codes(source, x, j, top if i else None, ratio**i, k))
+    return np.concatenate(codes), [np.concatenate(r) for r in raw]
+
+
+def fit_table(corpus: Corpus, i: int, j: int, sources, classes, ratio: int, k: int) -> CodebookTable:
+    """Fit one codebook's table with the given context on ``corpus``."""
+    codes, raw = _pairs(corpus, i, j, sources, ratio, k)
+    prior = (np.bincount(codes, minlength=k) + 0.5) / (len(codes) + 0.5 * k)
+    maps = []
+    for r, n in zip(raw, classes, strict=True):
+        counts = np.zeros((k + 1, k))
+        np.add.at(counts, (r, codes), 1)
+        maps.append(cluster(counts, n, prior))
+    ctx = np.zeros(len(codes), np.int64)
+    for r, m in zip(raw, maps, strict=True):
+        ctx = ctx * (int(m.max()) + 1) + m[r]
+    rows = int(np.prod([int(m.max()) + 1 for m in maps])) if maps else 1
+    counts = np.zeros((rows, k))
+    np.add.at(counts, (ctx, codes), 1)
+    return CodebookTable(tuple(sources), tuple(maps), quantise(_smooth(counts, prior), k))
+
+
+def cost(table: CodebookTable, corpus: Corpus, i: int, j: int, ratio: int, k: int) -> float:
+    """Bits per code of codebook ``j`` of level ``i`` of ``corpus`` under ``table``."""
+    codes, raw = _pairs(corpus, i, j, table.sources, ratio, k)
+    ctx = np.zeros(len(codes), np.int64)
+    for r, m, n in zip(raw, table.maps, table.classes, strict=True):
+        ctx = ctx * n + m[r]
+    freq = table.freqs[ctx, codes].astype(np.float64)
+    return float(-np.log2((256 * freq + 1) / 2**24).mean())
+
+
+def fit(train: Corpus, dev: Corpus, info: dict, ratio: int) -> tuple[Tables, list[dict]]:
+    """Choose and fit every codebook's table; returns the tables and the costs of all candidates."""
+    k = int(info["codebook_size"])
+    levels, report = [], []
+    for i, n_cb in enumerate((int(info["n_top"]), int(info["n_bottom"]))):
+        row = []
+        for j in range(n_cb):
+            best, scores = None, {}
+            for sources, classes in CANDIDATES:
+                if ("above" in sources and j == 0) or ("top" in sources and i == 0):
+                    continue
+                table = fit_table(train, i, j, sources, classes, ratio, k)
+                scores["+".join(sources) or "none"] = bits = cost(table, dev, i, j, ratio, k)
+                if best is None or bits < best[0]:
+                    best = (bits, table)
+            row.append(best[1])
+            report.append({"level": i, "codebook": j, "bits": scores})
+            print(json.dumps(report[-1]), flush=True)
+        levels.append(tuple(row))
+    tables = Tables(info["model"], bytes.fromhex(info["model_hash"]), k, ratio, tuple(levels))
+    return tables, report
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m vqcodec.entropy.fit", description=__doc__.split("\n\n")[0])
+    p.add_argument("train", help="token folder of the training split (all codebooks)")
+    p.add_argument("dev", help="token folder of the dev split, to choose contexts on")
+    p.add_argument("-o", "--output", required=True, help="tables file to write")
+    p.add_argument("--report", help="JSON file for every candidate's bits per code")
+    args = p.parse_args(argv)
+    train, info = read_corpus(args.train)
+    dev, dev_info = read_corpus(args.dev)
+    if info.get("model_hash") != dev_info.get("model_hash"):
+        raise SystemExit("train and dev tokens come from different models")
+    ratio = round(int(info["bottom_frames"]) / max(1, int(info["top_frames"])))
+    tables, report = fit(train, dev, info, ratio)
+    provenance = {"train": args.train, "dev": args.dev, "candidates": report}
+    save(tables, args.output, provenance)
+    if args.report:
+        with open(args.report, "w") as f:
+            json.dump(report, f, indent=1)
+    print(f"{args.output}: {tables.nbytes() / 1e6:.2f} MB, tables hash {tables.hash.hex()}")
+
+
+if __name__ == "__main__":
+    main()
