@@ -327,3 +327,101 @@ def test_write_file_failure_keeps_old_file(tmp_path: Path, monkeypatch: pytest.M
         vqc.write_file(_random_container(seed=9), path)
     assert os.listdir(tmp_path) == ["a.vqc"]
     assert path.read_bytes() == before
+
+
+# ------------------------------------------------------- entropy-coded (v2)
+
+
+class _Int16Coder:
+    """A stand-in coder: codes as big-endian int16, no modelling; enough to test the container's side."""
+
+    hash = b"\xaa\xbb\xcc\xdd"
+
+    def encode(self, levels) -> bytes:
+        return b"".join(np.asarray(x, dtype=">i2").tobytes() for x in levels)
+
+    def decode(self, payload: bytes, shapes) -> list[np.ndarray]:
+        sizes = [int(np.prod(s)) for s in shapes]
+        if len(payload) != 2 * sum(sizes):
+            raise ValueError("payload size does not match the shapes")
+        flat = np.frombuffer(payload, dtype=">i2").astype(np.int64)
+        parts = np.split(flat, np.cumsum(sizes)[:-1])
+        return [p.reshape(s) for p, s in zip(parts, shapes, strict=True)]
+
+
+def test_entropy_coded_round_trip_names_its_tables() -> None:
+    c = _random_container()
+    data = vqc.write(c, coder=_Int16Coder())
+    assert data[3] == vqc.ENTROPY_VERSION
+    back = vqc.read(data, {_Int16Coder.hash: _Int16Coder()})
+    _assert_same(c, back)
+    assert back.tables_hash == _Int16Coder.hash
+    assert vqc.read(vqc.write(c)).tables_hash is None
+    assert vqc.peek(data).tables_hash == _Int16Coder.hash
+
+
+def test_plain_stream_bytes_are_unchanged_by_the_new_version() -> None:
+    """Format 1 is what it always was: writing without a coder gives version 1, readable without coders."""
+    data = vqc.write(_random_container())
+    assert data[3] == vqc.FORMAT_VERSION == 1
+    _assert_same(_random_container(), vqc.read(data, {_Int16Coder.hash: _Int16Coder()}))
+
+
+def test_entropy_coded_stream_without_its_coder_is_refused() -> None:
+    data = vqc.write(_random_container(), coder=_Int16Coder())
+    assert "entropy-coded with tables aabbccdd" in _refusal(data)
+
+
+class _LyingCoder(_Int16Coder):
+    """Decodes to codes out of the level's width, or to the wrong shape."""
+
+    def __init__(self, mode: str) -> None:
+        self.mode = mode
+
+    def decode(self, payload: bytes, shapes) -> list[np.ndarray]:
+        out = super().decode(payload, shapes)
+        if self.mode == "range":
+            out[1][0, 0, 0] = 1 << 3
+        elif self.mode == "negative":
+            out[0][0, 0, 0] = -1
+        else:
+            out[0] = out[0][:, :, :-1]
+        return out
+
+
+@pytest.mark.parametrize("mode", ["range", "negative", "shape"])
+def test_decoded_codes_are_checked_against_their_level(mode: str) -> None:
+    data = vqc.write(_random_container(), coder=_Int16Coder())
+    with pytest.raises(ContainerError, match="out of its level's range"):
+        vqc.read(data, {_Int16Coder.hash: _LyingCoder(mode)})
+
+
+def test_coder_errors_become_one_line() -> None:
+    data = bytearray(vqc.write(_random_container(), coder=_Int16Coder()))
+    del data[-6]  # one payload byte fewer, CRC recomputed: only the coder can tell
+    body = bytes(data[:-4])
+    data = body + zlib.crc32(body).to_bytes(4, "big")
+    with pytest.raises(ContainerError, match="corrupt .vqc file: payload size"):
+        vqc.read(data, {_Int16Coder.hash: _Int16Coder()})
+
+
+def test_every_single_bit_flip_of_an_entropy_coded_stream_is_detected() -> None:
+    small = Container("s", HASH, 8000, 1, 100, (Level(np.array([[[1, 2, 3]]]), 5),))
+    data = vqc.write(small, coder=_Int16Coder())
+    coders = {_Int16Coder.hash: _Int16Coder()}
+    for bit in range(len(data) * 8):
+        damaged = bytearray(data)
+        damaged[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(ContainerError):
+            vqc.read(bytes(damaged), coders)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=60), st.integers(0, 255))
+def test_fuzz_entropy_headers_behind_a_valid_crc(rest: bytes, header_len: int) -> None:
+    head = b"VQC\x02" + bytes([header_len]) + rest
+    data = head + zlib.crc32(head).to_bytes(4, "big")
+    try:
+        assert isinstance(vqc.read(data, {_Int16Coder.hash: _Int16Coder()}), Container)
+    except ContainerError:
+        pass

@@ -1,0 +1,35 @@
+"""The shipped tables belong to the shipped weights, stay small, and the entropy package needs no torch."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from vqcodec import entropy
+from vqcodec.entropy import tables as T
+
+
+def test_shipped_tables_were_fitted_on_the_shipped_model(shipped_codec) -> None:
+    """Fails when the weights change without the tables: re-derive them (README, "Entropy coding")."""
+    tables = T.load(entropy.default_tables_path())
+    assert tables.model_hash == shipped_codec.hash, (
+        f"tables fitted on model {tables.model_hash.hex()}, shipped weights are {shipped_codec.hash.hex()}: "
+        "re-run vqcodec tokens and python -m vqcodec.entropy.fit"
+    )
+    assert entropy.coder_for(shipped_codec.hash) is not None
+    assert tables.codebook_size == shipped_codec.config.codebook_size
+    assert [len(level) for level in tables.levels] == [shipped_codec.config.n_top, shipped_codec.config.n_bottom]
+
+
+def test_shipped_tables_are_a_few_megabytes() -> None:
+    assert entropy.default_tables_path().stat().st_size < 5e6
+
+
+def test_entropy_coding_imports_no_torch() -> None:
+    code = (
+        "import sys, vqcodec.entropy, vqcodec.entropy.fit, vqcodec.io.container\n"
+        "from vqcodec import entropy\n"
+        "assert entropy.coders()\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
