@@ -6,6 +6,7 @@ Every model built here is tiny (a few thousand parameters) so the whole suite ru
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -206,3 +207,32 @@ def run_cli(capsys: pytest.CaptureFixture, *argv) -> tuple[int, str, str]:
     code = main([str(a) for a in argv])
     out, err = capsys.readouterr()
     return code, out, err
+
+
+# ---------------------------------------------------------------- ONNX export and the light runtime
+
+TINY_HARMONIC = dataclasses.replace(TINY, name="tinyh", head="harmonic")
+
+
+@pytest.fixture(scope="session")
+def tiny_onnx(tmp_path_factory: pytest.TempPathFactory, tiny_model_file: str) -> dict[str, Path]:
+    """The tiny model (inverse-STFT head, the weights of ``tiny_model_file``) and a tiny harmonic-head model,
+    each exported once per session beside its weights (STEM.safetensors): head name -> its ``.onnx.json``."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+    from vqcodec.runtime.manifest import manifest_path
+
+    out = tmp_path_factory.mktemp("onnx")
+    shutil.copy(tiny_model_file, out / "tiny.safetensors")
+    export_file(out / "tiny.safetensors", out)
+    save_model(make_model(TINY_HARMONIC, seed=1), out / "tinyh.safetensors")
+    export_file(out / "tinyh.safetensors", out)
+    return {"istft": manifest_path(out, "tiny"), "harmonic": manifest_path(out, "tinyh")}
+
+
+@pytest.fixture(scope="session")
+def shipped_onnx() -> Path:
+    """The shipped model's ONNX manifest (the graphs inside the package)."""
+    from vqcodec.pretrained import default_onnx_path
+
+    return default_onnx_path()

@@ -52,7 +52,11 @@ def _load(model: str | None):
     return vqcodec.load(model)
 
 
-def cmd_compress(args: argparse.Namespace) -> None:
+def cmd_compress(args: argparse.Namespace) -> int | None:
+    if args.light:  # a file, a pipe or a folder on onnxruntime
+        from vqcodec.runtime import commands
+
+        return commands.compress(args, _output)
     from vqcodec.compress import compress_file
     from vqcodec.io.audio import FileSource
 
@@ -69,7 +73,11 @@ def cmd_compress(args: argparse.Namespace) -> None:
         print(f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {dst.stat().st_size} bytes)")
 
 
-def cmd_decompress(args: argparse.Namespace) -> None:
+def cmd_decompress(args: argparse.Namespace) -> int | None:
+    if args.light:
+        from vqcodec.runtime import commands
+
+        return commands.decompress(args, _output)
     from vqcodec.compress import decompress_file, read_codes
     from vqcodec.io.audio import output_format
 
@@ -88,13 +96,13 @@ def info(path: str, model: str | None = None) -> dict:
     one) made it; otherwise the model's checks (frames against samples, code values) are skipped, and
     ``checks`` says so.
     """
-    from vqcodec.compress import container_codes, read_container
+    from vqcodec.nn.config import ModelConfig
+    from vqcodec.runtime.streams import read_container
 
-    c = read_container(path)  # read and checked once, with one-line errors
+    c = read_container(path)  # read and checked once (levels, limits), with one-line errors; no torch
     if c.num_samples < 1:
         raise UserError(f"{path}: holds no audio")
-    codes = container_codes(c, path)  # a codec stream: the levels codes hold, within the limits
-    checks = _model_checks(path, codes, model)
+    checks = _model_checks(path, c, model)
     size, duration = Path(path).stat().st_size, c.num_samples / c.sample_rate
     levels = {
         name: {
@@ -103,7 +111,7 @@ def info(path: str, model: str | None = None) -> dict:
             "bits": lv.bits,
             "bytes": lv.codes.size * lv.bits / 8,
         }
-        for name, lv in zip(codes.LEVELS, c.levels, strict=True)
+        for name, lv in zip(ModelConfig.LEVELS, c.levels, strict=True)
     }
     return {
         "file": str(path),
@@ -142,19 +150,36 @@ def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
 _CONTAINER_FIELDS = ("model_name", "model_hash", "sample_rate", "channels", "num_samples", "levels")
 
 
-def _model_checks(path: str, codes, model: str | None) -> str:
-    """Run decompress's model checks on ``codes`` if the loaded model made them; say what was checked."""
-    codec = _load(model)
-    if (codes.model_name, codes.model_hash) != (codec.name, codec.hash):
+def _model_checks(path: str, c: container.Container, model: str | None) -> str:
+    """Run decompress's model checks on the container ``c`` if the model (``--model``: a .safetensors file,
+    loaded by torch, or an exported .onnx.json, read without loading its graphs) made it; say what was
+    checked."""
+    from vqcodec.checks import check_codes
+
+    config, model_hash = _model_identity(model)
+    if (c.model_name, c.model_hash) != (config.name, model_hash):
         return (
-            f"header and limits only; frames and code values skipped: made by model {codes.model_name} "
-            f"({codes.model_hash.hex()}), not the loaded {codec.name} ({codec.hash.hex()}) (use --model)"
+            f"header and limits only; frames and code values skipped: made by model {c.model_name} "
+            f"({c.model_hash.hex()}), not the loaded {config.name} ({model_hash.hex()}) (use --model)"
         )
     try:
-        codec.check(codes)
+        levels = [lv.codes for lv in c.levels]
+        check_codes(config, model_hash, levels, (c.model_name, c.model_hash), c.sample_rate, c.num_samples)
     except ValueError as e:
         raise UserError(f"{path}: {e}") from None
     return "all that decompress checks"
+
+
+def _model_identity(model: str | None):
+    """(config, weights hash) of a model: the shipped one's from its ONNX manifest (no torch, no graphs)."""
+    from vqcodec.pretrained import default_onnx_path
+    from vqcodec.runtime.manifest import read_manifest
+
+    if model is None or str(model).endswith(".onnx.json"):
+        m = read_manifest(default_onnx_path() if model is None else model)
+        return m.config, m.model_hash
+    codec = _load(model)
+    return codec.config, codec.hash
 
 
 def cmd_info(args: argparse.Namespace) -> None:
@@ -246,6 +271,22 @@ _COMMAND_MODULES = {
     "eval": ("vqcodec.analysis.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
     "inspect": ("vqcodec.analysis.inspection", "codebook usage and token plots of audio files"),
     "probe": ("vqcodec.analysis.probe", "linear probes of digit and speaker on code histograms"),
+    "train-prior": ("vqcodec.prior.train", "train the top and bottom priors over the codes on token shards"),
+    "sample": ("vqcodec.prior.sample", "audio sampled from the prior (or a file's top codes with sampled bottom)"),
+    "export": ("vqcodec.export.onnx", "a model as ONNX for the light runtime: audio -> codes, codes -> audio"),
+}
+
+# What to install when a command's import fails: the extra that brings the missing module.
+_EXTRAS = {
+    "torch": "torch",
+    "torchaudio": "torch",
+    "onnx": "export",
+    "pesq": "eval",
+    "pystoi": "eval",
+    "parselmouth": "train",
+    "pyloudnorm": "eval",
+    "matplotlib": "inspect",
+    "sklearn": "inspect",
 }
 
 
@@ -254,19 +295,28 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compress", help="audio file -> .vqc")
-    c.add_argument("input")
-    c.add_argument("-o", "--output", help="output path (default: INPUT with .vqc)")
+    c.add_argument("input", help="audio file, folder (mirrored into -o OUT_DIR in one process), or - (stdin)")
+    c.add_argument("-o", "--output", help="output path, folder, or - (stdout) (default: INPUT with .vqc)")
     c.add_argument("-b", "--bitrate", type=float, help="kbps per channel (default 3; the highest rung at or below)")
     c.add_argument(
         "--no-entropy", action="store_true", help="write the plain stream (codes at their full width, format 1)"
     )
     d = sub.add_parser("decompress", help=".vqc -> audio file (.wav, .flac or .ogg)")
-    d.add_argument("input")
-    d.add_argument("-o", "--output", help="output path (default: INPUT with .wav)")
+    d.add_argument("input", help=".vqc file, folder (mirrored into -o OUT_DIR in one process), or - (stdin)")
+    d.add_argument("-o", "--output", help="output path, folder, or - (WAV on stdout) (default: INPUT with .wav)")
     for s in (c, d):
         s.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
-        s.add_argument("-m", "--model", help="model file (default: the shipped model)")
+        s.add_argument(
+            "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
+        )
         s.add_argument("-q", "--quiet", action="store_true")
+        s.add_argument(
+            "--runtime",
+            choices=("auto", "onnx", "torch"),
+            default="auto",
+            help="onnx: onnxruntime, no torch (the default when installed, and for folders and pipes); torch",
+        )
+        s.add_argument("-j", "--jobs", type=int, help="files coded at once in a folder (default 1)")
     i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it)")
     i.add_argument("input")
     i.add_argument("--json", action="store_true")
@@ -359,10 +409,14 @@ _FOLDER_COMMANDS = ("tokens", "eval", "inspect", "probe")
 
 
 def _run(args: argparse.Namespace) -> int:
-    """Run a command; one that computes (it has ``--threads``) under its torch thread count."""
+    """Run a command; one that computes on torch (it has ``--threads``) under its torch thread count."""
     if args.command in _FOLDER_COMMANDS and getattr(args, "output", None) is not None:
         _output_folder(args.output)
-    if not hasattr(args, "threads"):
+    if args.command in ("compress", "decompress"):
+        from vqcodec.runtime.commands import wanted
+
+        args.light = wanted(args)
+    if not hasattr(args, "threads") or getattr(args, "light", False):
         return args.func(args) or 0
     from vqcodec.threads import torch_threads
 
@@ -375,11 +429,16 @@ def main(argv: list[str] | None = None) -> int:
     from vqcodec.threads import prefer_passive_waiting
 
     prefer_passive_waiting()  # before torch is imported; no effect once it is
-    args = build_parser(argv[0] if argv else None).parse_args(argv)
+    try:
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
+    except ModuleNotFoundError as e:
+        return _missing(e, argv[0])
     where = getattr(args, "input", None) or getattr(args, "output", "")
     try:
         with _terminate_cleanly():
             return _run(args)
+    except ModuleNotFoundError as e:
+        return _missing(e, args.command)
     except Terminated:
         return _fail("terminated", 143)
     except UserError as e:
@@ -393,6 +452,14 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return 0
+
+
+def _missing(e: ModuleNotFoundError, command: str) -> int:
+    """One line naming what to install, for a command whose extra is not installed."""
+    top = (e.name or "").split(".")[0]
+    if top not in _EXTRAS:
+        raise e
+    return _fail(f"{command} needs {top}, which is not installed: pip install 'vqcodec[{_EXTRAS[top]}]'")
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -12,39 +12,22 @@ receptive field, measured (:mod:`vqcodec.nn.receptive_field`; 11 top frames for 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from vqcodec.checks import check_codes
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
 from vqcodec.io.limits import MAX_CHANNELS, check_audio
 from vqcodec.io.weights import weights_hash
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.receptive_field import context_frames as measured_context
-from vqcodec.resample import Fetch, resample_window, resampled_length, window_of
+from vqcodec.rates import DEFAULT_KBPS, Rung, ladder, rung
+from vqcodec.resample import Fetch, resample_window, window_of
+from vqcodec.windows import ROWS_PER_CALL, decode_span, encode_span, kept_windows, resampled_length, window_frames
 
-DEFAULT_KBPS = 3.0
-# Memory per window grows with its channels: the model codes at most _ROWS_PER_CALL of them at once (its
-# activations are ~45 MB per channel and 20 s window for the default model), and a window holding more
-# than _WINDOW_CHANNELS channels is made shorter in proportion, so 255 channels cost what 32 do.
-_ROWS_PER_CALL = 8
-_WINDOW_CHANNELS = 32
-
-
-@dataclass(frozen=True)
-class Rung:
-    """One step of the rate ladder: codebooks kept per level and the nominal rate of one channel."""
-
-    kbps: float
-    n_top: int
-    n_bottom: int
-
-    @property
-    def codebooks(self) -> tuple[int, ...]:
-        """Codebooks kept per level, coarse to fine (the order of ``ModelConfig.LEVELS``)."""
-        return (self.n_top, self.n_bottom)
+__all__ = ["DEFAULT_KBPS", "ArraySource", "Codec", "Rung"]
 
 
 class ArraySource:
@@ -138,17 +121,11 @@ class Codec:
 
     def ladder(self) -> list[Rung]:
         """Every rate this model serves: all top codebooks, 1 to n_bottom bottom codebooks."""
-        c = self.config
-        return [Rung(c.bitrate(c.n_top, n) / 1000, c.n_top, n) for n in range(1, c.n_bottom + 1)]
+        return ladder(self.config)
 
     def rung(self, kbps: float | None = None) -> Rung:
         """The highest rung at or below ``kbps``; by default 3 kbps, or the lowest rung if that is higher."""
-        fits = [r for r in self.ladder() if r.kbps <= (DEFAULT_KBPS if kbps is None else kbps) + 1e-9]
-        if not fits and kbps is None:
-            return self.ladder()[0]
-        if not fits:
-            raise UserError(f"{kbps:g} kbps is below this model's lowest rate, {self.ladder()[0].kbps:g} kbps")
-        return fits[-1]
+        return rung(self.config, kbps)
 
     def encode(self, wav: np.ndarray | torch.Tensor, sample_rate: int, bitrate: float | None = None) -> Codes:
         """Audio ``[T]`` or ``[C, T]`` at ``sample_rate`` -> Codes (``bitrate`` in kbps per channel)."""
@@ -167,17 +144,12 @@ class Codec:
         fetches = [self._fetch_model_rate(s, n) for s, n in zip(sources, lengths, strict=True)]
         frames = [-(-n // self.config.top_hop) for n in lengths]
         parts: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in sources]
-        step = self._window_frames(sum(s.channels for s in sources))
-        for a in range(0, max(frames), step):
-            b = min(a + step, max(frames))
+        step = window_frames(self.chunk_frames, sum(s.channels for s in sources))
+        for a, b in kept_windows(max(frames), step):
             live = [i for i, f in enumerate(frames) if a < f]
             for i, pair in zip(live, self._encode_window([fetches[i] for i in live], a, b, rung), strict=True):
                 parts[i].append(pair)
         return [self._codes(src, p, f) for src, p, f in zip(sources, parts, frames, strict=True)]
-
-    def _window_frames(self, channels: int) -> int:
-        """Top frames kept per window when ``channels`` share it (``chunk_frames`` up to _WINDOW_CHANNELS)."""
-        return max(1, self.chunk_frames * _WINDOW_CHANNELS // max(channels, _WINDOW_CHANNELS))
 
     def _fetch_model_rate(self, source, length: int) -> Fetch:
         """Reader of the source resampled to the model rate, zero outside ``[0, length)``."""
@@ -194,10 +166,10 @@ class Codec:
         """Codes of top frames ``[a, b)`` for each source, one tensor per level: ``[C, n_q, r (b - a)]`` for
         a level of ``r`` frames per top frame (top ``[C, n_top, b-a]``, bottom ``[C, n_bottom, r(b-a)]``)."""
         hop = self.config.top_hop
-        w0, w1 = max(0, a - self.context_frames), b + self.context_frames
+        w0, w1 = encode_span(a, b, self.context_frames)
         xs = [f(w0 * hop, w1 * hop) for f in fetches]  # each [C_i, n]
         x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
-        calls = [self.model.encode(rows, *rung.codebooks) for rows in x.split(_ROWS_PER_CALL)]
+        calls = [self.model.encode(rows, *rung.codebooks) for rows in x.split(ROWS_PER_CALL)]
         levels = [torch.cat(level) for level in zip(*calls, strict=True)]  # each [sum C_i, n_q, frames]
         # a level with r frames per top frame keeps frames r(a - w0) .. r(b - w0) of the window
         kept = [lv[..., r * (a - w0) : r * (b - w0)].cpu() for lv, r in zip(levels, self.ratios, strict=True)]
@@ -209,26 +181,9 @@ class Codec:
         return Codes(*levels, source.sample_rate, source.num_samples, self.name, self.hash)
 
     def check(self, codes: Codes) -> None:
-        """Refuse codes made by another model, or that this model could not have made (a crafted or
-        damaged stream must not decide how much audio we write)."""
-        if (codes.model_name, codes.model_hash) != (self.name, self.hash):
-            raise UserError(
-                f"made by model {codes.model_name!r} ({codes.model_hash.hex()}), but the loaded "
-                f"model is {self.name!r} ({self.hash.hex()}); decode with the encoder's model"
-            )
-        c = self.config
-        fits = zip(codes.levels, c.codebooks, self.ratios, strict=True)
-        if not all(1 <= lv.shape[1] <= n and lv.shape[-1] == r * codes.top.shape[-1] for lv, n, r in fits):
-            raise UserError("codes do not fit this model's levels")
-        if codes.num_samples < 1:
-            raise UserError("codes describe no audio")
-        check_audio(codes.sample_rate, codes.channels, codes.num_samples)  # before any size is computed
-        frames = -(-resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate) // c.top_hop)
-        if codes.top.shape[-1] != frames:
-            raise UserError(f"{codes.top.shape[-1]} top frames cannot describe {codes.num_samples} samples")
-        for level in codes.levels:
-            if level.numel() and (int(level.min()) < 0 or int(level.max()) >= c.codebook_size):
-                raise UserError(f"code values outside this model's {c.codebook_size}-entry codebooks")
+        """Refuse codes made by another model, or that this model could not have made (:func:`check_codes`)."""
+        made_by = (codes.model_name, codes.model_hash)
+        check_codes(self.config, self.hash, codes.levels, made_by, codes.sample_rate, codes.num_samples)
 
     def decode(self, codes: Codes) -> torch.Tensor:
         """Codes -> ``[C, num_samples]`` float32 audio at ``codes.sample_rate``."""
@@ -239,7 +194,7 @@ class Codec:
         self.check(codes)
         length = resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate)
         fetch = self._decoded_model_rate(codes, length)
-        frames = self._window_frames(codes.channels)
+        frames = window_frames(self.chunk_frames, codes.channels)
         step = max(1, frames * self.config.top_hop * codes.sample_rate // self.sample_rate)  # output samples
         for start in range(0, codes.num_samples, step):
             stop = min(start + step, codes.num_samples)
@@ -252,7 +207,7 @@ class Codec:
         @torch.inference_mode()
         def fetch(start: int, stop: int) -> torch.Tensor:
             out = torch.zeros(codes.channels, stop - start)
-            a, b = max(0, start // hop - k), min(frames, -(-stop // hop) + k)
+            a, b = decode_span(start // hop, -(-stop // hop), frames, k)
             if a < b:
                 levels = [
                     lv[..., r * a : r * b].to(self.device) for lv, r in zip(codes.levels, self.ratios, strict=True)

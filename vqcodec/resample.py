@@ -31,6 +31,10 @@ from functools import lru_cache
 import torch
 import torchaudio.functional as AF
 
+from vqcodec.windows import resampled_length
+
+__all__ = ["Fetch", "resample", "resample_window", "resampled_length", "window_of"]
+
 Fetch = Callable[[int, int], torch.Tensor]  # (start, stop) -> [C, stop - start], zeros outside the signal
 
 _MARGIN_OUT = 64  # output samples of margin; torchaudio's default kernel reaches ~6 input periods
@@ -51,11 +55,6 @@ def window_of(x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
     if lo < hi:
         out[:, lo - start : hi - start] = x[:, lo:hi]
     return out
-
-
-def resampled_length(n: int, sr_in: int, sr_out: int) -> int:
-    """Length of ``n`` samples resampled from ``sr_in`` to ``sr_out``: ceil(n * sr_out / sr_in)."""
-    return -(-n * sr_out // sr_in)
 
 
 def resample(x: torch.Tensor, sr_in: int, sr_out: int) -> torch.Tensor:

@@ -1,17 +1,23 @@
-"""Reading and writing audio files with soundfile, with one-line errors for a user's mistakes."""
+"""Reading and writing audio files with soundfile, with one-line errors for a user's mistakes.
+
+torch is imported only where a tensor is returned, so the light runtime reads headers and writes audio
+through this module without it."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
-import torch
 
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path
 from vqcodec.io.limits import check_audio
+
+if TYPE_CHECKING:
+    import torch
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".aiff", ".aif")
 
@@ -37,6 +43,8 @@ def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
 def read_mono(path: str | os.PathLike, sample_rate: int) -> torch.Tensor:
     """An audio file as mono float32 ``[T]`` at ``sample_rate``: channels averaged, then resampled if needed
     (:func:`vqcodec.resample.resample`: torchaudio's kernel, at a cost linear in the file whatever the rates)."""
+    import torch
+
     from vqcodec.resample import resample
 
     wav, sr = read_audio(path)
@@ -110,6 +118,8 @@ class FileSource:
 
     def read(self, start: int, stop: int) -> torch.Tensor:
         """[C, stop - start] float32, zero-filled outside the file."""
+        import torch
+
         out = np.zeros((stop - start, self.channels), dtype=np.float32)
         lo, hi = max(start, 0), min(stop, self.num_samples)
         if lo < hi:

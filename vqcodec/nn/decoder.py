@@ -52,5 +52,9 @@ class Decoder(nn.Module):
     ) -> HeadOutput:
         """q_bottom, top: [B, latent_dim, T_b] -> HeadOutput with [B, T_b * hop] audio; ``offset``: index of
         the first output sample in the whole signal; ``pitch``: see :meth:`vqcodec.nn.heads.HarmonicHead.forward`."""
+        return self.head(self.frames(q_bottom, top), offset, pitch)
+
+    def frames(self, q_bottom: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
+        """q_bottom, top: [B, latent_dim, T_b] -> the head's input frames [B, T_b * upsample, dim]."""
         h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))
-        return self.head(self.norm(h.transpose(1, 2)), offset, pitch)
+        return self.norm(h.transpose(1, 2))

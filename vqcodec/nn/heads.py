@@ -66,15 +66,18 @@ class ISTFTHead(Head):
         """[B, N, dim] frames -> [B, N * hop] samples (``offset`` and ``pitch`` are unused: nothing here is
         random, and there is no source)."""
         with full_precision(x) as x:
-            log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
-            mag = torch.exp(log_mag).clamp(max=1e2)
-            spec = torch.polar(mag, phase)
+            spec = torch.polar(*self.polar(x))
             # Overlap-add of Hann windows at hop n_fft / 4 sums to a constant (1.5 for the squared window
             # istft divides by), so every output sample is normalised alike and frames join without seams;
             # center=True puts frame k's centre at sample k * hop, so N frames make exactly N * hop samples.
             return HeadOutput(
                 torch.istft(spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop)
             )
+
+    def polar(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, N, dim] float32 frames -> magnitude and phase, [B, F, N] each."""
+        log_mag, phase = self.proj(x).transpose(1, 2).chunk(2, dim=1)  # [B, F, N] each
+        return torch.exp(log_mag).clamp(max=1e2), phase
 
 
 class HarmonicHead(Head):
@@ -114,23 +117,28 @@ class HarmonicHead(Head):
         self.proj.weight[: 2 * self.bins] = torch.cat([w, w])
         self.proj.bias[: 2 * self.bins] = torch.cat([b, b])
 
-    def _excitation(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int) -> torch.Tensor:
-        """Detached frame controls [B, N] -> STFTs of the harmonic and noise sources, [2, B, F, N].
+    def sources(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int | torch.Tensor) -> torch.Tensor:
+        """Detached frame controls [B, N] -> the harmonic and noise sources, [2B, N * hop] (harmonic rows first).
 
-        Scaled so that a harmonic's peak bin, and a noise bin on average, have magnitude 1: a unit sine
-        peaks at sum(w) / 2 in the STFT, unit-variance noise has rms sqrt(sum(w^2)).
+        Scaled so that a harmonic's peak bin, and a noise bin on average, have magnitude 1 in the STFT: a unit
+        sine peaks at sum(w) / 2 there, unit-variance noise has rms sqrt(sum(w^2)).
         """
         b, n = f0.shape
         harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate)
         harmonic = harmonic * upsample_frames(voiced, self.hop) / (self.window.sum() / 2)
         noise = hashed_noise(n * self.hop, offset, b, f0.device) / self.window.pow(2).sum().sqrt()
+        return torch.cat([harmonic, noise])
+
+    def _excitation(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int) -> torch.Tensor:
+        """Detached frame controls [B, N] -> STFTs of the harmonic and noise sources, [2, B, F, N]."""
+        b, n = f0.shape
         spec = torch.stft(
-            torch.cat([harmonic, noise]), self.n_fft, self.hop, window=self.window, center=True, return_complex=True
+            self.sources(f0, voiced, offset), self.n_fft, self.hop, window=self.window, center=True, return_complex=True
         )  # [2B, F, N + 1]
         return spec[..., :n].reshape(2, b, self.bins, n)
 
     @staticmethod
-    def _drive(f0: torch.Tensor, voicing: torch.Tensor, pitch: Pitch | None) -> tuple[torch.Tensor, torch.Tensor]:
+    def drive(f0: torch.Tensor, voicing: torch.Tensor, pitch: Pitch | None) -> tuple[torch.Tensor, torch.Tensor]:
         """What drives the source, detached, [B, N] each: the predicted F0 and voicing probability, or the
         tracked ``pitch`` (teacher forcing; its unvoiced frames keep the predicted F0, with voicing 0)."""
         if pitch is None:
@@ -147,17 +155,22 @@ class HarmonicHead(Head):
         ``[B, N]`` drive the source instead of the predicted ones, which are still returned for their loss.
         """
         with full_precision(x) as x:
-            out = self.proj(x).transpose(1, 2)  # [B, 2F + 2, N]
-            gains = torch.exp(out[:, : 2 * self.bins]).clamp(max=1e2)  # [B, 2F, N]
-            log_range = math.log(self.f0_max / self.f0_min)
-            f0 = self.f0_min * torch.exp(torch.sigmoid(out[:, -2]) * log_range)  # [B, N]
-            voicing = out[:, -1]  # [B, N] logits
-            source = self._excitation(*self._drive(f0, voicing, pitch), offset)
+            gains, f0, voicing = self.controls(x)
+            source = self._excitation(*self.drive(f0, voicing, pitch), offset)
             spec = gains[:, : self.bins] * source[0] + gains[:, self.bins :] * source[1]
             audio = torch.istft(
                 spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
             )
             return HeadOutput(audio, f0, voicing)
+
+    def controls(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """[B, N, dim] float32 frames -> filter gains [B, 2F, N] (harmonic, then noise), F0 in Hz [B, N] and
+        voicing logits [B, N]."""
+        out = self.proj(x).transpose(1, 2)  # [B, 2F + 2, N]
+        gains = torch.exp(out[:, : 2 * self.bins]).clamp(max=1e2)  # [B, 2F, N]
+        log_range = math.log(self.f0_max / self.f0_min)
+        f0 = self.f0_min * torch.exp(torch.sigmoid(out[:, -2]) * log_range)  # [B, N]
+        return gains, f0, out[:, -1]
 
 
 def make_head(kind: str, dim: int, hop: int, sample_rate: int) -> Head:

@@ -1,0 +1,138 @@
+"""Tests for vqcodec.export: the ONNX graphs compute what the torch model computes, for the tiny
+configurations (both heads) and the shipped model, at any batch, length and rung.
+
+Codes: equal on every frame. A cosine lookup whose two best codes tie to float rounding could pick either
+in the two runtimes (a near-tie); none occurs on these inputs, so any difference fails the test.
+
+Decoded audio: within 1e-4 of full scale. The harmonic head integrates its predicted F0 into the phase of
+every harmonic, so rounding differences of ~1e-7 in F0 (convolutions summed in another order) grow over a
+window: torch itself differs from torch by up to 7e-4 between a batch of one and of two over 4 s, and by
+2e-3 between CPU vector units (ATEN_CPU_CAPABILITY default and avx2) -- see the README's "Light runtime".
+So the harmonic decoders are compared at 1e-4 over short windows (0.16 s), and over whole seconds to
+the SNR the golden tolerance asks of torch across CPUs.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vqcodec.io.weights import load_model, weights_hash
+from vqcodec.runtime.manifest import file_sha256, read_manifest
+from vqcodec.runtime.session import OnnxModel
+
+FULL_SCALE_TOL = 1e-4
+
+
+def _pair(manifest_path):
+    """(torch model, onnx model) of one exported model file."""
+    m = read_manifest(manifest_path)
+    model_file = manifest_path.with_name(manifest_path.name.removesuffix(".onnx.json") + ".safetensors")
+    return load_model(model_file), OnnxModel(m)
+
+
+def _audio(batch: int, frames: int, hop: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(batch, 1, frames * hop, generator=g) - 0.5) * 0.8  # [B, 1, T]
+
+
+@pytest.mark.parametrize("head", ["istft", "harmonic"])
+@pytest.mark.parametrize(("batch", "frames"), [(1, 1), (3, 7), (2, 33)])
+def test_tiny_codes_match_torch(tiny_onnx, head: str, batch: int, frames: int) -> None:
+    model, onnx = _pair(tiny_onnx[head])
+    x = _audio(batch, frames, model.config.top_hop, seed=frames)
+    with torch.inference_mode():
+        expected = model.encode(x, *model.config.codebooks)
+    for got, want in zip(onnx.encode(x.numpy()), expected, strict=True):
+        assert got.dtype == np.int64 and np.array_equal(got, want.numpy())
+
+
+@pytest.mark.parametrize("n_bottom", [1, 2, 3])
+def test_tiny_istft_decode_matches_torch_at_every_rung(tiny_onnx, n_bottom: int) -> None:
+    model, onnx = _pair(tiny_onnx["istft"])
+    with torch.inference_mode():
+        top, bottom = model.encode(_audio(2, 40, model.config.top_hop, seed=n_bottom), 2, n_bottom)
+        expected = model.decode(top, bottom, offset=4000).numpy()
+    got = onnx.decode([top.numpy(), bottom.numpy()], 4000)
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() < FULL_SCALE_TOL
+
+
+def test_tiny_harmonic_decode_matches_torch(tiny_onnx) -> None:
+    model, onnx = _pair(tiny_onnx["harmonic"])
+    with torch.inference_mode():
+        top, bottom = model.encode(_audio(3, 4, model.config.top_hop, seed=5), 2, 2)
+        expected = model.decode(top, bottom, offset=123457).numpy()
+    got = onnx.decode([top.numpy(), bottom.numpy()], 123457)
+    assert np.abs(got - expected).max() < FULL_SCALE_TOL * max(1.0, np.abs(expected).max())  # untrained: loud
+
+
+def test_decode_refuses_nothing_it_should_take(tiny_onnx) -> None:
+    """Fewer top codebooks than the stack decode too (the graph pads the stack with -1 inside)."""
+    model, onnx = _pair(tiny_onnx["istft"])
+    with torch.inference_mode():
+        top, bottom = model.encode(_audio(1, 5, model.config.top_hop, seed=9), 1, 1)
+        expected = model.decode(top, bottom).numpy()
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 0) - expected).max() < FULL_SCALE_TOL
+
+
+def test_manifest_records_the_weights(tiny_onnx, tiny_model_file) -> None:
+    m = read_manifest(tiny_onnx["istft"])
+    assert m.weights_sha256 == file_sha256(tiny_model_file)
+    assert m.model_hash == weights_hash(load_model(tiny_model_file))
+    assert m.encoder.is_file() and m.decoder.is_file() and m.context_frames >= 1
+    raw = json.loads(tiny_onnx["istft"].read_text())
+    assert raw["format"] == "vqcodec-onnx-1" and raw["opset"] == 18
+
+
+# ---------------------------------------------------------------- the shipped model
+
+
+@pytest.fixture(scope="module")
+def shipped_pair(shipped_codec, shipped_onnx):
+    return shipped_codec.model, OnnxModel(read_manifest(shipped_onnx))
+
+
+def _speech(seconds: float, top_hop: int) -> torch.Tensor:
+    from conftest import speech_like
+
+    x = torch.from_numpy(speech_like(seconds, 16000, seed=3))
+    return x[: len(x) // top_hop * top_hop][None, None]
+
+
+def test_shipped_codes_match_torch(shipped_pair) -> None:
+    model, onnx = shipped_pair
+    x = _speech(2.0, model.config.top_hop)
+    with torch.inference_mode():
+        expected = model.encode(x, *model.config.codebooks)
+    for got, want in zip(onnx.encode(x.numpy()), expected, strict=True):
+        assert np.array_equal(got, want.numpy())
+
+
+def test_shipped_decode_matches_torch(shipped_pair) -> None:
+    model, onnx = shipped_pair
+    x = _speech(2.0, model.config.top_hop)
+    with torch.inference_mode():
+        top, bottom = model.encode(x, 4, 3)
+        short = [top[..., :2], bottom[..., :8]]  # 0.16 s
+        expected_short = model.decode(*short, offset=16000).numpy()
+        expected = model.decode(top, bottom, offset=0).numpy()
+    got_short = onnx.decode([lv.numpy() for lv in short], 16000)
+    assert np.abs(got_short - expected_short).max() < FULL_SCALE_TOL
+    got = onnx.decode([top.numpy(), bottom.numpy()], 0)
+    snr = 10 * np.log10(np.sum(expected**2) / np.sum((got - expected) ** 2))
+    assert snr > 50.0  # the golden tolerance's SNR (torch across CPUs)
+
+
+def test_shipped_graphs_come_from_the_shipped_weights(shipped_onnx, shipped_codec) -> None:
+    """The ONNX files in the package were exported from the safetensors beside them: re-export with
+    ``vqcodec export --model vqcodec/pretrained/default.safetensors vqcodec/pretrained/`` when the weights change."""
+    from vqcodec.pretrained import default_model_path
+
+    m = read_manifest(shipped_onnx)
+    assert m.weights_sha256 == file_sha256(default_model_path()), "re-export the ONNX graphs (see docstring)"
+    assert m.model_hash == shipped_codec.hash
+    assert m.config == shipped_codec.config

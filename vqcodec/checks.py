@@ -1,0 +1,47 @@
+"""What decoding checks before it decodes, shared by the torch codec and the light runtime (no torch here):
+codes made by another model, or that this model could not have made, are refused (a crafted or damaged
+stream must not decide how much audio we write)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from vqcodec.errors import UserError
+from vqcodec.io.limits import check_audio
+from vqcodec.nn.config import ModelConfig
+from vqcodec.windows import resampled_length
+
+
+def check_codes(
+    config: ModelConfig,
+    model_hash: bytes,
+    levels: Sequence,
+    made_by: tuple[str, bytes],
+    sample_rate: int,
+    num_samples: int,
+) -> None:
+    """Raise :class:`UserError` unless the model (``config``, ``model_hash``) can decode these codes.
+
+    Args:
+        levels: ``[C, n_q, T_level]`` integer arrays (numpy or torch), coarse to fine.
+        made_by: (name, hash) of the model the stream says made it.
+        sample_rate, num_samples: of the audio the stream describes.
+    """
+    if made_by != (config.name, model_hash):
+        raise UserError(
+            f"made by model {made_by[0]!r} ({made_by[1].hex()}), but the loaded "
+            f"model is {config.name!r} ({model_hash.hex()}); decode with the encoder's model"
+        )
+    ratios = [config.top_hop // h for h in config.level_hops]
+    fits = zip(levels, config.codebooks, ratios, strict=True)
+    if not all(1 <= lv.shape[1] <= n and lv.shape[-1] == r * levels[0].shape[-1] for lv, n, r in fits):
+        raise UserError("codes do not fit this model's levels")
+    if num_samples < 1:
+        raise UserError("codes describe no audio")
+    check_audio(sample_rate, levels[0].shape[0], num_samples)  # before any size is computed
+    frames = -(-resampled_length(num_samples, sample_rate, config.sample_rate) // config.top_hop)
+    if levels[0].shape[-1] != frames:
+        raise UserError(f"{levels[0].shape[-1]} top frames cannot describe {num_samples} samples")
+    for level in levels:
+        if 0 not in level.shape and (int(level.min()) < 0 or int(level.max()) >= config.codebook_size):
+            raise UserError(f"code values outside this model's {config.codebook_size}-entry codebooks")

@@ -1,0 +1,103 @@
+"""The model's two halves as traceable modules that ONNX can run: audio -> codes and codes -> audio.
+
+They hold the trained model's own modules and call its own methods; only what ONNX lacks is done
+another way: the heads' STFTs are convolutions with a DFT basis (:mod:`vqcodec.export.spectral`), spectra
+are real and imaginary halves instead of complex tensors, and a level's codes may hold fewer codebooks
+than its stack (padded with -1 inside the graph, and -1 decodes to zero), so one graph serves every rung.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from vqcodec.export.spectral import ConvISTFT, ConvSTFT
+from vqcodec.nn.heads import HarmonicHead, Head, ISTFTHead
+from vqcodec.nn.model import VQCodecModel
+from vqcodec.nn.quantizer import ResidualVQ
+
+
+class EncoderGraph(nn.Module):
+    """``[B, 1, T]`` audio (T a multiple of ``top_hop``) -> codes of every codebook of each level,
+    ``[B, n_q, T / hop_level]`` int64 per level. A rung keeps a prefix of each stack: a residual stack's
+    first codes do not depend on the codebooks after them, so cutting these equals coding with fewer."""
+
+    def __init__(self, model: VQCodecModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, audio: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        return self.model.encode(audio, *self.model.config.codebooks)
+
+
+def decode_prefix(stack: ResidualVQ, codes: torch.Tensor) -> torch.Tensor:
+    """``[B, q, T]`` codes of the first q codebooks -> ``[B, D, T]``, q not known when tracing.
+
+    The codes are padded with -1 to the whole stack; a -1 looks up code 0 and its output is zeroed, so
+    the sum equals :meth:`ResidualVQ.decode` of the q given codebooks.
+    """
+    full = F.pad(codes, (0, 0, 0, stack.n_codebooks - codes.shape[1]), value=-1)  # [B, n, T]
+    out = None
+    for i, layer in enumerate(stack.layers):
+        given = full[:, i] >= 0  # [B, T]
+        d = layer.decode(full[:, i].clamp(min=0)) * given[:, None].to(torch.float32)  # [B, D, T]
+        out = d if out is None else out + d
+    return out
+
+
+class HarmonicGraph(nn.Module):
+    """:class:`HarmonicHead` in real arithmetic: frames ``[B, N, dim]`` -> ``[B, N * hop]``."""
+
+    def __init__(self, head: HarmonicHead):
+        super().__init__()
+        self.head = head
+        self.stft, self.istft = ConvSTFT(head.window, head.hop), ConvISTFT(head.window, head.hop)
+
+    def forward(self, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        h, bins = self.head, self.head.bins
+        gains, f0, voicing = h.controls(x)  # [B, 2F, N], [B, N], [B, N]
+        b, n = f0.shape
+        spec = self.stft(h.sources(*h.drive(f0, voicing, None), offset))[..., :n]  # [2B, 2F, N]
+        harmonic, noise = spec[:b], spec[b:]  # [B, 2F, N] each: real parts, then imaginary
+        gains = torch.cat([gains[:, :bins], gains[:, :bins]], 1), torch.cat([gains[:, bins:], gains[:, bins:]], 1)
+        return self.istft(gains[0] * harmonic + gains[1] * noise)
+
+
+class ISTFTGraph(nn.Module):
+    """:class:`ISTFTHead` in real arithmetic: frames ``[B, N, dim]`` -> ``[B, N * hop]``."""
+
+    def __init__(self, head: ISTFTHead):
+        super().__init__()
+        self.head = head
+        self.istft = ConvISTFT(head.window, head.hop)
+
+    def forward(self, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        mag, phase = self.head.polar(x)  # [B, F, N] each
+        return self.istft(torch.cat([mag * torch.cos(phase), mag * torch.sin(phase)], 1))
+
+
+def head_graph(head: Head) -> nn.Module:
+    """The export twin of a decoder head."""
+    if isinstance(head, HarmonicHead):
+        return HarmonicGraph(head)
+    if isinstance(head, ISTFTHead):
+        return ISTFTGraph(head)
+    raise TypeError(f"no ONNX export for a {type(head).__name__}")
+
+
+class DecoderGraph(nn.Module):
+    """Codes of each level ``[B, q, T_level]`` (1 <= q <= its stack) and ``offset`` (int64 scalar: the index
+    of the first output sample in the whole signal, which seeds a harmonic head's noise) -> ``[B, 1, T]``
+    audio at the model rate, as :meth:`VQCodecModel.decode`."""
+
+    def __init__(self, model: VQCodecModel):
+        super().__init__()
+        self.model = model
+        self.head = head_graph(model.decoder.head)
+
+    def forward(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+        h = self.model.hierarchy
+        top = h.top_decoder(decode_prefix(h.top_quantizer, top_codes))  # [B, D, T_b]
+        frames = self.model.decoder.frames(decode_prefix(h.bottom_quantizer, bottom_codes), top)  # [B, N, dim]
+        return self.head(frames.float(), offset)[:, None]

@@ -1,0 +1,155 @@
+"""A trained model -> its two ONNX graphs and their manifest (:mod:`vqcodec.runtime.manifest`).
+
+    vqcodec export --model vqcodec/pretrained/default.safetensors vqcodec/pretrained/
+
+re-derives the shipped graphs from the shipped weights; the manifest records the weights' SHA-256, and a
+test fails when the shipped graphs and weights disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+from vqcodec.export.graphs import DecoderGraph, EncoderGraph
+from vqcodec.io.atomic import atomic_path, write_bytes
+from vqcodec.io.weights import load_model, weights_hash
+from vqcodec.nn.model import VQCodecModel
+from vqcodec.nn.receptive_field import context_frames
+from vqcodec.runtime.manifest import Manifest, file_sha256, manifest_path
+
+OPSET = 18  # BitwiseXor (the harmonic head's hashed noise) needs 18
+
+
+def export_file(model_path: str | os.PathLike, out_dir: str | os.PathLike) -> Manifest:
+    """Export the model file ``model_path`` (safetensors) into ``out_dir``, named after the file's stem."""
+    model_path = Path(model_path)
+    return export(load_model(model_path), out_dir, model_path.stem, file_sha256(model_path))
+
+
+def export(model: VQCodecModel, out_dir: str | os.PathLike, stem: str, weights_sha256: str = "") -> Manifest:
+    """Write ``STEM.encoder.onnx``, ``STEM.decoder.onnx`` and ``STEM.onnx.json`` into ``out_dir`` (made if
+    missing; each file atomically)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = model.eval()
+    m = Manifest(
+        model.config,
+        weights_hash(model),
+        weights_sha256,
+        out_dir / f"{stem}.encoder.onnx",
+        out_dir / f"{stem}.decoder.onnx",
+        OPSET,
+        context_frames(model.config),
+    )
+    with torch.no_grad():
+        _export_encoder(model, m.encoder)
+        _export_decoder(model, m.decoder)
+    write_bytes(manifest_path(out_dir, stem), m.to_json().encode())
+    return m
+
+
+def _export_encoder(model: VQCodecModel, path: Path) -> None:
+    audio = torch.zeros(2, 1, 4 * model.config.top_hop)  # [B, 1, T]; any length of whole top frames
+    names = [f"{level}_codes" for level in model.config.LEVELS]
+    axes = {"audio": {0: "batch", 2: "samples"}} | {n: {0: "batch", 2: f"{n}_frames"} for n in names}
+    _trace(EncoderGraph(model), (audio,), path, ["audio"], names, axes)
+
+
+def _export_decoder(model: VQCodecModel, path: Path) -> None:
+    c = model.config
+    frames = [4 * c.top_hop // hop for hop in c.level_hops]
+    codes = tuple(torch.zeros(2, n, f, dtype=torch.int64) for n, f in zip(c.codebooks, frames, strict=True))
+    names = [f"{level}_codes" for level in c.LEVELS]
+    axes = {n: {0: "batch", 1: f"{n}_books", 2: f"{n}_frames"} for n in names} | {"audio": {0: "batch", 2: "samples"}}
+    offset = torch.tensor(0, dtype=torch.int64)
+    _trace(DecoderGraph(model), (*codes, offset), path, [*names, "offset"], ["audio"], axes)
+
+
+def _trace(graph: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict) -> None:
+    """The legacy (TorchScript) exporter: it handles the codec's loops and int64 hashing without fuss."""
+    with atomic_path(path) as tmp, warnings.catch_warnings(), _integer_xor():
+        warnings.simplefilter("ignore")  # tracer notes on Python-side shape checks; the tests check the graphs
+        torch.onnx.export(
+            graph.eval(),
+            args,
+            tmp,
+            dynamo=False,
+            opset_version=OPSET,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=axes,
+        )
+        _store_half(tmp)
+
+
+_XOR_OPS = ("aten::__xor_", "aten::bitwise_xor")
+
+
+@contextlib.contextmanager
+def _integer_xor() -> Iterator[None]:
+    """The legacy exporter refuses XOR of integers (the hashed noise's mixing); ONNX 18 has BitwiseXor.
+    Registered for the export only, and removed after."""
+
+    def xor(g, a, b):
+        return g.op("BitwiseXor", a, b)
+
+    for name in _XOR_OPS:
+        torch.onnx.register_custom_op_symbolic(name, xor, OPSET)
+    try:
+        yield
+    finally:
+        for name in _XOR_OPS:
+            torch.onnx.unregister_custom_op_symbolic(name, OPSET)
+
+
+def add_arguments(p) -> None:
+    """``vqcodec export [--model M] OUT_DIR``."""
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for STEM.encoder.onnx, STEM.decoder.onnx, STEM.onnx.json")
+    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def main_args(args) -> None:
+    from vqcodec.pretrained import default_model_path
+
+    m = export_file(default_model_path() if args.model is None else args.model, args.out_dir)
+    if not args.quiet:
+        print(f"{m.encoder}, {m.decoder}: model {m.config.name} ({m.model_hash.hex()}), opset {m.opset}")
+
+
+_MIN_HALF = 1024  # smaller tensors are not worth a Cast node
+
+
+def _store_half(path: str) -> None:
+    """Store every float32 weight that float16 holds exactly as float16, cast back to float32 in the graph.
+
+    The shipped weights are float16 in their safetensors file, so nothing changes but the size (about
+    half); onnxruntime folds the casts when it loads the graph. Buffers that are not float16 values (the
+    whitening statistics, the DFT bases) stay float32.
+    """
+    import onnx
+    from onnx import helper, numpy_helper
+
+    model = onnx.load(path)
+    graph, casts = model.graph, []
+    for init in graph.initializer:
+        if init.data_type != onnx.TensorProto.FLOAT:
+            continue
+        values = numpy_helper.to_array(init)
+        if values.size < _MIN_HALF or not (values.astype("float16").astype("float32") == values).all():
+            continue
+        half = numpy_helper.from_array(values.astype("float16"), init.name + "_fp16")
+        init.CopyFrom(half)
+        casts.append(
+            helper.make_node("Cast", [half.name], [half.name.removesuffix("_fp16")], to=onnx.TensorProto.FLOAT)
+        )
+    nodes = [*casts, *graph.node]  # casts before every use: nodes are in topological order
+    del graph.node[:]
+    graph.node.extend(nodes)
+    onnx.save(model, path)

@@ -1,0 +1,1 @@
+"""The light runtime: compress and decompress with onnxruntime, numpy, soundfile and soxr, without torch."""

@@ -1,0 +1,120 @@
+"""``vqcodec compress`` and ``decompress`` on the light runtime: one file, a pipe (``-``), or a folder tree
+in one process. The CLI parses; this module decides what the input is and does the work."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from vqcodec.errors import UserError
+from vqcodec.io.audio import AUDIO_EXTENSIONS
+from vqcodec.runtime import files, folders
+from vqcodec.threads import default_threads
+
+VQC = ".vqc"
+# (input, -o value, default suffix, --force) -> the output path, checked before any work
+Checker = Callable[[str, "str | None", str, bool], Path]
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    """Whether a compress or decompress runs on the light runtime: ``--runtime onnx``, a ``--model`` that is
+    an exported model (``.onnx.json``), or by default (``auto``) when onnxruntime is installed and the model
+    is the shipped one; a folder or a pipe always does."""
+    model, runtime = getattr(args, "model", None), getattr(args, "runtime", "auto")
+    if runtime != "auto":
+        return runtime == "onnx"
+    if model is not None:
+        return str(model).endswith(".onnx.json") or Path(args.input).is_dir() or files.PIPE in (args.input, args.output)
+    return _has_onnxruntime() or Path(args.input).is_dir() or files.PIPE in (args.input, args.output)
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def _codec(args: argparse.Namespace, workers: int = 1):
+    if args.model is not None and not str(args.model).endswith(".onnx.json"):
+        raise UserError(
+            f"{args.model}: the light runtime takes an exported model (.onnx.json, see vqcodec export); "
+            "give --runtime torch to run a .safetensors model"
+        )
+    if args.threads is not None and args.threads < 1:
+        raise UserError(f"--threads must be at least 1, not {args.threads}")
+    threads = max(1, (args.threads or default_threads()) // workers)
+    return files.load(args.model, threads)
+
+
+def compress(args: argparse.Namespace, checked: Checker) -> int:
+    """``checked``: the CLI's check of one output path (see :data:`Checker`)."""
+    if Path(args.input).is_dir():
+        return _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
+    dst = _single_output(args, VQC, checked)
+    codec = _codec(args)
+    rung = codec.rung(args.bitrate)
+    files.compress_file(codec, args.input, dst, rung.kbps, not args.no_entropy)
+    _say(args, f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel)", dst)
+    return 0
+
+
+def decompress(args: argparse.Namespace, checked: Checker) -> int:
+    if Path(args.input).is_dir():
+        return _tree(args, (VQC,), ".wav", "decompressed", _decompress_work)
+    dst = _single_output(args, ".wav", checked)
+    files.decompress_file(_codec(args), args.input, dst)
+    _say(args, f"{args.input} -> {dst}", dst)
+    return 0
+
+
+def _single_output(args: argparse.Namespace, suffix: str, checked: Checker) -> Path | str:
+    """The output of one file: ``-`` (stdout), or a path checked as the CLI checks every output."""
+    if args.output == files.PIPE or (args.input == files.PIPE and args.output is None):
+        return files.PIPE
+    return checked(args.input, args.output, suffix, args.force)
+
+
+def _say(args: argparse.Namespace, line: str, dst) -> None:
+    if not args.quiet and dst != files.PIPE:
+        print(line)
+
+
+def _compress_work(codec, args: argparse.Namespace):
+    kbps = codec.rung(args.bitrate).kbps
+
+    def work(src: Path, dst: Path) -> float:
+        c = files.compress_file(codec, src, dst, kbps, not args.no_entropy)
+        return c.num_samples / c.sample_rate
+
+    return work
+
+
+def _decompress_work(codec, args: argparse.Namespace):
+    def work(src: Path, dst: Path) -> float:
+        c = files.decompress_file(codec, src, dst)
+        return c.num_samples / c.sample_rate
+
+    return work
+
+
+def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb: str, make_work) -> int:
+    """A folder to a mirrored folder (``-o`` required). Exit status 0, or 3 when some files failed."""
+    if not args.output or args.output == files.PIPE:
+        raise UserError(f"{args.input}: is a folder; give an output folder with -o OUT_DIR")
+    src, out = Path(args.input), Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    if out.resolve() == src.resolve():
+        raise UserError(f"{out}: the output folder would be the input folder")
+    jobs = folders.plan(src, out, suffixes, suffix)
+    if not jobs:
+        raise UserError(f"{src}: holds no {' or '.join(suffixes)} files")
+    workers = folders.usable_workers(args.jobs)
+    work = make_work(_codec(args, workers), args)
+    result = folders.run(jobs, work, args.force, workers, "off" if args.quiet else "auto")
+    for path, reason in result.failed if args.quiet else []:
+        print(f"vqcodec: {path}: {reason}", file=sys.stderr)
+    print(folders.summary(result, verb), file=sys.stderr)
+    return 3 if result.failed else 0

@@ -1,0 +1,83 @@
+"""The light runtime's file twins: audio file (or stdin) -> .vqc, .vqc -> audio file (or stdout), streamed
+where the file allows it; every output atomic. The bytes side is :mod:`vqcodec.runtime.streams`."""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+
+import soundfile as sf
+
+from vqcodec.errors import UserError
+from vqcodec.io import container
+from vqcodec.io.atomic import atomic_path, write_bytes
+from vqcodec.io.audio import FileSource, output_format
+from vqcodec.io.limits import check_audio
+from vqcodec.runtime.audio import file_blocks
+from vqcodec.runtime.codec import LightCodec
+from vqcodec.runtime.manifest import read_manifest
+from vqcodec.runtime.session import OnnxModel
+from vqcodec.runtime.streams import PIPE, read_container, to_bytes
+
+
+def load(manifest: str | os.PathLike | None = None, threads: int = 1) -> LightCodec:
+    """The shipped model's graphs (``manifest=None``) or those of an exported model's ``.onnx.json``."""
+    from vqcodec.pretrained import default_onnx_path
+
+    return LightCodec(OnnxModel(read_manifest(default_onnx_path() if manifest is None else manifest), threads))
+
+
+def compress_file(
+    codec: LightCodec, src: str | os.PathLike, dst: str | os.PathLike, kbps=None, entropy_coding: bool = True
+) -> container.Container:
+    """Audio file (or stdin) -> .vqc file (or stdout); a file is read block by block, never whole. The stream
+    is entropy-coded when the model has shipped tables and ``entropy_coding``."""
+    if str(src) == PIPE:
+        data = io.BytesIO(sys.stdin.buffer.read())
+        try:
+            handle = sf.SoundFile(data)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+            raise UserError(f"stdin: not a readable audio file ({e})") from None
+        check_audio(handle.samplerate, handle.channels, handle.frames)
+    else:
+        handle = FileSource(src).file  # header checked against the limits on opening
+    with handle:
+        blocks = file_blocks(handle, handle.frames)
+        c = codec.encode(blocks, handle.samplerate, handle.frames, handle.channels, kbps)
+    _write_output(dst, to_bytes(c, entropy_coding))
+    return c
+
+
+def decompress_file(codec: LightCodec, src: str | os.PathLike, dst: str | os.PathLike) -> container.Container:
+    """.vqc file (or stdin) -> audio file (or WAV on stdout) at the original rate and channels, written block
+    by block."""
+    c = read_container(src)
+    try:
+        codec.check(c)
+    except ValueError as e:
+        raise UserError(f"{src}: {e}") from None
+    if str(dst) == PIPE:
+        out = io.BytesIO()
+        _write_audio(codec, c, out, "WAV", "PCM_16")
+        sys.stdout.buffer.write(out.getvalue())
+        sys.stdout.buffer.flush()
+        return c
+    kind, subtype = output_format(dst)
+    with atomic_path(dst) as tmp:
+        _write_audio(codec, c, tmp, kind, subtype)
+    return c
+
+
+def _write_audio(codec: LightCodec, c: container.Container, target, kind: str, subtype: str) -> None:
+    with sf.SoundFile(target, "w", c.sample_rate, c.channels, subtype, format=kind) as out:
+        for block in codec.decode(c):
+            out.write(block)
+
+
+def _write_output(dst: str | os.PathLike, data: bytes) -> None:
+    if str(dst) == PIPE:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        write_bytes(dst, data)

@@ -1,0 +1,89 @@
+"""A folder tree coded in one process: every file of a tree to a mirrored tree, one model load, a progress
+bar, failures reported and skipped, a summary at the end. No torch here: the work is a callable."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import soundfile as sf
+
+from vqcodec.errors import UserError, VQCodecError
+from vqcodec.io.audio import audio_files
+from vqcodec.progress import ProgressBar
+
+Work = Callable[[Path, Path], float]  # (src, dst) -> seconds of audio coded
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file of the tree and where its output goes."""
+
+    src: Path
+    dst: Path
+
+
+@dataclass
+class TreeResult:
+    """Attributes: done (files coded), seconds (audio seconds coded), wall (seconds taken), failed (file, reason)."""
+
+    done: int = 0
+    seconds: float = 0.0
+    wall: float = 0.0
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def plan(src_dir: Path, out_dir: Path, suffixes: tuple[str, ...], suffix: str) -> list[Job]:
+    """Every file under ``src_dir`` with one of ``suffixes``, to the same place under ``out_dir`` with ``suffix``."""
+    return [Job(p, out_dir / p.relative_to(src_dir).with_suffix(suffix)) for p in audio_files(src_dir, suffixes)]
+
+
+def run(jobs: list[Job], work: Work, force: bool, workers: int = 1, progress: str = "auto") -> TreeResult:
+    """Do ``work`` on every job (``workers`` at a time); an existing output is replaced only with ``force``."""
+    result, start = TreeResult(), time.perf_counter()
+    bar = ProgressBar(len(jobs), unit="file", desc="files", mode=progress)
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for job, (seconds, error) in zip(jobs, pool.map(lambda j: _attempt(j, work, force), jobs), strict=True):
+            if error is None:
+                result.done, result.seconds = result.done + 1, result.seconds + seconds
+            else:
+                result.failed.append((job.src, error))
+                bar.write(f"vqcodec: {job.src}: {error}")
+            rate = result.seconds / 60 / max(time.perf_counter() - start, 1e-9)
+            bar.update(1, postfix=f"{rate:.1f} audio min/s")
+    bar.close()
+    result.wall = time.perf_counter() - start
+    return result
+
+
+def _attempt(job: Job, work: Work, force: bool) -> tuple[float, str | None]:
+    """(audio seconds, None) or (0, a one-line reason): a bad file never stops the tree."""
+    if job.dst.exists() and not force:
+        return 0.0, f"{job.dst} already exists (use --force to replace it)"
+    try:
+        job.dst.parent.mkdir(parents=True, exist_ok=True)
+        return work(job.src, job.dst), None
+    except (VQCodecError, ValueError, sf.SoundFileError, RuntimeError) as e:
+        return 0.0, str(e).removeprefix(f"{job.src}: ")
+    except OSError as e:
+        return 0.0, f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+
+
+def summary(result: TreeResult, verb: str) -> str:
+    """One line: files done, audio minutes, speed, failures."""
+    minutes = result.seconds / 60
+    line = (
+        f"{result.done} files {verb} ({minutes:.1f} min of audio in {result.wall:.1f} s, "
+        f"{minutes / max(result.wall, 1e-9):.1f} audio min/s)"
+    )
+    return line + (f"; {len(result.failed)} failed" if result.failed else "")
+
+
+def usable_workers(jobs: int | None) -> int:
+    """``--jobs``: at least 1; None is 1 (the model already uses the cores; see README "Speed")."""
+    if jobs is not None and jobs < 1:
+        raise UserError(f"--jobs must be at least 1, not {jobs}")
+    return jobs or 1

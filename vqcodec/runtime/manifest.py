@@ -1,0 +1,92 @@
+"""What an exported model is: its two ONNX graphs, and a small JSON beside them that says which weights they
+came from and the model's config (read without onnx or onnxruntime, so ``vqcodec info`` starts fast).
+
+    default.onnx.json      {"format", "config", "model_hash", "weights_sha256", "encoder", "decoder", "opset",
+                            "context_frames"}
+    default.encoder.onnx   audio [B, 1, T] -> codes of each level [B, n_q, T_level]
+    default.decoder.onnx   codes of each level [B, q, T_level], offset -> audio [B, 1, T]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from vqcodec.errors import UserError
+from vqcodec.nn.config import ModelConfig
+
+FORMAT = "vqcodec-onnx-1"
+SUFFIX = ".onnx.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """An exported model's description.
+
+    Attributes:
+        config: the model's config.
+        model_hash: the 4-byte weights identity written into every .vqc (:func:`vqcodec.io.weights.weights_hash`).
+        weights_sha256: SHA-256 of the safetensors file the graphs were exported from ("" if none).
+        encoder, decoder: paths of the two graphs.
+        opset: the ONNX opset they use.
+        context_frames: top frames of context a window needs (the receptive field, measured at export).
+    """
+
+    config: ModelConfig
+    model_hash: bytes
+    weights_sha256: str
+    encoder: Path
+    decoder: Path
+    opset: int
+    context_frames: int
+
+    def to_json(self) -> str:
+        fields = {
+            "format": FORMAT,
+            "config": json.loads(self.config.to_json()),
+            "model_hash": self.model_hash.hex(),
+            "weights_sha256": self.weights_sha256,
+            "encoder": self.encoder.name,
+            "decoder": self.decoder.name,
+            "opset": self.opset,
+            "context_frames": self.context_frames,
+        }
+        return json.dumps(fields, indent=2, sort_keys=True) + "\n"
+
+
+def manifest_path(folder: str | os.PathLike, stem: str) -> Path:
+    return Path(folder) / f"{stem}{SUFFIX}"
+
+
+def read_manifest(path: str | os.PathLike) -> Manifest:
+    """The manifest at ``path`` (a ``.onnx.json`` file), with one-line errors naming it."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_text())
+        if raw.get("format") != FORMAT:
+            raise ValueError(f"format {raw.get('format')!r}, expected {FORMAT!r}")
+        return Manifest(
+            ModelConfig.from_dict(raw["config"]),
+            bytes.fromhex(raw["model_hash"]),
+            str(raw["weights_sha256"]),
+            path.parent / raw["encoder"],
+            path.parent / raw["decoder"],
+            int(raw["opset"]),
+            int(raw["context_frames"]),
+        )
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such exported model") from None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:  # JSONDecodeError is a ValueError
+        raise UserError(f"{path}: not an exported vqcodec model ({e})") from None
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

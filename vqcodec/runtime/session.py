@@ -1,0 +1,44 @@
+"""An exported model run by onnxruntime: the two graphs of a manifest, loaded once."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+
+from vqcodec.runtime.manifest import Manifest
+
+
+class OnnxModel:
+    """The encoder and decoder graphs of ``manifest``, each run on ``threads`` CPU threads.
+
+    Graphs load on first use: a command that only checks a file never pays for them.
+    """
+
+    def __init__(self, manifest: Manifest, threads: int = 1):
+        self.manifest, self.config, self.threads = manifest, manifest.config, threads
+        self._sessions: dict[str, ort.InferenceSession] = {}
+
+    def _session(self, which: str) -> ort.InferenceSession:
+        if which not in self._sessions:
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self.threads
+            options.inter_op_num_threads = 1
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+            path = getattr(self.manifest, which)
+            self._sessions[which] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return self._sessions[which]
+
+    def encode(self, audio: np.ndarray) -> list[np.ndarray]:
+        """``[B, 1, T]`` float32 (T a multiple of ``top_hop``) -> every codebook's codes per level,
+        ``[B, n_q, T / hop_level]`` int64."""
+        return self._session("encoder").run(None, {"audio": np.ascontiguousarray(audio, dtype=np.float32)})
+
+    def decode(self, levels: list[np.ndarray], offset: int) -> np.ndarray:
+        """Codes per level ``[B, q, T_level]`` and the index of the first sample in the whole signal ->
+        ``[B, 1, T]`` float32 audio at the model rate."""
+        session = self._session("decoder")
+        names = [f"{name}_codes" for name in self.config.LEVELS]
+        feed = {n: np.ascontiguousarray(lv, dtype=np.int64) for n, lv in zip(names, levels, strict=True)}
+        feed["offset"] = np.array(offset, dtype=np.int64)
+        wanted = {i.name for i in session.get_inputs()}  # a head without noise has no offset input
+        return session.run(None, {k: v for k, v in feed.items() if k in wanted})[0]

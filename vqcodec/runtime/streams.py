@@ -1,0 +1,42 @@
+"""The light runtime's bytes side: a container of codes <-> .vqc bytes, through :mod:`vqcodec.io.container`
+and :mod:`vqcodec.entropy` as the torch runtime's is, so either runtime reads the other's files. Imports
+neither torch nor onnxruntime (``vqcodec info`` reads files through it)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import vqcodec.entropy as entropy
+from vqcodec.errors import UserError
+from vqcodec.io import container
+from vqcodec.io.limits import check_audio
+from vqcodec.nn.config import ModelConfig
+
+PIPE = "-"
+
+
+def to_bytes(c: container.Container, entropy_coding: bool = True) -> bytes:
+    """A container of codes -> .vqc bytes, entropy-coded when its model has shipped tables and ``entropy_coding``."""
+    return container.write(c, entropy.coder_for(c.model_hash) if entropy_coding else None)
+
+
+def read_container(src: str | os.PathLike) -> container.Container:
+    """A .vqc file (or stdin, ``-``), checked whole, with one-line errors naming it: its levels are those a
+    model makes and its rate, channels and length within the limits."""
+    if str(src) == PIPE:
+        data = sys.stdin.buffer.read()
+    else:
+        path = Path(src)
+        if not path.is_file():
+            raise UserError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+        data = path.read_bytes()
+    try:
+        c = container.read(data, entropy.coders())
+        if len(c.levels) != len(ModelConfig.LEVELS):
+            raise container.ContainerError(f"expected {len(ModelConfig.LEVELS)} levels, found {len(c.levels)}")
+        check_audio(c.sample_rate, c.channels, c.num_samples)
+    except ValueError as e:  # ContainerError is one
+        raise UserError(f"{src}: {e}") from None
+    return c
