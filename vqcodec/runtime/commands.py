@@ -56,7 +56,8 @@ def compress(args: argparse.Namespace, checked: Checker) -> int:
     codec = _codec(args)
     rung = codec.rung(args.bitrate)
     files.compress_file(codec, args.input, dst, rung.kbps, not args.no_entropy)
-    _say(args, f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel)", dst)
+    if dst != files.PIPE:
+        _say(args, f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {Path(dst).stat().st_size} bytes)", dst)
     return 0
 
 

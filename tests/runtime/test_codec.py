@@ -1,0 +1,143 @@
+"""Tests for vqcodec.runtime: the light codec gives the torch codec's codes and audio (same windows, same
+checks), exact lengths at any rate and channel count, and either runtime reads the other's files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import TOP_RUNG
+
+from vqcodec.codec import Codec
+from vqcodec.compress import compress_file as torch_compress
+from vqcodec.compress import decompress_file as torch_decompress
+from vqcodec.errors import UserError
+from vqcodec.io import container
+from vqcodec.io.weights import load_model
+from vqcodec.runtime import files
+from vqcodec.runtime.codec import LightCodec
+from vqcodec.runtime.manifest import read_manifest
+from vqcodec.runtime.session import OnnxModel
+
+
+def _codecs(manifest_path, chunk_frames: int = 8) -> tuple[Codec, LightCodec]:
+    """The same model on both runtimes, with small windows (several per signal)."""
+    model_file = manifest_path.with_name(manifest_path.name.removesuffix(".onnx.json") + ".safetensors")
+    return (
+        Codec(load_model(model_file), chunk_frames=chunk_frames),
+        LightCodec(OnnxModel(read_manifest(manifest_path)), chunk_frames=chunk_frames),
+    )
+
+
+def _blocks(x: np.ndarray, size: int = 333):
+    """[C, T] -> [n, C] blocks, as a file is read."""
+    return (x[:, i : i + size].T.copy() for i in range(0, x.shape[1], size))
+
+
+def _signal(channels: int, length: int, seed: int) -> np.ndarray:
+    return (np.random.default_rng(seed).random((channels, length), dtype=np.float32) - 0.5) * 0.8
+
+
+@pytest.mark.parametrize(("length", "channels"), [(1, 1), (41, 2), (1234, 1), (5000, 3)])
+def test_light_codes_and_audio_equal_torch_at_the_model_rate(tiny_onnx, length: int, channels: int) -> None:
+    torch_codec, light = _codecs(tiny_onnx["istft"])
+    x = _signal(channels, length, seed=length)
+    codes = torch_codec.encode(x, 16000, TOP_RUNG)
+    c = light.encode(_blocks(x), 16000, length, channels, TOP_RUNG)
+    assert (c.sample_rate, c.num_samples, c.channels) == (16000, length, channels)
+    for got, want in zip(c.levels, codes.levels, strict=True):
+        assert np.array_equal(got.codes, want.numpy())
+    decoded = np.concatenate(list(light.decode(c)))  # [T, C]
+    assert decoded.shape == (length, channels)
+    assert np.abs(decoded.T - torch_codec.decode(codes).numpy()).max() < 1e-4
+
+
+@pytest.mark.parametrize(("length", "rate", "channels"), [(7, 11025, 1), (3000, 44100, 2), (999, 22050, 1)])
+def test_light_round_trip_keeps_rate_length_and_channels(tiny_onnx, length: int, rate: int, channels: int) -> None:
+    """Other rates are resampled by soxr: codes may differ from torch's (another resampler), lengths may not."""
+    _, light = _codecs(tiny_onnx["harmonic"])
+    c = light.encode(_blocks(_signal(channels, length, 1)), rate, length, channels)
+    model_rate = -(-length * 16000 // rate)
+    assert c.levels[0].codes.shape[-1] == -(-model_rate // light.config.top_hop)
+    decoded = np.concatenate(list(light.decode(c)))
+    assert decoded.shape == (length, channels) and np.abs(decoded).max() <= 1.0
+
+
+def test_light_refuses_what_torch_refuses(tiny_onnx) -> None:
+    _, light = _codecs(tiny_onnx["istft"])
+    c = light.encode(_blocks(_signal(1, 800, 2)), 16000, 800, 1)
+    other = container.Container(
+        "other", c.model_hash, *(getattr(c, f) for f in ("sample_rate", "channels")), 800, c.levels
+    )
+    with pytest.raises(UserError, match="made by model 'other'"):
+        list(light.decode(other))
+    bad = container.Level(c.levels[0].codes + 100, c.levels[0].bits + 4)
+    with pytest.raises(UserError, match="code values"):
+        list(light.decode(container.Container(c.model_name, c.model_hash, 16000, 1, 800, (bad, c.levels[1]))))
+
+
+@pytest.mark.parametrize("head", ["istft", "harmonic"])
+def test_either_runtime_reads_the_others_files(tmp_path, tiny_onnx, head: str) -> None:
+    torch_codec, light = _codecs(tiny_onnx[head], chunk_frames=250)
+    src = tmp_path / "in.wav"
+    sf.write(src, _signal(2, 3000, 4).T, 16000)
+    files.compress_file(light, src, tmp_path / "light.vqc", TOP_RUNG)
+    torch_compress(torch_codec, src, tmp_path / "torch.vqc", TOP_RUNG)
+    assert (tmp_path / "light.vqc").read_bytes() == (tmp_path / "torch.vqc").read_bytes()  # same codes, same bytes
+    torch_decompress(torch_codec, tmp_path / "light.vqc", tmp_path / "by_torch.wav")
+    files.decompress_file(light, tmp_path / "torch.vqc", tmp_path / "by_light.wav")
+    a, _ = sf.read(tmp_path / "by_torch.wav", dtype="int16")
+    b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
+    assert a.shape == b.shape == (3000, 2)
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps
+
+
+def test_light_decodes_the_golden_file(shipped_onnx) -> None:
+    """The golden .vqc (torch-made, 22.05 kHz) decodes on the light runtime to the committed reference, within
+    what its other resampler allows: soxr and torchaudio's sinc differ by ~32 dB SNR near Nyquist on this
+    sample (README, "Light runtime"); a changed model or decoder is far below 20 dB."""
+    import importlib.util
+    from pathlib import Path
+
+    golden = Path(__file__).parents[1] / "golden"
+    spec = importlib.util.spec_from_file_location("golden_make", golden / "make.py")
+    make = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make)
+    light = files.load(shipped_onnx)
+    c = files.read_container(golden / "speech.vqc")
+    decoded = np.concatenate(list(light.decode(c))).T  # [C, T]
+    diff = make.compare(make.to_pcm16(decoded), make.read_reference())
+    assert diff["snr_db"] >= 30.0, diff
+
+
+def test_light_codec_never_imports_torch(tmp_path, shipped_onnx) -> None:
+    """The light runtime's whole path (CLI compress, decompress, info) runs with torch made unimportable."""
+    import subprocess
+    import sys
+
+    sf.write(tmp_path / "a.wav", _signal(1, 8000, 5).T, 16000)
+    script = (
+        "import sys; sys.modules['torch'] = None; sys.modules['torchaudio'] = None\n"
+        "from vqcodec.cli import main\n"
+        f"assert main(['compress', '-q', r'{tmp_path / 'a.wav'}']) == 0\n"
+        f"assert main(['decompress', '-q', r'{tmp_path / 'a.vqc'}', '-o', r'{tmp_path / 'b.wav'}']) == 0\n"
+        f"assert main(['info', r'{tmp_path / 'a.vqc'}']) == 0\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sf.info(tmp_path / "b.wav").frames == 8000
+
+
+def test_missing_torch_is_one_line(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['torch'] = None\n"
+        "from vqcodec.cli import main\n"
+        "sys.exit(main(['compress', '--runtime', 'torch', 'x.wav']))\n"
+    )
+    sf.write(tmp_path / "x.wav", np.zeros(100, np.float32), 16000)
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert r.returncode == 1 and r.stderr.count("\n") == 1
+    assert "needs torch" in r.stderr and "pip install 'vqcodec[torch]'" in r.stderr

@@ -1,0 +1,86 @@
+"""Tests for vqcodec.runtime.commands and folders: a tree compressed and decompressed in one call, bad files
+reported and skipped, existing outputs kept without --force, --jobs, and pipes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+from conftest import speech_like
+
+from vqcodec import cli
+
+
+def _tree(root: Path) -> Path:
+    (root / "sub").mkdir(parents=True)
+    sf.write(root / "a.wav", speech_like(0.5, 16000, seed=0), 16000)
+    sf.write(root / "sub" / "b.flac", np.stack([speech_like(0.3, 22050, seed=1)] * 2, 1), 22050)
+    (root / "sub" / "broken.wav").write_bytes(b"RIFF not really")
+    (root / "notes.txt").write_text("not audio")
+    return root
+
+
+def _listing(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_folder_round_trip_mirrors_the_tree_and_skips_bad_files(tmp_path, tiny_onnx, capsys) -> None:
+    src, vqc, out = _tree(tmp_path / "in"), tmp_path / "vqc", tmp_path / "out"
+    model = str(tiny_onnx["istft"])
+    assert cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q"]) == 3  # one bad file
+    err = capsys.readouterr().err
+    assert "broken.wav" in err and "2 files compressed" in err and "1 failed" in err
+    assert _listing(vqc) == ["a.vqc", "sub/b.vqc"]
+    assert cli.main(["decompress", str(vqc), "-o", str(out), "-m", model, "-q"]) == 0
+    assert _listing(out) == ["a.wav", "sub/b.wav"]
+    b = sf.info(out / "sub" / "b.wav")
+    assert (b.samplerate, b.channels, b.frames) == (22050, 2, round(0.3 * 22050))
+
+
+def test_folder_keeps_existing_outputs_without_force(tmp_path, tiny_onnx, capsys) -> None:
+    src, vqc = _tree(tmp_path / "in"), tmp_path / "vqc"
+    model = str(tiny_onnx["istft"])
+    cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q"])
+    (vqc / "a.vqc").write_bytes(b"mine")
+    assert cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q"]) == 3
+    assert "use --force" in capsys.readouterr().err and (vqc / "a.vqc").read_bytes() == b"mine"
+    assert cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q", "--force", "--jobs", "2"]) == 3
+    assert (vqc / "a.vqc").read_bytes()[:3] == b"VQC"
+
+
+def test_jobs_give_the_same_files(tmp_path, tiny_onnx) -> None:
+    src, one, two = _tree(tmp_path / "in"), tmp_path / "one", tmp_path / "two"
+    model = str(tiny_onnx["harmonic"])
+    cli.main(["compress", str(src), "-o", str(one), "-m", model, "-q"])
+    cli.main(["compress", str(src), "-o", str(two), "-m", model, "-q", "-j", "2"])
+    for name in _listing(one):
+        assert (one / name).read_bytes() == (two / name).read_bytes()
+
+
+def test_folder_needs_an_output_folder(tmp_path, tiny_onnx, capsys) -> None:
+    src = _tree(tmp_path / "in")
+    assert cli.main(["compress", str(src), "-m", str(tiny_onnx["istft"])]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "-o OUT_DIR" in err
+
+
+def test_pipes(tmp_path, tiny_onnx) -> None:
+    """``-`` reads stdin and writes stdout; the bytes equal a file's."""
+    sf.write(tmp_path / "a.wav", speech_like(0.4, 16000, seed=2), 16000)
+    model = str(tiny_onnx["istft"])
+    assert cli.main(["compress", str(tmp_path / "a.wav"), "-m", model, "-q"]) == 0
+
+    def run(argv: list[str], data: bytes) -> bytes:
+        code = f"import sys; from vqcodec.cli import main; sys.exit(main({argv!r}))"
+        r = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr.decode()[-1000:]
+        return r.stdout
+
+    vqc = run(["compress", "-", "-m", model], (tmp_path / "a.wav").read_bytes())
+    assert vqc == (tmp_path / "a.vqc").read_bytes()
+    wav = run(["decompress", "-", "-m", model], vqc)
+    (tmp_path / "b.wav").write_bytes(wav)
+    assert sf.info(tmp_path / "b.wav").frames == sf.info(tmp_path / "a.wav").frames
