@@ -8,8 +8,9 @@ Every file of ``--data`` is encoded once at the top rung; each lower rung keeps 
 entropy-coded one (format 2), headers and checksums included, and checks that the coded stream reads back
 to exactly the same codes (so the decoded audio is the same: decoding is a function of the codes). On the
 first ``--time-files`` files (default all) it times ``compress`` + ``decompress`` (bytes API, in process)
-with and without entropy coding at the lowest, default and top rung, the two interleaved file by file after
-one untimed warm-up of each, and compares the decoded audio sample for sample. Writes ``OUT/entropy.md``
+with and without entropy coding at the lowest, default and top rung, the two interleaved file by file
+(alternating which goes first) after one untimed warm-up of each, and compares the decoded audio sample for
+sample. Writes ``OUT/entropy.md``
 and ``OUT/entropy.json``.
 """
 
@@ -67,10 +68,10 @@ def timing(codec, paths: list[Path], kbps: float) -> dict:
     wav, sr = read_audio(paths[0])
     for on in (False, True):  # warm-up: first calls allocate and build the coder's models
         decompress(codec, compress(codec, wav, sr, kbps, entropy_coding=on))
-    for path in paths:
+    for index, path in enumerate(paths):
         wav, sr = read_audio(path)
         decoded = {}
-        for on in (False, True):
+        for on in (False, True) if index % 2 else (True, False):  # alternate which goes first
             t = time.perf_counter()
             data = compress(codec, wav, sr, kbps, entropy_coding=on)
             decoded[on] = decompress(codec, data)[0]

@@ -1,0 +1,50 @@
+"""Prior weights on disk: safetensors (no pickle), config and provenance (the codec model's hash, the
+token folders, the measured bits per code) as JSON metadata."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from safetensors import SafetensorError
+from safetensors.torch import load_file, safe_open, save_file
+
+from vqcodec.errors import UserError
+from vqcodec.io.atomic import atomic_path
+from vqcodec.prior.config import PriorConfig
+from vqcodec.prior.model import Prior
+
+FORMAT = "vqcodec-prior-1"
+DEFAULT_PRIOR = "default.prior.safetensors"
+
+
+def default_prior_path() -> Path:
+    """Path of the prior shipped for the default model."""
+    from vqcodec.pretrained import default_model_path
+
+    return default_model_path().with_name(DEFAULT_PRIOR)
+
+
+def save_prior(prior: Prior, path: str | os.PathLike, facts: dict) -> None:
+    """Write float16 weights, the config and ``facts`` (must hold ``model_hash``) to ``path`` atomically."""
+    state = {k: v.detach().cpu().half().contiguous() for k, v in prior.state_dict().items()}
+    meta = {"format": FORMAT, "config": prior.config.to_json(), "facts": json.dumps(facts, sort_keys=True)}
+    with atomic_path(Path(path)) as tmp:
+        save_file(state, str(tmp), metadata=meta)
+
+
+def load_prior(path: str | os.PathLike | None = None) -> tuple[Prior, dict]:
+    """The prior at ``path`` (default: the shipped one) in eval mode, and its facts."""
+    path = Path(path) if path is not None else default_prior_path()
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise UserError(f"{path}: not a vqcodec prior file ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise UserError(f"{path}: not a vqcodec prior file (format {meta.get('format')!r})")
+    prior = Prior(PriorConfig.from_json(meta["config"]))
+    prior.load_state_dict({k: v.float() for k, v in state.items()})
+    return prior.eval(), json.loads(meta.get("facts", "{}"))
