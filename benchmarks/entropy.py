@@ -10,8 +10,8 @@ to exactly the same codes (so the decoded audio is the same: decoding is a funct
 first ``--time-files`` files (default all) it times ``compress`` + ``decompress`` (bytes API, in process)
 with and without entropy coding at the lowest, default and top rung, the two interleaved file by file
 (alternating which goes first) after one untimed warm-up of each, and compares the decoded audio sample for
-sample. Writes ``OUT/entropy.md``
-and ``OUT/entropy.json``.
+sample; then the same with the light runtime (onnxruntime, the CLI's default: ``vqcodec.runtime.files``,
+file to file). Writes ``OUT/entropy.md`` and ``OUT/entropy.json``.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import argparse
 import dataclasses
 import json
 import platform
+import tempfile
 import time
 from pathlib import Path
 
@@ -78,6 +79,37 @@ def timing(codec, paths: list[Path], kbps: float) -> dict:
             spent[on] += time.perf_counter() - t
         identical &= torch.equal(decoded[True], decoded[False])
     return {
+        "runtime": "torch",
+        "kbps": kbps,
+        "plain_s": round(spent[False], 3),
+        "entropy_s": round(spent[True], 3),
+        "overhead_pct": round(100 * (spent[True] / spent[False] - 1), 2),
+        "decoded_identical": bool(identical),
+    }
+
+
+def timing_light(paths: list[Path], kbps: float) -> dict:
+    """As :func:`timing`, on the light runtime, file to file (the decoded WAV files compared byte for byte)."""
+    from vqcodec.runtime import files
+
+    codec = files.load()
+    spent = {True: 0.0, False: 0.0}
+    identical = True
+    with tempfile.TemporaryDirectory() as tmp:
+        vqc = {on: Path(tmp) / f"{on}.vqc" for on in (False, True)}
+        wav = {on: Path(tmp) / f"{on}.wav" for on in (False, True)}
+        for on in (False, True):  # warm-up
+            files.compress_file(codec, paths[0], vqc[on], kbps, on)
+            files.decompress_file(codec, vqc[on], wav[on])
+        for index, path in enumerate(paths):
+            for on in (False, True) if index % 2 else (True, False):
+                t = time.perf_counter()
+                files.compress_file(codec, path, vqc[on], kbps, on)
+                files.decompress_file(codec, vqc[on], wav[on])
+                spent[on] += time.perf_counter() - t
+            identical &= wav[True].read_bytes() == wav[False].read_bytes()
+    return {
+        "runtime": "light",
         "kbps": kbps,
         "plain_s": round(spent[False], 3),
         "entropy_s": round(spent[True], 3),
@@ -96,11 +128,15 @@ def table(rows: list[dict], times: list[dict]) -> str:
             f"| {r['kbps']:g} | {r['plain_kbps']:.3f} | {r['entropy_kbps']:.3f} | {r['saving_pct']:.1f} % "
             f"| {r['bits_per_code']:.2f} |"
         )
-    lines += ["", "| rung kbps | compress + decompress, plain | with entropy coding | time added | audio identical |"]
-    lines.append("|---:|---:|---:|---:|---|")
+    lines += [
+        "",
+        "| runtime | rung kbps | compress + decompress, plain | with entropy coding | time added | audio identical |",
+    ]
+    lines.append("|---|---:|---:|---:|---:|---|")
     for t in times:
         lines.append(
-            f"| {t['kbps']:g} | {t['plain_s']:.2f} s | {t['entropy_s']:.2f} s | {t['overhead_pct']:+.1f} % "
+            f"| {t['runtime']} | {t['kbps']:g} | {t['plain_s']:.2f} s | {t['entropy_s']:.2f} s "
+            f"| {t['overhead_pct']:+.1f} % "
             f"| {'yes' if t['decoded_identical'] else 'NO'} |"
         )
     return "\n".join(lines)
@@ -120,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     ladder = codec.ladder()
     rungs = sorted({ladder[0].kbps, codec.rung().kbps, ladder[-1].kbps})
     times = [timing(codec, paths[: args.time_files], kbps) for kbps in rungs]
+    times += [timing_light(paths[: args.time_files], kbps) for kbps in rungs]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     md = table(rows, times)
