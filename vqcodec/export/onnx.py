@@ -73,7 +73,7 @@ def _export_decoder(model: VQCodecModel, path: Path) -> None:
 
 def _trace(graph: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict) -> None:
     """The legacy (TorchScript) exporter: it handles the codec's loops and int64 hashing without fuss."""
-    with atomic_path(path) as tmp, warnings.catch_warnings(), _integer_xor():
+    with atomic_path(path) as tmp, warnings.catch_warnings(), _symbolics():
         warnings.simplefilter("ignore")  # tracer notes on Python-side shape checks; the tests check the graphs
         torch.onnx.export(
             graph.eval(),
@@ -92,9 +92,9 @@ _XOR_OPS = ("aten::__xor_", "aten::bitwise_xor")
 
 
 @contextlib.contextmanager
-def _integer_xor() -> Iterator[None]:
-    """The legacy exporter refuses XOR of integers (the hashed noise's mixing); ONNX 18 has BitwiseXor.
-    Registered for the export only, and removed after."""
+def _symbolics() -> Iterator[None]:
+    """XOR of integers (the hashed noise's mixing), which the legacy exporter refuses and ONNX 18 has as
+    BitwiseXor: registered for the export only, and removed after."""
 
     def xor(g, a, b):
         return g.op("BitwiseXor", a, b)
@@ -106,21 +106,6 @@ def _integer_xor() -> Iterator[None]:
     finally:
         for name in _XOR_OPS:
             torch.onnx.unregister_custom_op_symbolic(name, OPSET)
-
-
-def add_arguments(p) -> None:
-    """``vqcodec export [--model M] OUT_DIR``."""
-    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for STEM.encoder.onnx, STEM.decoder.onnx, STEM.onnx.json")
-    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
-    p.add_argument("-q", "--quiet", action="store_true")
-
-
-def main_args(args) -> None:
-    from vqcodec.pretrained import default_model_path
-
-    m = export_file(default_model_path() if args.model is None else args.model, args.out_dir)
-    if not args.quiet:
-        print(f"{m.encoder}, {m.decoder}: model {m.config.name} ({m.model_hash.hex()}), opset {m.opset}")
 
 
 _MIN_HALF = 1024  # smaller tensors are not worth a Cast node
@@ -153,3 +138,18 @@ def _store_half(path: str) -> None:
     del graph.node[:]
     graph.node.extend(nodes)
     onnx.save(model, path)
+
+
+def add_arguments(p) -> None:
+    """``vqcodec export [--model M] OUT_DIR``."""
+    p.add_argument("out_dir", metavar="OUT_DIR", help="folder for STEM.encoder.onnx, STEM.decoder.onnx, STEM.onnx.json")
+    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+def main_args(args) -> None:
+    from vqcodec.pretrained import default_model_path
+
+    m = export_file(default_model_path() if args.model is None else args.model, args.out_dir)
+    if not args.quiet:
+        print(f"{m.encoder}, {m.decoder}: model {m.config.name} ({m.model_hash.hex()}), opset {m.opset}")

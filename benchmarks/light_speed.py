@@ -1,0 +1,175 @@
+"""Speed, memory and start-up of the light runtime, against Opus, in one run (issue 12, item 5).
+
+    python benchmarks/light_speed.py ../shared/speech/dev --minutes 60 --threads 2
+
+On the same files:
+- **dev's short files**: vqcodec compress + decompress in process (one model load, 3 kbps, files written
+  to disk), on the light runtime (onnxruntime) and on the torch runtime, against ``opusenc --bitrate 6`` +
+  ``opusdec`` run per file; ratio = Opus seconds / vqcodec seconds (>= 1: vqcodec at least as fast).
+- **a long file** (``--minutes`` of dev's speech repeated, 16 kHz WAV): the CLI's compress and decompress on
+  the light runtime in child processes, their peak RSS and wall time, and Opus on the same file.
+- **start-up**: wall time of ``vqcodec --help`` and ``vqcodec info FILE`` in fresh processes (median of 5).
+
+Prints a Markdown table; ``--json`` writes every number.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import soundfile as sf
+
+SR = 16000
+KBPS = 3.0
+OPUS_KBPS = "6"
+
+
+def dev_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".flac", ".wav"))
+
+
+def seconds_of(files: list[Path]) -> float:
+    return sum(sf.info(str(f)).duration for f in files)
+
+
+def opus_seconds(files: list[Path], tmp: Path) -> float:
+    """Wall seconds of ``opusenc`` + ``opusdec`` over ``files``, one process pair per file."""
+    start = time.perf_counter()
+    for f in files:
+        subprocess.run(["opusenc", "--quiet", "--bitrate", OPUS_KBPS, str(f), str(tmp / "x.opus")], check=True)
+        subprocess.run(["opusdec", "--quiet", "--rate", str(SR), str(tmp / "x.opus"), str(tmp / "x.wav")], check=True)
+    return time.perf_counter() - start
+
+
+def light_seconds(files: list[Path], tmp: Path, threads: int) -> float:
+    """Wall seconds of the light runtime's compress + decompress over ``files`` (model loaded once, outside)."""
+    from vqcodec.runtime import files as light
+
+    codec = light.load(threads=threads)
+    codec.model.load()  # both graphs loaded before the clock starts, as vqcodec.load() is for torch
+    start = time.perf_counter()
+    for f in files:
+        light.compress_file(codec, f, tmp / "x.vqc", KBPS)
+        light.decompress_file(codec, tmp / "x.vqc", tmp / "y.wav")
+    return time.perf_counter() - start
+
+
+def torch_seconds(files: list[Path], tmp: Path, threads: int) -> float:
+    """The same on the torch runtime (``vqcodec.load``, ``vqcodec.compress``)."""
+    import torch
+
+    import vqcodec
+    from vqcodec.compress import compress_file, decompress_file
+
+    torch.set_num_threads(threads)
+    codec = vqcodec.load()
+    start = time.perf_counter()
+    for f in files:
+        compress_file(codec, f, tmp / "x.vqc", KBPS)
+        decompress_file(codec, tmp / "x.vqc", tmp / "y.wav")
+    return time.perf_counter() - start
+
+
+def write_long(path: Path, files: list[Path], minutes: float) -> None:
+    """``minutes`` of the files' speech, repeated, written block by block."""
+    need = int(minutes * 60 * SR)
+    with sf.SoundFile(str(path), "w", SR, 1, "PCM_16") as out:
+        while need > 0:
+            for f in files:
+                x, sr = sf.read(str(f), dtype="float32", always_2d=True)
+                assert sr == SR, f"{f}: expected {SR} Hz"
+                x = x.mean(axis=1)[:need]
+                out.write(x)
+                need -= len(x)
+                if need <= 0:
+                    break
+
+
+def child(cmd: list[str]) -> tuple[float, float]:
+    """(peak RSS in MB, wall seconds) of ``cmd`` in a fresh child (one per call: RUSAGE_CHILDREN is its own)."""
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)
+    return int(out.stdout.split()[-1]) / 1024, time.perf_counter() - start
+
+
+def startup(cmd: list[str], runs: int = 5) -> float:
+    """Median wall seconds of ``cmd`` in a fresh process."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("dev", type=Path, help="folder of 16 kHz speech (../shared/speech/dev)")
+    p.add_argument("--minutes", type=float, default=60.0, help="length of the long file")
+    p.add_argument("--threads", type=int, help="CPU threads (default: the cores not already busy, as the CLI)")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    from vqcodec.threads import default_threads
+
+    args.threads = args.threads or default_threads()
+    files = dev_files(args.dev)
+    exe = shutil.which("vqcodec") or "vqcodec"
+    r: dict = {"files": len(files), "audio_s": seconds_of(files), "threads": args.threads, "load": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        r["opus_s"] = opus_seconds(files, tmp)
+        r["light_s"] = light_seconds(files, tmp, args.threads)
+        r["torch_s"] = torch_seconds(files, tmp, args.threads)
+        long = tmp / "long.wav"
+        write_long(long, files, args.minutes)
+        env_threads = ["--threads", str(args.threads)]
+        r["long_compress_mb"], r["long_compress_s"] = child([exe, "compress", "-q", *env_threads, str(long)])
+        out = ["-o", str(tmp / "long_out.wav")]
+        r["long_decompress_mb"], r["long_decompress_s"] = child(
+            [exe, "decompress", "-q", *env_threads, str(tmp / "long.vqc"), *out]
+        )
+        r["long_opus_s"] = opus_seconds([long], tmp)
+        r["help_s"] = startup([exe, "--help"])
+        r["info_s"] = startup([exe, "info", str(tmp / "long.vqc")])
+    r["light_ratio"], r["torch_ratio"] = r["opus_s"] / r["light_s"], r["opus_s"] / r["torch_s"]
+    r["long_ratio"] = r["long_opus_s"] / (r["long_compress_s"] + r["long_decompress_s"])
+    report(r, args.minutes)
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2))
+
+
+def report(r: dict, minutes: float) -> None:
+    a = r["audio_s"]
+    print(f"dev: {r['files']} files, {a / 60:.1f} min; {r['threads']} threads; load average {r['load'][0]:.2f}")
+    print("| what | wall | x real time | Opus / vqcodec |")
+    print("|---|---:|---:|---:|")
+    print(f"| opusenc + opusdec, dev | {r['opus_s']:.1f} s | {a / r['opus_s']:.0f} | |")
+    print(f"| vqcodec light runtime, dev | {r['light_s']:.1f} s | {a / r['light_s']:.0f} | {r['light_ratio']:.2f} |")
+    print(f"| vqcodec torch runtime, dev | {r['torch_s']:.1f} s | {a / r['torch_s']:.0f} | {r['torch_ratio']:.2f} |")
+    long_s = r["long_compress_s"] + r["long_decompress_s"]
+    print(
+        f"| opusenc + opusdec, {minutes:g} min | {r['long_opus_s']:.1f} s | {minutes * 60 / r['long_opus_s']:.0f} | |"
+    )
+    print(
+        f"| vqcodec light CLI, {minutes:g} min | {long_s:.1f} s | {minutes * 60 / long_s:.0f} | {r['long_ratio']:.2f} |"
+    )
+    rss = f"compress {r['long_compress_mb']:.0f} MB, decompress {r['long_decompress_mb']:.0f} MB"
+    print(f"peak RSS, {minutes:g} min, light: {rss}")
+    print(f"start-up: vqcodec --help {r['help_s']:.3f} s, vqcodec info FILE {r['info_s']:.3f} s")
+
+
+if __name__ == "__main__":
+    main()
