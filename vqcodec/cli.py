@@ -276,7 +276,8 @@ _COMMAND_MODULES = {
     "export": ("vqcodec.export.onnx", "a model as ONNX for the light runtime: audio -> codes, codes -> audio"),
 }
 
-# What to install when a command's import fails: the extra that brings the missing module.
+# What to install when a command's import fails: the command's own extra, else the one that brings the module.
+_COMMAND_EXTRAS = {"export": "export", "train": "train", "eval": "eval", "inspect": "inspect", "probe": "inspect"}
 _EXTRAS = {
     "torch": "torch",
     "torchaudio": "torch",
@@ -459,7 +460,8 @@ def _missing(e: ModuleNotFoundError, command: str) -> int:
     top = (e.name or "").split(".")[0]
     if top not in _EXTRAS:
         raise e
-    return _fail(f"{command} needs {top}, which is not installed: pip install 'vqcodec[{_EXTRAS[top]}]'")
+    extra = _COMMAND_EXTRAS.get(command, _EXTRAS[top])
+    return _fail(f"{command} needs {top}, which is not installed: pip install 'vqcodec[{extra}]'")
 
 
 def _fail(message: str, code: int = 1) -> int:

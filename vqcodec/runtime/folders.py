@@ -74,9 +74,9 @@ def _attempt(job: Job, work: Work, force: bool) -> tuple[float, str | None]:
 
 def summary(result: TreeResult, verb: str) -> str:
     """One line: files done, audio minutes, speed, failures."""
-    minutes = result.seconds / 60
+    minutes, files = result.seconds / 60, "file" if result.done == 1 else "files"
     line = (
-        f"{result.done} files {verb} ({minutes:.1f} min of audio in {result.wall:.1f} s, "
+        f"{result.done} {files} {verb} ({minutes:.1f} min of audio in {result.wall:.1f} s, "
         f"{minutes / max(result.wall, 1e-9):.1f} audio min/s)"
     )
     return line + (f"; {len(result.failed)} failed" if result.failed else "")
