@@ -60,3 +60,12 @@ def test_training_runs_and_reports_bits_per_code() -> None:
     assert facts["steps"] == 3 and facts["model_hash"] == "00000000"
     assert set(facts["dev_bits"]) == {"top", "bottom"} and facts["context_model_bits"] is None
     assert all(2.0 < bits < 8.0 for bits in facts["dev_bits"].values())  # 4 bits uniform, untrained
+
+
+def test_training_keeps_the_best_held_out_step() -> None:
+    args = argparse.Namespace(
+        seed=0, dim=16, lr=2e-3, steps=5, minutes=1.0, batch=4, frames=8, holdout=0.34, check_every=2
+    )
+    _, facts = fit(_tokens(0), _tokens(1), args)
+    checked = [entry["step"] for entry in facts["log"]]
+    assert checked == [2, 4, 5] and facts["kept_step"] in checked

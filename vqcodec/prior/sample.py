@@ -29,6 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--prior", help="prior file (default: the shipped one)")
     p.add_argument("-m", "--model", help="codec model file (default: the shipped model)")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
+    p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
 
 
@@ -78,4 +79,5 @@ def main_args(args: argparse.Namespace) -> None:
     except ValueError as e:
         raise UserError(f"{args.keep_top}: {e}") from None
     write_audio(args.output, codec.decode(codes).numpy(), rate)
-    print(f"{args.output}: {samples / rate:.2f} s sampled (seed {args.seed})")
+    if not args.quiet:
+        print(f"{args.output}: {samples / rate:.2f} s sampled (seed {args.seed})")

@@ -33,6 +33,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dim", type=int, default=PriorConfig.dim, help="model width (default 128)")
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--holdout", type=float, default=0.05, help="share of training utterances held out to keep the best step"
+    )
+    p.add_argument("--check-every", type=int, default=200, help="steps between held-out checks (default 200)")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
 
@@ -55,33 +59,47 @@ def config_of(tokens: Tokens, dim: int) -> PriorConfig:
     return PriorConfig(int(i["codebook_size"]), int(i["n_top"]), int(i["n_bottom"]), tokens.ratio, dim)
 
 
+def split(tokens: Tokens, share: float, rng: np.random.Generator) -> tuple[Tokens, Tokens | None]:
+    """``tokens`` -> (training part, held-out part of about ``share`` of the utterances, or None)."""
+    count = int(round(share * len(tokens.top)))
+    if count < 1:
+        return tokens, None
+    held = set(rng.choice(len(tokens.top), size=count, replace=False).tolist())
+    parts = [[i for i in range(len(tokens.top)) if (i in held) == side] for side in (False, True)]
+    train, out = (Tokens([tokens.top[i] for i in p], [tokens.bottom[i] for i in p], tokens.info) for p in parts)
+    return train, out
+
+
 def fit(train: Tokens, dev: Tokens, args: argparse.Namespace) -> tuple[Prior, dict]:
-    """Train until ``args.minutes`` or ``args.steps``; returns the prior (eval mode) and its facts."""
+    """Train until ``args.minutes`` or ``args.steps``, keeping the step with the fewest held-out bits
+    (``args.holdout`` of the training utterances); returns the prior (eval mode) and its facts."""
     torch.manual_seed(args.seed)
     rng = np.random.default_rng(args.seed)
+    train, held = split(train, getattr(args, "holdout", 0.0), rng)
+    every = getattr(args, "check_every", 200)
     prior = Prior(config_of(train, args.dim))
     opt = torch.optim.AdamW(prior.parameters(), lr=args.lr, weight_decay=0.01)
-    start, step, log = time.monotonic(), 0, []
-    while step < args.steps and time.monotonic() - start < 60 * args.minutes:
-        lr = args.lr * min(1.0, (step + 1) / 200)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        top, bottom = random_batch(train, rng, args.batch, args.frames)
-        loss_top, loss_bottom = prior.losses(top, bottom)
-        opt.zero_grad()
-        (loss_top + loss_bottom).backward()
-        torch.nn.utils.clip_grad_norm_(prior.parameters(), 1.0)
-        opt.step()
+    start, step, log, best = time.monotonic(), 0, [], (math.inf, 0, None)
+    while (done := max(step / args.steps, (time.monotonic() - start) / (60 * args.minutes))) < 1:
+        # linear warm-up over 200 steps, then a cosine over the step or time budget, whichever ends first
+        lr = args.lr * min(1.0, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * done))
+        bits = _train_step(prior, opt, random_batch(train, rng, args.batch, args.frames), lr)
         step += 1
         if step % 100 == 0:
-            log.append((step, round(loss_top.item() / math.log(2), 3), round(loss_bottom.item() / math.log(2), 3)))
-            print(f"step {step}: top {log[-1][1]:.3f} bottom {log[-1][2]:.3f} bits/code (train batch)", flush=True)
+            print(f"step {step}: top {bits[0]:.3f} bottom {bits[1]:.3f} bits/code (train batch)", flush=True)
+        if held is not None and step % every == 0:
+            best = _check(prior, held, step, best, log)
+    if held is not None:
+        if step % every or best[2] is None:  # the last step was not checked yet
+            best = _check(prior, held, step, best, log)
+        prior.load_state_dict(best[2])
     prior.eval()
     minutes = (time.monotonic() - start) / 60
     facts = {
         "model": train.info.get("model"),
         "model_hash": train.info.get("model_hash"),
         "steps": step,
+        "kept_step": best[1] if held is not None else step,
         "cpu_minutes": round(minutes, 1),
         "threads": torch.get_num_threads(),
         "dev_bits": bits_per_code(prior, dev),
@@ -90,6 +108,32 @@ def fit(train: Tokens, dev: Tokens, args: argparse.Namespace) -> tuple[Prior, di
     }
     print(f"dev bits per code: prior {facts['dev_bits']}, context models {facts['context_model_bits']}")
     return prior, facts
+
+
+def _train_step(prior: Prior, opt: torch.optim.Optimizer, batch: tuple[torch.Tensor, ...], lr: float):
+    """One optimiser step on ``batch`` (top ``[B, n_top, T]``, bottom ``[B, n_b, ratio * T]``); returns the
+    batch's bits per code of each level."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+    loss_top, loss_bottom = prior.losses(*batch)
+    opt.zero_grad()
+    (loss_top + loss_bottom).backward()
+    torch.nn.utils.clip_grad_norm_(prior.parameters(), 1.0)
+    opt.step()
+    return loss_top.item() / math.log(2), loss_bottom.item() / math.log(2)
+
+
+def _check(prior: Prior, held: Tokens, step: int, best: tuple, log: list) -> tuple:
+    """Held-out bits per code now; the best (bits, step, state) so far."""
+    prior.eval()
+    bits = bits_per_code(prior, held)
+    prior.train()
+    log.append({"step": step, "held_out_bits": bits})
+    print(f"step {step}: held-out top {bits['top']:.3f} bottom {bits['bottom']:.3f} bits/code", flush=True)
+    total = bits["top"] + bits["bottom"]
+    if total < best[0]:
+        return total, step, {k: v.detach().clone() for k, v in prior.state_dict().items()}
+    return best
 
 
 @torch.no_grad()
