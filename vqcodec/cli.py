@@ -15,9 +15,12 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vqcodec.errors import UserError, VQCodecError
-from vqcodec.io import container
+
+if TYPE_CHECKING:  # imported where used: numpy alone is most of `vqcodec --help`'s start-up
+    from vqcodec.io import container
 
 _MAX_NAME_BYTES = 255  # the longest file name most file systems take
 
@@ -96,6 +99,7 @@ def info(path: str, model: str | None = None) -> dict:
     one) made it; otherwise the model's checks (frames against samples, code values) are skipped, and
     ``checks`` says so.
     """
+    from vqcodec.io import container
     from vqcodec.nn.config import ModelConfig
     from vqcodec.runtime.streams import read_container
 
@@ -134,6 +138,7 @@ def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
     """Whether the stream is entropy-coded, the size of its plain (format 1) twin and the saving;
     ``levels`` gains ``bits_per_code``: under the stream's tables, or the plain width for a plain stream."""
     from vqcodec import entropy
+    from vqcodec.io import container
 
     bits = entropy.bits_per_code(c) if c.tables_hash else None
     plain = len(container.write(container.Container(*(getattr(c, f) for f in _CONTAINER_FIELDS))))
@@ -444,15 +449,20 @@ def main(argv: list[str] | None = None) -> int:
         return _fail("terminated", 143)
     except UserError as e:
         return _fail(str(e))
-    except container.ContainerError as e:
-        return _fail(f"{where}: {e}")
-    except VQCodecError as e:  # any other error of ours is a mistake in what was given
-        return _fail(str(e))
+    except VQCodecError as e:  # any error of ours is a mistake in what was given
+        return _fail(f"{where}: {e}" if _names_no_file(e) else str(e))
     except OSError as e:
         return _fail(f"{e.filename or where}: {e.strerror or e}")
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return 0
+
+
+def _names_no_file(e: VQCodecError) -> bool:
+    """A ContainerError (a stream that cannot be read) does not name its file: the CLI adds it."""
+    from vqcodec.io.container import ContainerError
+
+    return isinstance(e, ContainerError)
 
 
 def _missing(e: ModuleNotFoundError, command: str) -> int:
