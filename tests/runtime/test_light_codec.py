@@ -1,5 +1,6 @@
-"""Tests for vqcodec.runtime: the light codec gives the torch codec's codes and audio (same windows, same
-checks), exact lengths at any rate and channel count, and either runtime reads the other's files."""
+"""Tests for vqcodec.runtime.codec (a name apart from tests/test_codec.py, the torch codec's): the light codec
+gives the torch codec's codes and audio (same windows, same checks), exact lengths at any rate and channel
+count, and either runtime reads the other's files."""
 
 from __future__ import annotations
 
