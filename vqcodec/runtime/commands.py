@@ -23,11 +23,14 @@ def wanted(args: argparse.Namespace) -> bool:
     an exported model (``.onnx.json``), or by default (``auto``) when onnxruntime is installed and the model
     is the shipped one; a folder or a pipe always does."""
     model, runtime = getattr(args, "model", None), getattr(args, "runtime", "auto")
+    many = Path(args.input).is_dir() or files.PIPE in (args.input, args.output)
+    if runtime == "torch" and many:
+        raise UserError("folders and pipes run on the light runtime: leave out --runtime torch")
     if runtime != "auto":
         return runtime == "onnx"
     if model is not None:
-        return str(model).endswith(".onnx.json") or Path(args.input).is_dir() or files.PIPE in (args.input, args.output)
-    return _has_onnxruntime() or Path(args.input).is_dir() or files.PIPE in (args.input, args.output)
+        return str(model).endswith(".onnx.json") or many
+    return many or _has_onnxruntime()
 
 
 def _has_onnxruntime() -> bool:
@@ -39,8 +42,8 @@ def _has_onnxruntime() -> bool:
 def _codec(args: argparse.Namespace, workers: int = 1):
     if args.model is not None and not str(args.model).endswith(".onnx.json"):
         raise UserError(
-            f"{args.model}: the light runtime takes an exported model (.onnx.json, see vqcodec export); "
-            "give --runtime torch to run a .safetensors model"
+            f"{args.model}: the light runtime (folders, pipes, --runtime onnx) takes an exported model: "
+            "vqcodec export --model MODEL DIR, then --model DIR/NAME.onnx.json"
         )
     if args.threads is not None and args.threads < 1:
         raise UserError(f"--threads must be at least 1, not {args.threads}")
