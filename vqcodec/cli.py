@@ -362,7 +362,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
     t.set_defaults(func=cmd_tokens)
     for s in (c, d, t):
-        s.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
+        s.add_argument(
+            "--threads", type=int, help="CPU threads, torch or onnxruntime (default: the cores not already busy)"
+        )
     for name, (module_name, text) in _COMMAND_MODULES.items():
         s = sub.add_parser(name, help=text)
         if name == command:  # import a command's module (and torch) only when that command runs
