@@ -8,6 +8,8 @@ from collections.abc import Iterator
 import numpy as np
 import soxr
 
+from vqcodec.errors import UserError
+
 _BLOCK = 1 << 16  # input samples read per step
 
 
@@ -59,14 +61,15 @@ class BlockReader:
         return out
 
 
-def file_blocks(file, frames: int) -> Iterator[np.ndarray]:
-    """``[n, C]`` float32 blocks of an open ``soundfile.SoundFile`` (``frames`` samples in all)."""
+def file_blocks(file, frames: int, name: str) -> Iterator[np.ndarray]:
+    """``[n, C]`` float32 blocks of an open ``soundfile.SoundFile`` (``frames`` samples in all); ``name``
+    names it in errors."""
     done = 0
     while done < frames:
         block = file.read(min(_BLOCK, frames - done), dtype="float32", always_2d=True)
         if not len(block):
             break
         if not np.isfinite(block).all():
-            raise ValueError("audio holds NaN or infinite samples")
+            raise UserError(f"{name}: audio holds NaN or infinite samples")
         done += len(block)
         yield block

@@ -43,7 +43,7 @@ def compress_file(
     else:
         handle = FileSource(src).file  # header checked against the limits on opening
     with handle:
-        blocks = file_blocks(handle, handle.frames)
+        blocks = file_blocks(handle, handle.frames, "stdin" if str(src) == PIPE else str(src))
         c = codec.encode(blocks, handle.samplerate, handle.frames, handle.channels, kbps)
     _write_output(dst, to_bytes(c, entropy_coding))
     return c
