@@ -36,7 +36,9 @@ class LightCodec:
     def rung(self, kbps: float | None = None) -> Rung:
         return rung(self.config, kbps)
 
-    def encode(self, blocks: Iterator[np.ndarray], sample_rate: int, num_samples: int, channels: int, kbps=None):
+    def encode(
+        self, blocks: Iterator[np.ndarray], sample_rate: int, num_samples: int, channels: int, kbps: float | None = None
+    ) -> container.Container:
         """``[n, C]`` float32 blocks of a ``num_samples``-long signal -> a :class:`container.Container`."""
         rung = self.rung(kbps)
         length = resampled_length(num_samples, sample_rate, self.sample_rate)

@@ -11,6 +11,7 @@ from pathlib import Path
 from vqcodec.errors import UserError
 from vqcodec.io.audio import AUDIO_EXTENSIONS
 from vqcodec.runtime import files, folders
+from vqcodec.runtime.codec import LightCodec
 from vqcodec.threads import default_threads
 
 VQC = ".vqc"
@@ -39,7 +40,7 @@ def _has_onnxruntime() -> bool:
     return importlib.util.find_spec("onnxruntime") is not None
 
 
-def _codec(args: argparse.Namespace, workers: int = 1):
+def _codec(args: argparse.Namespace, workers: int = 1) -> LightCodec:
     if args.model is not None and not str(args.model).endswith(".onnx.json"):
         raise UserError(
             f"{args.model}: the light runtime (folders, pipes, --runtime onnx) takes an exported model: "
@@ -85,7 +86,7 @@ def _say(args: argparse.Namespace, line: str, dst) -> None:
         print(line)
 
 
-def _compress_work(codec, args: argparse.Namespace):
+def _compress_work(codec: LightCodec, args: argparse.Namespace) -> folders.Work:
     kbps = codec.rung(args.bitrate).kbps
 
     def work(src: Path, dst: Path) -> float:
@@ -95,7 +96,7 @@ def _compress_work(codec, args: argparse.Namespace):
     return work
 
 
-def _decompress_work(codec, args: argparse.Namespace):
+def _decompress_work(codec: LightCodec, args: argparse.Namespace) -> folders.Work:
     def work(src: Path, dst: Path) -> float:
         c = files.decompress_file(codec, src, dst)
         return c.num_samples / c.sample_rate

@@ -29,7 +29,11 @@ def load(manifest: str | os.PathLike | None = None, threads: int = 1) -> LightCo
 
 
 def compress_file(
-    codec: LightCodec, src: str | os.PathLike, dst: str | os.PathLike, kbps=None, entropy_coding: bool = True
+    codec: LightCodec,
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    kbps: float | None = None,
+    entropy_coding: bool = True,
 ) -> container.Container:
     """Audio file (or stdin) -> .vqc file (or stdout); a file is read block by block, never whole. The stream
     is entropy-coded when the model has shipped tables and ``entropy_coding``."""
