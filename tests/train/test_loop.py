@@ -515,3 +515,26 @@ def test_progress_bar(capsys: pytest.CaptureFixture) -> None:
     captured = capsys.readouterr()
     assert captured.out == "" and "4/10" in captured.err and "3.3 audio-s/s" in captured.err
     assert "warning: top codebook 1" in captured.err
+
+
+def test_a_grown_decoder_starts_as_the_trained_one(data_dir: Path, tmp_path: Path) -> None:
+    """More decoder blocks from a trained model: the old blocks load, the new ones are identities, so the
+    grown model decodes exactly as the trained one before its first step; it then trains."""
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init).eval()
+    blocks = TRAIN_MODEL.decoder_blocks + 3
+    grown_cfg = dataclasses.replace(CFG, model=dataclasses.replace(TRAIN_MODEL, decoder_blocks=blocks), steps=0)
+    grown = run(grown_cfg, data_dir, tmp_path / "b", resume=False, init=init).model.eval()
+    x = torch.randn(1, 1, 4 * TRAIN_MODEL.top_hop)
+    with torch.no_grad():
+        codes = source.encode(x, TRAIN_MODEL.n_top, TRAIN_MODEL.n_bottom)
+        assert torch.equal(grown.encode(x, TRAIN_MODEL.n_top, TRAIN_MODEL.n_bottom)[1], codes[1])
+        torch.testing.assert_close(grown.decode(*codes), source.decode(*codes))
+    assert len(grown.decoder.pre) + len(grown.decoder.post) == blocks
+    trained = run(dataclasses.replace(grown_cfg, steps=2), data_dir, tmp_path / "c", resume=False, init=init)
+    assert any(float(b.scale.detach().abs().max()) > 0 for b in list(trained.model.decoder.post)[-2:])
+
+    shrunk = dataclasses.replace(grown_cfg, model=dataclasses.replace(TRAIN_MODEL, decoder_blocks=1))
+    with pytest.raises(UserError, match="grow"):
+        run(shrunk, data_dir, tmp_path / "d", resume=False, init=init)

@@ -54,6 +54,15 @@ class Decoder(nn.Module):
         the first output sample in the whole signal; ``pitch``: see :meth:`vqcodec.nn.heads.HarmonicHead.forward`."""
         return self.head(self.frames(q_bottom, top), offset, pitch)
 
+    @torch.no_grad()
+    def grown_from(self, n_blocks: int) -> None:
+        """Make the blocks past those of an ``n_blocks``-block decoder identities (layer scale 0), after the
+        trained decoder's weights were loaded into the first ones: the grown decoder decodes exactly as the
+        trained one did, and training puts the new blocks to use (each block's scale gets a gradient)."""
+        for blocks, kept in ((self.pre, n_blocks // 2), (self.post, n_blocks - n_blocks // 2)):
+            for block in list(blocks)[kept:]:
+                block.scale.zero_()
+
     def frames(self, q_bottom: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
         """q_bottom, top: [B, latent_dim, T_b] -> the head's input frames [B, T_b * upsample, dim]."""
         h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))

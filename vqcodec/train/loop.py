@@ -355,14 +355,20 @@ def run(
 
 def _init_from(model: VQCodecModel, init: str) -> None:
     """Fine-tune: start from shipped weights (``default``) or a model file. The configs must match, except
-    for the name, the decoder head (a new head starts from what the old one shares with it, see ``adopt``)
-    and the residual fit (a new latent scale is set by the first batch)."""
+    for the name, the decoder head (a new head starts from what the old one shares with it, see ``adopt``),
+    the residual fit (a new latent scale is set by the first batch) and more decoder blocks (the new ones
+    start as identities, see ``Decoder.grown_from``)."""
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
-    tunable = {k: getattr(model.config, k) for k in ("head", "name", "residual_fit")}
+    tunable = {k: getattr(model.config, k) for k in ("head", "name", "residual_fit", "decoder_blocks")}
     if dataclasses.replace(source.config, **tunable) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
+    if model.config.decoder_blocks < source.config.decoder_blocks:
+        raise UserError(f"{init}: has more decoder blocks than the recipe's model (a decoder can grow, not shrink)")
+    if model.config.decoder_blocks > source.config.decoder_blocks:
+        _grow_decoder(model, source)
+        return
     state = source.state_dict()
     if source.config.head == model.config.head:
         model.load_state_dict(state, strict=source.config.residual_fit == model.config.residual_fit)
@@ -370,6 +376,20 @@ def _init_from(model: VQCodecModel, init: str) -> None:
     head = {k: v for k, v in state.items() if k.startswith("decoder.head.")}
     model.load_state_dict({k: v for k, v in state.items() if k not in head}, strict=False)
     model.decoder.head.adopt(source.decoder.head)
+
+
+def _grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose decoder has more blocks (same head): each half of the decoder
+    (before and after its upsampling) keeps the source's blocks first, and the new ones start as identities."""
+    if source.config.head != model.config.head:
+        raise UserError("grow the decoder and change its head in separate stages")
+    n = source.config.decoder_blocks
+    old = {f"decoder.pre.{i}." for i in range(n // 2)} | {f"decoder.post.{i}." for i in range(n - n // 2)}
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    grown = all(k.startswith(("decoder.pre.", "decoder.post.")) and not k.startswith(tuple(old)) for k in missing)
+    if unexpected or not grown:
+        raise UserError("could not grow the decoder: the model files do not line up")
+    model.decoder.grown_from(n)
 
 
 class _Progress:
