@@ -538,3 +538,17 @@ def test_a_grown_decoder_starts_as_the_trained_one(data_dir: Path, tmp_path: Pat
     shrunk = dataclasses.replace(grown_cfg, model=dataclasses.replace(TRAIN_MODEL, decoder_blocks=1))
     with pytest.raises(UserError, match="grow"):
         run(shrunk, data_dir, tmp_path / "d", resume=False, init=init)
+
+
+def test_frozen_codes_train_the_decoder_only(data_dir: Path, tmp_path: Path) -> None:
+    """With ``freeze_codes`` the encoder and hierarchy (weights, whitening statistics, code usage) stay as
+    loaded, so the codes do not change, while the decoder trains."""
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init)
+    tuned = run(dataclasses.replace(CFG, steps=3, freeze_codes=True), data_dir, tmp_path / "b", resume=False, init=init)
+    before, after = source.state_dict(), tuned.model.state_dict()
+    for name, value in before.items():
+        if name.startswith(("encoder.", "hierarchy.")):
+            assert torch.equal(after[name], value), name
+    assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith("decoder."))

@@ -33,6 +33,11 @@ class TrainConfig:
     :mod:`vqcodec.train.discriminators`. Measured on the 2-core CPU: a full-batch step of the default
     discriminator costs about five generator steps, hence ``disc_batch``.
 
+    ``freeze_codes``: the encoder and the quantizer hierarchy do not train (no gradients; whitening
+    statistics, code usage and codebook restarts stay as loaded; quantizer dropout still applies), so the
+    model makes exactly the codes of the model it started from: a decoder fine-tune keeps the entropy
+    tables and priors fitted on those codes valid.
+
     Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
     (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
     :mod:`vqcodec.train.data`.
@@ -63,6 +68,7 @@ class TrainConfig:
     f0_weight: float = 1.0
     voicing_weight: float = 0.5
     f0_teacher_steps: int = 0
+    freeze_codes: bool = False
     adversarial_weight: float = 0.0
     feature_weight: float = 2.0
     adversarial_start: int = 0

@@ -31,7 +31,7 @@ from vqcodec.io.manifest import read_manifest
 from vqcodec.io.weights import load_model, save_model
 from vqcodec.nn.excitation import Pitch
 from vqcodec.nn.model import VQCodecModel
-from vqcodec.nn.quantizer import sync_whitening
+from vqcodec.nn.quantizer import FactorizedVQ, sync_whitening
 from vqcodec.progress import ProgressBar
 from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
@@ -79,7 +79,11 @@ class Trainer:
         self.parallel = DistributedDataParallel(self.model) if self.ctx.world_size > 1 else self.model
         if self.compiled:
             self.parallel = torch.compile(self.parallel)
-        self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
+        if cfg.freeze_codes:
+            for part in (self.model.encoder, self.model.hierarchy):
+                part.requires_grad_(False)
+        trained = [p for p in self.model.parameters() if p.requires_grad]
+        self.opt = torch.optim.AdamW(trained, lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.disc, self.disc_opt = self._discriminator()
@@ -124,8 +128,18 @@ class Trainer:
         opt = torch.optim.AdamW(disc.parameters(), lr=c.disc_lr, betas=c.adam_betas, weight_decay=0.0)
         return (DistributedDataParallel(disc) if self.ctx.world_size > 1 else disc), opt
 
+    def _train_mode(self) -> None:
+        """Training mode, except the codebooks when the codes are frozen (their statistics, usage and
+        restarts would move the codes); the residual stacks stay in training mode for quantizer dropout."""
+        self.model.train()
+        if self.cfg.freeze_codes:
+            for module in self.model.hierarchy.modules():
+                if isinstance(module, FactorizedVQ):
+                    module.eval()
+
     def train_step(self) -> dict[str, float]:
         c = self.cfg
+        self._train_mode()
         x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
         target = self._pitch(x)
         forced = target if target is not None and self.step < c.f0_teacher_steps else None
