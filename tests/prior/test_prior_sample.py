@@ -1,5 +1,5 @@
 """Sampling: deterministic for a seed, in range, bottom given top; training runs on token arrays and reports
-bits per code."""
+bits per code; the shipped prior belongs to the shipped weights; the sample command."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from vqcodec.prior.data import Tokens
 from vqcodec.prior.model import Prior
 from vqcodec.prior.sample import sample_bottom, sample_top
 from vqcodec.prior.train import fit
+from vqcodec.prior.weights import default_prior_path, load_prior
 
 
 def _draw(seed: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -69,3 +70,33 @@ def test_training_keeps_the_best_held_out_step() -> None:
     _, facts = fit(_tokens(0), _tokens(1), args)
     checked = [entry["step"] for entry in facts["log"]]
     assert checked == [2, 4, 5] and facts["kept_step"] in checked
+
+
+def test_shipped_prior_was_trained_on_the_shipped_model(shipped_codec) -> None:
+    """Fails when the weights change without the prior: re-train it (README, "The prior")."""
+    _, facts = load_prior(default_prior_path())
+    assert facts["model_hash"] == shipped_codec.hash.hex()
+    assert default_prior_path().stat().st_size < 8e6
+
+
+def test_cli_sample_is_deterministic_for_a_seed(tmp_path) -> None:
+    from vqcodec import cli
+
+    for name in ("a", "b"):
+        assert cli.main(["sample", "-q", "-o", str(tmp_path / f"{name}.wav"), "--seconds", "0.5", "--seed", "3"]) == 0
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    assert cli.main(["sample", "-o", str(tmp_path / "a.wav"), "--seed", "3"]) == 1  # exists: --force
+
+
+def test_cli_sample_keeps_a_files_top_codes(tmp_path) -> None:
+    from pathlib import Path
+
+    from vqcodec import cli
+
+    golden = Path(__file__).resolve().parents[1] / "golden" / "speech.entropy.vqc"
+    out = tmp_path / "keep.wav"
+    assert cli.main(["sample", "-q", "--keep-top", str(golden), "-o", str(out), "--seed", "1"]) == 0
+    import soundfile as sf
+
+    info = sf.info(str(out))
+    assert info.samplerate == 22050 and abs(info.duration - 9.265) < 0.01
