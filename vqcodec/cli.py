@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import importlib
 import json
 import os
@@ -141,7 +142,7 @@ def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
     from vqcodec.io import container
 
     bits = entropy.bits_per_code(c) if c.tables_hash else None
-    plain = len(container.write(container.Container(*(getattr(c, f) for f in _CONTAINER_FIELDS))))
+    plain = len(container.write(dataclasses.replace(c, tables_hash=None)))  # its format-1 twin
     for index, lv in enumerate(levels.values()):
         lv["bits_per_code"] = round(bits[index], 3) if bits else lv["bits"]
     return {
@@ -150,9 +151,6 @@ def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
         "plain_bytes": plain,
         "saving": f"{100 * (1 - size / plain):.1f} %",
     }
-
-
-_CONTAINER_FIELDS = ("model_name", "model_hash", "sample_rate", "channels", "num_samples", "levels")
 
 
 def _model_checks(path: str, c: container.Container, model: str | None) -> str:

@@ -33,3 +33,18 @@ def test_entropy_coding_imports_no_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_info_shows_bits_per_code_and_the_saving() -> None:
+    from pathlib import Path
+
+    from vqcodec.cli import info
+
+    golden = Path(__file__).resolve().parents[1] / "golden"
+    coded, plain = info(str(golden / "speech.entropy.vqc")), info(str(golden / "speech.vqc"))
+    assert coded["entropy_coded"] and coded["format_version"] == 2 and not plain["entropy_coded"]
+    assert coded["plain_bytes"] == plain["bytes"] == plain["plain_bytes"]
+    assert float(coded["saving"].rstrip(" %")) == round(100 * (1 - coded["bytes"] / plain["bytes"]), 1) > 0
+    for level in coded["levels"].values():
+        assert 0 < level["bits_per_code"] < level["bits"] == 10
+    assert all(level["bits_per_code"] == 10 for level in plain["levels"].values())
