@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Re-derive everything issue 13 ships from the shipped weights, in one command (run from the repository root):
 #
-#     recipes/prior/derive.sh [DATA] [PRIOR_MINUTES]      # defaults: ../shared/speech, 25
+#     recipes/speech16k/derive.sh [DATA] [PRIOR_MINUTES]      # defaults: ../shared/speech, 25
 #
 # 1. tokens of DATA/train and DATA/dev at 6 kbps (every codebook) with the shipped model, in tokens/derive/;
 # 2. the entropy tables (vqcodec/pretrained/default.tables.safetensors), contexts chosen on dev, and the
