@@ -6,7 +6,7 @@ frames with ``context_frames`` of real signal on each side, so memory does not g
 Every window extends ``context_frames`` past its last kept frame (into zeros past the end of the
 signal), whether the signal is coded alone, in a batch or in chunks, so all three see the same input
 around every kept frame and give the same codes (up to floating-point ties): the context is the model's
-receptive field, measured (:mod:`vqcodec.nn.receptive_field`; 11 top frames for the default model).
+receptive field, measured (:mod:`vqcodec.nn.receptive_field`; 12 top frames for the default model).
 """
 
 from __future__ import annotations
