@@ -35,19 +35,26 @@ def _fits_half(t: torch.Tensor) -> bool:
     return bool(t.abs().max() < torch.finfo(torch.float16).max) if t.numel() else True
 
 
-def load_model(path: str | os.PathLike) -> VQCodecModel:
-    """Build the model from the config stored in ``path`` and load its weights, in eval mode."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such model file")
+def read_tagged(path: Path, fmt: str, kind: str) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The metadata and tensors of a safetensors file whose metadata says ``format: fmt`` (no pickle);
+    anything else is one error naming ``path`` as not a vqcodec ``kind`` file."""
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
-        raise UserError(f"{path}: not a vqcodec model file ({e})") from None
-    if meta.get("format") != FORMAT:
-        raise UserError(f"{path}: not a vqcodec model file (format {meta.get('format')!r})")
+        raise UserError(f"{path}: not a vqcodec {kind} file ({e})") from None
+    if meta.get("format") != fmt:
+        raise UserError(f"{path}: not a vqcodec {kind} file (format {meta.get('format')!r})")
+    return meta, state
+
+
+def load_model(path: str | os.PathLike) -> VQCodecModel:
+    """Build the model from the config stored in ``path`` and load its weights, in eval mode."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such model file")
+    meta, state = read_tagged(path, FORMAT, "model")
     if "config" not in meta:
         raise ConfigError(f"{path}: holds no model config")
     try:

@@ -7,11 +7,10 @@ import json
 import os
 from pathlib import Path
 
-from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import save_file
 
-from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path
+from vqcodec.io.weights import read_tagged
 from vqcodec.prior.config import PriorConfig
 from vqcodec.prior.model import Prior
 
@@ -37,14 +36,7 @@ def save_prior(prior: Prior, path: str | os.PathLike, facts: dict) -> None:
 def load_prior(path: str | os.PathLike | None = None) -> tuple[Prior, dict]:
     """The prior at ``path`` (default: the shipped one) in eval mode, and its facts."""
     path = Path(path) if path is not None else default_prior_path()
-    try:
-        with safe_open(str(path), framework="pt") as f:
-            meta = f.metadata() or {}
-        state = load_file(str(path))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise UserError(f"{path}: not a vqcodec prior file ({e})") from None
-    if meta.get("format") != FORMAT:
-        raise UserError(f"{path}: not a vqcodec prior file (format {meta.get('format')!r})")
+    meta, state = read_tagged(path, FORMAT, "prior")
     prior = Prior(PriorConfig.from_json(meta["config"]))
     prior.load_state_dict({k: v.float() for k, v in state.items()})
     return prior.eval(), json.loads(meta.get("facts", "{}"))
