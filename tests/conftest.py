@@ -44,6 +44,9 @@ TINY = ModelConfig(
     decoder_upsample=2,
 )
 
+# A tiny source-filter model with a pitch stream: hop 80 (200 pitch codes per second), 7-bit pitch codes.
+TINY_PITCH = dataclasses.replace(TINY, name="tinyp", strides=(8, 10), head="harmonic", pitch_bits=7)
+
 # Bitrate that selects the top rung of any tiny model (rung() picks the highest rung at or below it).
 TOP_RUNG = 1e6
 

@@ -180,5 +180,6 @@ def test_containers_hold_the_levels_the_model_declares(tiny_codec: Codec) -> Non
     c = codes_to_container(codes, TINY.bits)
     assert [lv.codes.shape for lv in c.levels] == [tuple(lv.shape) for lv in codes.levels]
     three = dataclasses.replace(c, levels=(*c.levels, Level(c.levels[-1].codes, TINY.bits)))
-    with pytest.raises(ContainerError, match=r"expected 2 levels \(top, bottom\), found 3"):
-        codes_from_container(three)
+    four = dataclasses.replace(three, levels=(*three.levels, Level(c.levels[-1].codes, TINY.bits)))
+    with pytest.raises(ContainerError, match=r"expected 2 levels \(top, bottom\), and a pitch stream or none, found 4"):
+        codes_from_container(four)

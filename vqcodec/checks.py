@@ -23,7 +23,8 @@ def check_codes(
     """Raise :class:`UserError` unless the model (``config``, ``model_hash``) can decode these codes.
 
     Args:
-        levels: ``[C, n_q, T_level]`` integer arrays (numpy or torch), coarse to fine.
+        levels: ``[C, n_q, T_level]`` integer arrays (numpy or torch), coarse to fine, then the pitch codes
+            ``[C, 1, T_bottom]`` if there are any (optional for a model with a pitch stream).
         made_by: (name, hash) of the model the stream says made it.
         sample_rate, num_samples: of the audio the stream describes.
     """
@@ -32,9 +33,14 @@ def check_codes(
             f"made by model {made_by[0]!r} ({made_by[1].hex()}), but the loaded "
             f"model is {config.name!r} ({model_hash.hex()}); decode with the encoder's model"
         )
-    ratios = [config.top_hop // h for h in config.level_hops]
-    fits = zip(levels, config.codebooks, ratios, strict=True)
-    if not all(1 <= lv.shape[1] <= n and lv.shape[-1] == r * levels[0].shape[-1] for lv, n, r in fits):
+    streams = config.streams
+    if len(levels) not in (len(config.LEVELS), len(streams)):
+        raise UserError(f"codes hold {len(levels)} streams, this model's files {len(streams)}")
+    fits = zip(levels, streams[: len(levels)], strict=True)
+    if not all(
+        1 <= lv.shape[1] <= s.codebooks and lv.shape[-1] * s.hop == levels[0].shape[-1] * config.top_hop
+        for lv, s in fits
+    ):
         raise UserError("codes do not fit this model's levels")
     if num_samples < 1:
         raise UserError("codes describe no audio")
@@ -42,6 +48,6 @@ def check_codes(
     frames = -(-resampled_length(num_samples, sample_rate, config.sample_rate) // config.top_hop)
     if levels[0].shape[-1] != frames:
         raise UserError(f"{levels[0].shape[-1]} top frames cannot describe {num_samples} samples")
-    for level in levels:
-        if 0 not in level.shape and (int(level.min()) < 0 or int(level.max()) >= config.codebook_size):
-            raise UserError(f"code values outside this model's {config.codebook_size}-entry codebooks")
+    for level, stream in zip(levels, streams[: len(levels)], strict=True):
+        if 0 not in level.shape and (int(level.min()) < 0 or int(level.max()) >= stream.size):
+            raise UserError(f"{stream.name} code values outside this model's range (0..{stream.size - 1})")

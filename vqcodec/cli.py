@@ -116,7 +116,7 @@ def info(path: str, model: str | None = None) -> dict:
             "bits": lv.bits,
             "bytes": lv.codes.size * lv.bits / 8,
         }
-        for name, lv in zip(ModelConfig.LEVELS, c.levels, strict=True)
+        for name, lv in zip((*ModelConfig.LEVELS, "pitch"), c.levels, strict=False)
     }
     return {
         "file": str(path),

@@ -113,7 +113,7 @@ class Codec:
         self.context_frames = measured_context(self.config) if context_frames is None else context_frames
         self.chunk_frames, self.device = chunk_frames, torch.device(device)
         self.name, self.hash = self.config.name, weights_hash(model)
-        self.ratios = tuple(self.config.top_hop // h for h in self.config.level_hops)  # frames per top frame
+        self.ratios = tuple(self.config.top_hop // s.hop for s in self.config.streams)  # frames per top frame
 
     @property
     def sample_rate(self) -> int:
@@ -163,27 +163,31 @@ class Codec:
     def _encode_window(
         self, fetches: list[Fetch], a: int, b: int, rung: Rung
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Codes of top frames ``[a, b)`` for each source, one tensor per level: ``[C, n_q, r (b - a)]`` for
-        a level of ``r`` frames per top frame (top ``[C, n_top, b-a]``, bottom ``[C, n_bottom, r(b-a)]``)."""
+        """Codes of top frames ``[a, b)`` for each source, one tensor per stream: ``[C, n_q, r (b - a)]`` for
+        a stream of ``r`` frames per top frame (top ``[C, n_top, b-a]``, bottom ``[C, n_bottom, r(b-a)]``, and
+        pitch ``[C, 1, r(b-a)]`` for a model with a pitch stream)."""
         hop = self.config.top_hop
         w0, w1 = encode_span(a, b, self.context_frames)
         xs = [f(w0 * hop, w1 * hop) for f in fetches]  # each [C_i, n]
         x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
         calls = [self.model.encode(rows, *rung.codebooks) for rows in x.split(ROWS_PER_CALL)]
         levels = [torch.cat(level) for level in zip(*calls, strict=True)]  # each [sum C_i, n_q, frames]
+        if self.config.pitch_bits:
+            levels.append(self.model.track_pitch(x))  # [sum C_i, 1, bottom frames]
         # a level with r frames per top frame keeps frames r(a - w0) .. r(b - w0) of the window
         kept = [lv[..., r * (a - w0) : r * (b - w0)].cpu() for lv, r in zip(levels, self.ratios, strict=True)]
         sizes = [len(x) for x in xs]
         return list(zip(*(lv.split(sizes) for lv in kept), strict=True))
 
     def _codes(self, source, parts: list[tuple[torch.Tensor, ...]], frames: int) -> Codes:
-        levels = [torch.cat([p[i] for p in parts], dim=-1)[..., : frames * r] for i, r in enumerate(self.ratios)]
-        return Codes(*levels, source.sample_rate, source.num_samples, self.name, self.hash)
+        streams = [torch.cat([p[i] for p in parts], dim=-1)[..., : frames * r] for i, r in enumerate(self.ratios)]
+        top, bottom, *pitch = streams
+        return Codes(top, bottom, source.sample_rate, source.num_samples, self.name, self.hash, *pitch)
 
     def check(self, codes: Codes) -> None:
         """Refuse codes made by another model, or that this model could not have made (:func:`check_codes`)."""
         made_by = (codes.model_name, codes.model_hash)
-        check_codes(self.config, self.hash, codes.levels, made_by, codes.sample_rate, codes.num_samples)
+        check_codes(self.config, self.hash, codes.streams, made_by, codes.sample_rate, codes.num_samples)
 
     def decode(self, codes: Codes) -> torch.Tensor:
         """Codes -> ``[C, num_samples]`` float32 audio at ``codes.sample_rate``."""
@@ -209,10 +213,11 @@ class Codec:
             out = torch.zeros(codes.channels, stop - start)
             a, b = decode_span(start // hop, -(-stop // hop), frames, k)
             if a < b:
-                levels = [
-                    lv[..., r * a : r * b].to(self.device) for lv, r in zip(codes.levels, self.ratios, strict=True)
+                streams = [
+                    lv[..., r * a : r * b].to(self.device)
+                    for lv, r in zip(codes.streams, self.ratios[: len(codes.streams)], strict=True)
                 ]
-                y = self.model.decode(*levels, offset=a * hop)[:, 0].cpu()
+                y = self.model.decode(*streams, offset=a * hop)[:, 0].cpu()
                 lo, hi = max(start, a * hop), min(stop, b * hop)
                 out[:, lo - start : hi - start] = y[:, lo - a * hop : hi - a * hop]
             return out

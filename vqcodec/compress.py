@@ -24,9 +24,15 @@ from vqcodec.io.audio import FileSource, output_format
 from vqcodec.io.limits import check_audio
 
 
-def codes_to_container(codes: Codes, bits: int) -> container.Container:
-    """Codes -> a container of their levels (top, bottom), codes stored at ``bits`` bits each."""
-    levels = tuple(container.Level(c.numpy(), bits) for c in codes.levels)
+def codes_to_container(codes: Codes, bits: int, pitch_bits: int = 0) -> container.Container:
+    """Codes -> a container of their streams (top, bottom, and the pitch if any), codes stored at ``bits``
+    bits each (the pitch at ``pitch_bits``)."""
+    if codes.pitch is not None and not pitch_bits:
+        raise UserError("pitch codes need the model's pitch_bits")
+    widths = [bits] * len(codes.levels) + [pitch_bits]
+    levels = tuple(
+        container.Level(c.numpy(), b) for c, b in zip(codes.streams, widths[: len(codes.streams)], strict=True)
+    )
     return container.Container(
         codes.model_name, codes.model_hash, codes.sample_rate, codes.channels, codes.num_samples, levels
     )
@@ -35,10 +41,11 @@ def codes_to_container(codes: Codes, bits: int) -> container.Container:
 def codes_from_container(c: container.Container) -> Codes:
     """A container of the levels Codes hold -> Codes."""
     names = Codes.LEVELS
-    if len(c.levels) != len(names):
-        raise container.ContainerError(f"expected {len(names)} levels ({', '.join(names)}), found {len(c.levels)}")
-    levels = (torch.from_numpy(np.asarray(level.codes, dtype=np.int64)) for level in c.levels)
-    return Codes(*levels, c.sample_rate, c.num_samples, c.model_name, c.model_hash)
+    if len(c.levels) not in (len(names), len(names) + 1):
+        expected = f"{len(names)} levels ({', '.join(names)}), and a pitch stream or none"
+        raise container.ContainerError(f"expected {expected}, found {len(c.levels)}")
+    top, bottom, *pitch = (torch.from_numpy(np.asarray(level.codes, dtype=np.int64)) for level in c.levels)
+    return Codes(top, bottom, c.sample_rate, c.num_samples, c.model_name, c.model_hash, *pitch)
 
 
 def coder(codec: Codec, entropy_coding: bool = True) -> entropy.RangeCoder | None:
@@ -48,7 +55,9 @@ def coder(codec: Codec, entropy_coding: bool = True) -> entropy.RangeCoder | Non
 
 
 def to_bytes(codes: Codes, codec: Codec, entropy_coding: bool = True) -> bytes:
-    return container.write(codes_to_container(codes, codec.config.bits), coder(codec, entropy_coding))
+    return container.write(
+        codes_to_container(codes, codec.config.bits, codec.config.pitch_bits), coder(codec, entropy_coding)
+    )
 
 
 def from_bytes(data: bytes) -> Codes:
@@ -82,7 +91,9 @@ def compress_file(
     """Audio file -> .vqc file; the audio is read window by window, never whole."""
     with FileSource(src) as source:
         codes = codec.encode_sources([source], bitrate)[0]
-    container.write_file(codes_to_container(codes, codec.config.bits), dst, coder(codec, entropy_coding))
+    container.write_file(
+        codes_to_container(codes, codec.config.bits, codec.config.pitch_bits), dst, coder(codec, entropy_coding)
+    )
     return codes
 
 

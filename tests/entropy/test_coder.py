@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import K, levels, tables, uniform_tables
+from helpers import K, levels, table, tables, uniform_tables
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -116,3 +116,15 @@ def test_fuzz_payloads_decode_in_range_or_are_refused(payload: bytes, frames: in
         return
     for x, shape in zip(out, shapes, strict=True):
         assert x.shape == shape and (x.size == 0 or (x.min() >= 0 and x.max() < K))
+
+
+def test_a_third_level_round_trips_and_may_be_left_out() -> None:
+    """A pitch model's tables have a third level (its pitch codes at the bottom frame rate); its streams
+    round-trip with it, and codes without their pitch stream (a prior's samples) still code."""
+    base = tables(5)
+    third = (table(("prev",), (9,), 42),)
+    coder = RangeCoder(Tables(base.model_name, base.model_hash, K, base.ratio, (*base.levels, third)))
+    lv = levels(5)
+    pitch = np.random.default_rng(5).integers(0, 128, (lv[1].shape[0], 1, lv[1].shape[-1]))
+    _round_trip(coder, [*lv, pitch])
+    _round_trip(coder, lv)

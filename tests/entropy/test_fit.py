@@ -67,3 +67,20 @@ def test_quantise_rows_sum_exactly_and_keep_order() -> None:
     assert q.dtype == np.uint16 and np.all(q.sum(axis=1, dtype=np.int64) == F.row_sum(K))
     top = probs.argmax(axis=1)
     assert np.all(q[np.arange(7), top] == q.max(axis=1))
+
+
+def test_a_pitch_stream_is_a_third_level_fitted_on_the_bottom_frames() -> None:
+    """A pitch model's tables code its pitch codes (one codebook, at the bottom level's frame rate) as a third
+    level; a slowly moving pitch track is cheap given the previous code, and ``top`` contexts read the top
+    code over the same frame as for the bottom level."""
+    rng = np.random.default_rng(0)
+    train, dev = _corpus(0), _corpus(1)
+    for corpus in (train, dev):
+        pitch = [np.clip(60 + np.cumsum(rng.integers(-1, 2, b.shape[1])), 1, 127)[None] for b in corpus.levels[1]]
+        object.__setattr__(corpus, "levels", (*corpus.levels, pitch))
+    info = {"codebook_size": K, "n_top": 2, "n_bottom": 1, "model": "test", "model_hash": "01020304"}
+    tables, report = F.fit(train, dev, info, ratio=4)
+    assert len(tables.levels) == 3 and len(tables.levels[2]) == 1 and tables.level_ratio(2) == 4
+    assert "prev" in tables.levels[2][0].sources and report[-1]["bits"]["prev"] < min(
+        2.5, report[-1]["bits"]["none"] - 3
+    )

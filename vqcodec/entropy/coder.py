@@ -32,7 +32,8 @@ class RangeCoder:
     """Encode and decode the levels of a stream with one table set.
 
     Levels are lists of ``[C, n_cb, T]`` integer arrays, coarse first; ``n_cb`` may be fewer than the
-    tables have (lower rungs keep the first codebooks). Channels are coded one after another.
+    tables have (lower rungs keep the first codebooks), and a stream may hold fewer levels than the tables
+    (a pitch model's codes without their pitch stream). Channels are coded one after another.
     """
 
     def __init__(self, tables: Tables) -> None:
@@ -51,7 +52,7 @@ class RangeCoder:
         return model
 
     def _check_shapes(self, shapes: Sequence[tuple[int, int, int]]) -> None:
-        if len(shapes) != len(self.tables.levels):
+        if not min(2, len(self.tables.levels)) <= len(shapes) <= len(self.tables.levels):  # the pitch may be absent
             raise StreamError(f"tables code {len(self.tables.levels)} levels, the stream has {len(shapes)}")
         for i, (_, n_cb, _) in enumerate(shapes):
             if n_cb > len(self.tables.levels[i]):
@@ -83,7 +84,7 @@ class RangeCoder:
             encoder.encode(symbol, self._model(i, index % n_cb, row))
 
     def _ratio(self, i: int) -> int:
-        return self.tables.ratio**i
+        return self.tables.level_ratio(i)
 
     # ------------------------------------------------------------ decode
 
@@ -152,7 +153,7 @@ class RangeCoder:
 
 def level_bits(tables: Tables, i: int, codes: np.ndarray, top: np.ndarray | None) -> float:
     """Bits of one level's ``[n_cb, T]`` codes (one channel) under ``tables``."""
-    ctx = level_contexts(tables.levels[i], codes, top, tables.ratio**i, tables.codebook_size)
+    ctx = level_contexts(tables.levels[i], codes, top, tables.level_ratio(i), tables.codebook_size)
     total = 0.0
     for j in range(codes.shape[0]):
         freq = tables.levels[i][j].freqs[ctx[j], codes[j]].astype(np.float64)

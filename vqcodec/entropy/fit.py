@@ -40,7 +40,8 @@ class Corpus:
     """Codes of many utterances, one channel each.
 
     Attributes:
-        levels: per level, a list of ``[n_cb, T]`` int64 arrays, one per utterance and channel.
+        levels: per level (top, bottom, and the pitch stream for a model with one), a list of ``[n_cb, T]``
+            int64 arrays, one per utterance and channel.
     """
 
     levels: tuple[list[np.ndarray], ...]
@@ -55,14 +56,15 @@ def read_corpus(folder: str | Path) -> tuple[Corpus, dict]:
     if not index.is_file():
         raise SystemExit(f"{folder}: no index.jsonl (run vqcodec tokens, or vqcodec tokens --merge)")
     records = [json.loads(line) for line in index.read_text().splitlines() if line.strip()]
-    top, bottom = [], []
+    streams = ("top", "bottom", "pitch") if records and records[-1].get("pitch_bits") else ("top", "bottom")
+    levels: tuple[list[np.ndarray], ...] = tuple([] for _ in streams)
     for shard in sorted({r["shard"] for r in records}):
         with np.load(folder / shard, allow_pickle=False) as arrays:
             for r in (r for r in records if r["shard"] == shard):
-                t, b = arrays[f"{r['id']}/top"], arrays[f"{r['id']}/bottom"]
-                top += [t[c].astype(np.int64) for c in range(t.shape[0])]
-                bottom += [b[c].astype(np.int64) for c in range(b.shape[0])]
-    return Corpus((top, bottom)), (records[-1] if records else {})
+                for name, level in zip(streams, levels, strict=True):
+                    x = arrays[f"{r['id']}/{name}"]
+                    level += [x[c].astype(np.int64) for c in range(x.shape[0])]
+    return Corpus(levels), (records[-1] if records else {})
 
 
 def cluster(counts: np.ndarray, n: int, prior: np.ndarray, iters: int = 20) -> np.ndarray:
@@ -131,7 +133,7 @@ def _pairs(corpus: Corpus, i: int, j: int, sources: tuple[str, ...], ratio: int,
         top = corpus.levels[0][u]
         codes.append(x[j])
         for s, source in enumerate(sources):
-            raw[s].append(source_codes(source, x, j, top if i else None, ratio**i, k))
+            raw[s].append(source_codes(source, x, j, top if i else None, ratio ** min(i, 1), k))
     return np.concatenate(codes), [np.concatenate(r) for r in raw]
 
 
@@ -167,7 +169,8 @@ def fit(train: Corpus, dev: Corpus, info: dict, ratio: int) -> tuple[Tables, lis
     """Choose and fit every codebook's table; returns the tables and the costs of all candidates."""
     k = int(info["codebook_size"])
     levels, report = [], []
-    for i, n_cb in enumerate((int(info["n_top"]), int(info["n_bottom"]))):
+    counts = [int(info["n_top"]), int(info["n_bottom"])] + ([1] if train.levels[2:] else [])
+    for i, n_cb in enumerate(counts):
         row = []
         for j in range(n_cb):
             best, scores = None, {}

@@ -72,7 +72,8 @@ class Tables:
         model_hash: that model's 4-byte weights hash.
         codebook_size: K, codes per codebook.
         ratio: frames of the fine level per frame of the coarse level.
-        levels: per level (coarse to fine), per codebook, its table.
+        levels: per level (coarse to fine), per codebook, its table; a model with a pitch stream has a
+            third "level" of one codebook, its pitch codes (coded after the bottom level of each channel).
     """
 
     model_name: str
@@ -80,6 +81,11 @@ class Tables:
     codebook_size: int
     ratio: int
     levels: tuple[tuple[CodebookTable, ...], ...]
+
+    def level_ratio(self, i: int) -> int:
+        """Frames of level ``i`` per coarse frame: 1 for the coarse level, ``ratio`` for every finer one (the
+        bottom level, and the pitch stream, which shares the bottom's frames)."""
+        return self.ratio ** min(i, 1)
 
     @property
     def hash(self) -> bytes:

@@ -16,6 +16,25 @@ HEADS = ("istft", "harmonic")
 
 
 @dataclass(frozen=True)
+class Stream:
+    """One stream of integer codes a model's files carry: a quantizer level, or the pitch.
+
+    Attributes:
+        name: ``top``, ``bottom`` or ``pitch``.
+        codebooks: codes per frame.
+        hop: samples per frame.
+        bits: bits per code in a plain stream; codes are in ``[0, size)``.
+        size: number of distinct codes.
+    """
+
+    name: str
+    codebooks: int
+    hop: int
+    bits: int
+    size: int
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     """Hyper-parameters of a :class:`vqcodec.nn.model.VQCodecModel`; field names equal constructor arguments.
 
@@ -28,8 +47,10 @@ class ModelConfig:
     Quantizers: ``top_dropout`` / ``bottom_dropout`` are each level's quantizer-dropout probability (a
     training item keeps a random prefix of the codebooks, so every prefix is a usable rate);
     ``usage_decay``, ``restart_every`` and ``restart_threshold`` govern dead-code restarts (see
-    :class:`vqcodec.nn.quantizer.FactorizedVQ`). Every field has a default, so files written before a field
-    existed still load, with the value they were trained with.
+    :class:`vqcodec.nn.quantizer.FactorizedVQ`). ``pitch_bits`` > 0 (a source-filter head only) gives the
+    model a pitch stream: the tracked F0, one ``pitch_bits``-bit code per bottom frame, is sent beside the
+    codes and drives the head's source (:mod:`vqcodec.pitch`); 0, no stream. Every field has a default, so
+    files written before a field existed still load, with the value they were trained with.
     """
 
     # The hierarchy's levels, coarse to fine: what codes, containers and the codec iterate over.
@@ -57,6 +78,7 @@ class ModelConfig:
     restart_every: int = 50
     restart_threshold: float = 0.05
     residual_fit: float = 0.0
+    pitch_bits: int = 0
 
     @property
     def hop(self) -> int:
@@ -83,10 +105,21 @@ class ModelConfig:
         """Bits per code: ceil(log2 K)."""
         return max(1, math.ceil(math.log2(self.codebook_size)))
 
+    @property
+    def streams(self) -> tuple[Stream, ...]:
+        """The code streams of this model's files: each level of ``LEVELS``, then the pitch if it has one."""
+        levels = tuple(
+            Stream(name, n, hop, self.bits, self.codebook_size)
+            for name, n, hop in zip(self.LEVELS, self.codebooks, self.level_hops, strict=True)
+        )
+        pitch = (Stream("pitch", 1, self.hop, self.pitch_bits, 2**self.pitch_bits),) if self.pitch_bits else ()
+        return levels + pitch
+
     def bitrate(self, n_top: int, n_bottom: int) -> float:
-        """Nominal bits per second of one channel keeping ``n_top`` and ``n_bottom`` codebooks."""
+        """Nominal bits per second of one channel keeping ``n_top`` and ``n_bottom`` codebooks (and the
+        pitch stream, if the model has one)."""
         frames = sum(n * self.sample_rate / hop for n, hop in zip((n_top, n_bottom), self.level_hops, strict=True))
-        return frames * self.bits
+        return frames * self.bits + self.pitch_bits * self.sample_rate / self.hop
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -140,6 +173,8 @@ class ModelConfig:
         for name in ("top_dropout", "bottom_dropout", "usage_decay", "restart_threshold"):
             _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
         _require(self.residual_fit >= 0, "residual_fit", "must not be negative")
+        _require(0 <= self.pitch_bits <= 16, "pitch_bits", "must be between 0 and 16")
+        _require(self.pitch_bits == 0 or self.head == "harmonic", "pitch_bits", "needs head 'harmonic'")
 
 
 def _require(ok: bool, name: str, what: str) -> None:

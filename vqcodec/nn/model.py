@@ -15,6 +15,8 @@ from vqcodec.nn.excitation import Pitch
 from vqcodec.nn.heads import make_head
 from vqcodec.nn.hierarchy import Hierarchy
 from vqcodec.nn.quantizer import ResidualVQ
+from vqcodec.pitch.quantize import frame_f0, quantize
+from vqcodec.pitch.tracker import track_rows
 
 
 @dataclass
@@ -101,8 +103,33 @@ class VQCodecModel(nn.Module):
         self._check_length(wav)
         return self.hierarchy.encode(self.encoder(wav), n_top, n_bottom)
 
-    def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor, offset: int = 0) -> torch.Tensor:
+    def decode(
+        self,
+        top_codes: torch.Tensor,
+        bottom_codes: torch.Tensor,
+        pitch_codes: torch.Tensor | None = None,
+        offset: int = 0,
+    ) -> torch.Tensor:
         """Codes -> [B, 1, T_b * hop] audio; ``offset``: index of the first sample in the whole signal
-        (a source-filter head's noise is a function of it, so windows decode as the whole would)."""
+        (a source-filter head's noise is a function of it, so windows decode as the whole would).
+        ``pitch_codes`` [B, 1, T_b] (a model with a pitch stream) drive the source; without them the
+        predicted F0 does."""
         bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
-        return self.decoder(bottom, top, offset).audio.unsqueeze(1)
+        return self.decoder(bottom, top, offset, self.pitch(pitch_codes)).audio.unsqueeze(1)
+
+    def pitch(self, pitch_codes: torch.Tensor | None) -> Pitch | None:
+        """Pitch codes [B, 1, T_b] -> the F0 on the decoder's frames, [B, T_b * decoder_upsample] (None: None)."""
+        if pitch_codes is None:
+            return None
+        c = self.config
+        if not c.pitch_bits:
+            raise UserError("this model has no pitch stream")
+        f0 = frame_f0(pitch_codes[:, 0].cpu().numpy(), c.pitch_bits, c.decoder_upsample)
+        f0 = torch.from_numpy(f0).to(pitch_codes.device)
+        return Pitch(f0, f0 > 0)
+
+    def track_pitch(self, wav: torch.Tensor) -> torch.Tensor:
+        """[B, 1, T] -> pitch codes [B, 1, T / hop] (a model with a pitch stream): F0 tracked and quantized."""
+        c = self.config
+        f0 = track_rows(wav[:, 0].detach().cpu().double().numpy(), c.sample_rate, c.hop)
+        return torch.from_numpy(quantize(f0, c.pitch_bits)).unsqueeze(1).to(wav.device)

@@ -103,7 +103,7 @@ def _encode_batch(codec: Codec, batch: list[Probed], kbps: float) -> list[Codes 
     return out
 
 
-def _record(item: Item, codes: Codes, rung: Rung, codebook_size: int) -> dict:
+def _record(item: Item, codes: Codes, rung: Rung, codebook_size: int, pitch_bits: int = 0) -> dict:
     return {
         "id": item.id,
         "path": str(item.path),
@@ -120,6 +120,7 @@ def _record(item: Item, codes: Codes, rung: Rung, codebook_size: int) -> dict:
         "kbps": rung.kbps,
         "model": codes.model_name,
         "model_hash": codes.model_hash.hex(),
+        **({"pitch_bits": pitch_bits} if codes.pitch is not None else {}),
     }
 
 
@@ -130,12 +131,12 @@ class _ShardWriter:
         self.outdir, self.rank, self.size = outdir, rank, size
         self.number = next_shard_number(outdir, rank)
         self.records: list[dict] = []
-        self.codes: list[tuple[np.ndarray, np.ndarray]] = []
+        self.codes: list[tuple[np.ndarray, ...]] = []
 
     def add(self, record: dict, codes: Codes) -> None:
         # int16 holds every code: extract() refuses codebooks larger than 2**15.
         self.records.append(record)
-        self.codes.append((codes.top.numpy().astype(np.int16), codes.bottom.numpy().astype(np.int16)))
+        self.codes.append(tuple(x.numpy().astype(np.int16) for x in codes.streams))
         if len(self.records) >= self.size:
             self.flush()
 
@@ -331,7 +332,7 @@ def _run(
         audio_s = 0.0
         for p, out in zip(batch, _encode_batch(codec, batch, rung.kbps), strict=True):
             if isinstance(out, Codes):
-                writer.add(_record(p.item, out, rung, codec.config.codebook_size), out)
+                writer.add(_record(p.item, out, rung, codec.config.codebook_size, codec.config.pitch_bits), out)
                 result.extracted, audio_s = result.extracted + 1, audio_s + out.duration
             else:
                 errors.add(p.item, out)

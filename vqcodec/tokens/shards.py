@@ -42,11 +42,13 @@ class Utterance:
         info: the index record (id, path, sample_rate, num_samples, shard, n_top, ...).
         top: [C, n_top, T_t] int16 codes.
         bottom: [C, n_bottom, T_b] int16 codes.
+        pitch: [C, 1, T_b] int16 pitch codes, for a model with a pitch stream (else None).
     """
 
     info: dict
     top: np.ndarray
     bottom: np.ndarray
+    pitch: np.ndarray | None = None
 
     @property
     def id(self) -> str:
@@ -70,24 +72,30 @@ def read_jsonl(path: str | os.PathLike) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
-def write_shard(path: str | os.PathLike, records: list[dict], codes: list[tuple[np.ndarray, np.ndarray]]) -> None:
-    """Write a shard's codes, then its index (the index marks the shard complete)."""
+STREAMS = ("top", "bottom", "pitch")
+
+
+def write_shard(path: str | os.PathLike, records: list[dict], codes: list[tuple[np.ndarray, ...]]) -> None:
+    """Write a shard's codes (per utterance: top, bottom, and the pitch codes of a model with a pitch stream),
+    then its index (the index marks the shard complete)."""
     arrays = {}
-    for record, (top, bottom) in zip(records, codes, strict=True):
-        arrays[f"{record['id']}/top"], arrays[f"{record['id']}/bottom"] = top, bottom
+    for record, streams in zip(records, codes, strict=True):
+        for name, x in zip(STREAMS, streams, strict=False):
+            arrays[f"{record['id']}/{name}"] = x
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
         np.savez(f, **arrays)
     write_bytes(shard_index(path), _jsonl(records))
 
 
-def load_shard(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """A shard -> ``{id: (top [C, n_top, T_t], bottom [C, n_bottom, T_b])}`` int16, in the shard's order."""
+def load_shard(path: str | os.PathLike) -> dict[str, tuple[np.ndarray, ...]]:
+    """A shard -> ``{id: (top [C, n_top, T_t], bottom [C, n_bottom, T_b])}`` int16, in the shard's order,
+    with the pitch codes ``[C, 1, T_b]`` third for a model with a pitch stream."""
     out: dict[str, dict[str, np.ndarray]] = {}
     with np.load(path, allow_pickle=False) as z:
         for key in z.files:
             uid, level = key.rsplit("/", 1)
             out.setdefault(uid, {})[level] = z[key]
-    return {uid: (levels["top"], levels["bottom"]) for uid, levels in out.items()}
+    return {uid: tuple(levels[name] for name in STREAMS if name in levels) for uid, levels in out.items()}
 
 
 def complete_shards(outdir: str | os.PathLike, rank: int | None = None) -> list[Path]:

@@ -24,7 +24,8 @@ class TrainConfig:
     pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
     against it (``voicing_weight``); see :mod:`vqcodec.analysis.pitch`. For the first ``f0_teacher_steps`` steps the
     tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
-    needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding.
+    needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding. A model with
+    a pitch stream (``model.pitch_bits``) is always driven by the quantized tracked F0, as at decoding.
 
     Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
     multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from vqcodec.analysis.pitch import track
+from vqcodec.analysis.pitch import coded, track
 from vqcodec.analysis.stats import collapse_warnings, usage_fields
 from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
@@ -142,7 +142,7 @@ class Trainer:
         self._train_mode()
         x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
         target = self._pitch(x)
-        forced = target if target is not None and self.step < c.f0_teacher_steps else None
+        forced = target if target is not None and (c.model.pitch_bits or self.step < c.f0_teacher_steps) else None
         with self._autocast():
             out = self.parallel(x, forced)
         audio = out.audio.float()
@@ -199,7 +199,10 @@ class Trainer:
         m = self.cfg.model
         if m.head != "harmonic":
             return None
-        p = track(x, m.sample_rate, m.hop // m.decoder_upsample)
+        if m.pitch_bits:  # the pitch stream's F0, as decoding will have it, drives the source
+            p = coded(x, m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample)
+        else:
+            p = track(x, m.sample_rate, m.hop // m.decoder_upsample)
         return Pitch(p.f0.to(x.device), p.voiced.to(x.device))
 
     def _autocast(self):
@@ -370,12 +373,12 @@ def run(
 def _init_from(model: VQCodecModel, init: str) -> None:
     """Fine-tune: start from shipped weights (``default``) or a model file. The configs must match, except
     for the name, the decoder head (a new head starts from what the old one shares with it, see ``adopt``),
-    the residual fit (a new latent scale is set by the first batch) and more decoder blocks (the new ones
-    start as identities, see ``Decoder.grown_from``)."""
+    the residual fit (a new latent scale is set by the first batch), a pitch stream, and more decoder blocks
+    (the new ones start as identities, see ``Decoder.grown_from``)."""
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
-    tunable = {k: getattr(model.config, k) for k in ("head", "name", "residual_fit", "decoder_blocks")}
+    tunable = {k: getattr(model.config, k) for k in ("head", "name", "residual_fit", "decoder_blocks", "pitch_bits")}
     if dataclasses.replace(source.config, **tunable) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
     if model.config.decoder_blocks < source.config.decoder_blocks:

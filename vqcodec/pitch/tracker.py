@@ -1,0 +1,46 @@
+"""F0 tracking with Praat's autocorrelation tracker via parselmouth (Boersma 1993). No torch here.
+
+Praat's ``To Pitch (ac)`` is the reference tracker of phonetics, robust on read and acted speech, and
+``praat-parselmouth`` ships it compiled, with no model to download; it tracks at ~250x real time on one
+core. Encoding a model with a pitch stream, training a source-filter head and the F0 metrics use it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vqcodec.errors import UserError
+
+F0_MIN, F0_MAX = 60.0, 600.0
+
+
+def _praat():
+    try:
+        import parselmouth
+    except ImportError:
+        raise UserError("pitch tracking needs praat-parselmouth: pip install praat-parselmouth") from None
+    return parselmouth
+
+
+def track_one(x: np.ndarray, sample_rate: int, hop: int, frames: int) -> np.ndarray:
+    """F0 in Hz (0: unvoiced) of a mono signal ``[T]`` on ``frames`` frames centred at ``k * hop``."""
+    praat = _praat()
+    out = np.zeros(frames)
+    if len(x) < 3 * sample_rate / F0_MIN or not np.any(x):  # Praat needs three periods of the lowest pitch
+        return out
+    pitch = praat.Sound(np.asarray(x, dtype=np.float64), sampling_frequency=sample_rate).to_pitch_ac(
+        time_step=hop / sample_rate, pitch_floor=F0_MIN, pitch_ceiling=F0_MAX
+    )
+    times, values = pitch.xs(), pitch.selected_array["frequency"]
+    # Praat's frames start half an analysis window in; take the nearest one for each of our frames
+    ours = np.arange(frames) * hop / sample_rate
+    idx = np.clip(np.rint((ours - times[0]) / (hop / sample_rate)).astype(int), 0, len(times) - 1)
+    near = np.abs(times[idx] - ours) <= hop / sample_rate
+    out[near] = values[idx[near]]
+    return out
+
+
+def track_rows(x: np.ndarray, sample_rate: int, hop: int) -> np.ndarray:
+    """[R, T] signals -> [R, T // hop] F0 in Hz (0: unvoiced)."""
+    frames = x.shape[-1] // hop
+    return np.stack([track_one(row, sample_rate, hop, frames) for row in x]) if len(x) else np.zeros((0, frames))
