@@ -1,5 +1,5 @@
 """Tests for vqcodec.export: the ONNX graphs compute what the torch model computes, for the tiny
-configurations (both heads) and the shipped model, at any batch, length and rung.
+configurations (both heads, and a pitch stream) and the shipped model, at any batch, length and rung.
 
 Codes: equal on every frame. A cosine lookup whose two best codes tie to float rounding could pick either
 in the two runtimes (a near-tie); none occurs on these inputs, so any difference fails the test.
@@ -19,9 +19,14 @@ import json
 import numpy as np
 import pytest
 import torch
+from conftest import TINY_PITCH, make_model, speech_like
 
+from vqcodec.export.graphs import pitch_drive
 from vqcodec.io.weights import load_model, weights_hash
-from vqcodec.runtime.manifest import file_sha256, read_manifest
+from vqcodec.nn.excitation import Pitch
+from vqcodec.nn.heads import HarmonicHead
+from vqcodec.pitch.quantize import frame_f0
+from vqcodec.runtime.manifest import file_sha256, manifest_path, read_manifest
 from vqcodec.runtime.session import OnnxModel
 
 FULL_SCALE_TOL = 1e-4
@@ -88,6 +93,77 @@ def test_manifest_records_the_weights(tiny_onnx, tiny_model_file) -> None:
     assert raw["format"] == "vqcodec-onnx-1" and raw["opset"] == 18
 
 
+# ---------------------------------------------------------------- a pitch stream
+
+
+@pytest.fixture(scope="module")
+def pitch_onnx(tmp_path_factory):
+    """A tiny model with a pitch stream, exported by ``vqcodec export --model M OUTDIR`` beside its weights."""
+    from vqcodec.cli import main
+    from vqcodec.io.weights import save_model
+
+    out = tmp_path_factory.mktemp("onnx_pitch")
+    save_model(make_model(TINY_PITCH, seed=2), out / "tinyp.safetensors")
+    assert main(["export", "-q", "--model", str(out / "tinyp.safetensors"), str(out)]) == 0
+    return manifest_path(out, "tinyp")
+
+
+def _voiced_then_silent(top_hop: int) -> torch.Tensor:
+    """[2, 1, T]: speech-like rows that turn silent (voiced and unvoiced pitch frames), whole top frames."""
+    rows = [np.concatenate([speech_like(0.25, seed=s), np.zeros(1600, np.float32)]) for s in (1, 2)]
+    x = torch.from_numpy(np.stack(rows))[:, None]
+    return x[..., : x.shape[-1] // top_hop * top_hop]
+
+
+def test_only_a_pitch_model_s_decoder_takes_the_f0(tiny_onnx, pitch_onnx) -> None:
+    """The manifest carries ``pitch_bits``; models without a pitch stream export as before."""
+    assert read_manifest(pitch_onnx).config.pitch_bits == 7
+    inputs = {
+        h: [i.name for i in OnnxModel(read_manifest(p))._session("decoder").get_inputs()] for h, p in tiny_onnx.items()
+    }
+    assert inputs == {"istft": ["top_codes", "bottom_codes"], "harmonic": ["top_codes", "bottom_codes", "offset"]}
+    pitch = OnnxModel(read_manifest(pitch_onnx))._session("decoder").get_inputs()
+    assert [i.name for i in pitch] == ["top_codes", "bottom_codes", "offset", "pitch_f0"]
+
+
+def test_pitch_drive_is_the_heads_drive() -> None:
+    """F0 > 0 given, 0 unvoiced: the head's drive with that pitch; -1: its drive with none."""
+    g = torch.Generator().manual_seed(0)
+    f0, voicing = 100 + 300 * torch.rand(2, 6, generator=g), torch.randn(2, 6, generator=g)
+    given = torch.tensor([[120.0, 0.0, 0.0, 130.5, 140.0, 0.0], [-1.0] * 6])
+    with_pitch = HarmonicHead.drive(f0, voicing, Pitch(given.clamp(min=0), given > 0))
+    without = HarmonicHead.drive(f0, voicing, None)
+    got_f0, got_voiced = pitch_drive(f0, voicing, given)
+    assert torch.equal(got_f0[0], with_pitch[0][0]) and torch.equal(got_voiced[0], with_pitch[1][0])
+    assert torch.equal(got_f0[1], without[0][1]) and torch.equal(got_voiced[1], without[1][1])
+
+
+@pytest.mark.parametrize(("start", "frames"), [(0, 8), (12, 4)])
+def test_tiny_pitch_decode_matches_torch(pitch_onnx, start: int, frames: int) -> None:
+    """With the pitch codes (frame_f0 of a window's codes, as the light runtime passes them), and without
+    them (-1 everywhere: the predicted F0 drives, as ``decode(top, bottom)``)."""
+    model, onnx = _pair(pitch_onnx)
+    c = model.config
+    x = _voiced_then_silent(c.top_hop)
+    r = c.top_hop // c.hop  # bottom and pitch frames per top frame
+    with torch.inference_mode():
+        top, bottom = model.encode(x, 2, 3)
+        pitch = model.track_pitch(x)
+        top, bottom, pitch = (
+            top[..., start : start + frames],
+            *(lv[..., r * start : r * (start + frames)] for lv in (bottom, pitch)),
+        )
+        expected = model.decode(top, bottom, pitch, offset=4321).numpy()
+        predicted = model.decode(top, bottom, offset=4321).numpy()
+    if start == 0:
+        assert (pitch == 0).any() and (pitch > 0).any()  # unvoiced and voiced frames
+    f0 = frame_f0(pitch[:, 0].numpy(), c.pitch_bits, c.decoder_upsample)  # [B, T_b * upsample]
+    tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())  # untrained: loud
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 4321, f0) - expected).max() < tol
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 4321) - predicted).max() < tol
+    assert np.abs(predicted - expected).max() > 100 * tol  # the pitch stream drives the decoder
+
+
 # ---------------------------------------------------------------- the shipped model
 
 
@@ -97,8 +173,6 @@ def shipped_pair(shipped_codec, shipped_onnx):
 
 
 def _speech(seconds: float, top_hop: int) -> torch.Tensor:
-    from conftest import speech_like
-
     x = torch.from_numpy(speech_like(seconds, 16000, seed=3))
     return x[: len(x) // top_hop * top_hop][None, None]
 

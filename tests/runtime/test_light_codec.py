@@ -1,15 +1,18 @@
 """Tests for vqcodec.runtime.codec (a name apart from tests/test_codec.py, the torch codec's): the light codec
 gives the torch codec's codes and audio (same windows, same checks), exact lengths at any rate and channel
-count, and either runtime reads the other's files."""
+count, and either runtime reads the other's files, a model's pitch stream included."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import TOP_RUNG
+from conftest import TINY_PITCH, TOP_RUNG, make_model, speech_like
 
 from vqcodec.codec import Codec
+from vqcodec.compress import codes_to_container
 from vqcodec.compress import compress_file as torch_compress
 from vqcodec.compress import decompress_file as torch_decompress
 from vqcodec.errors import UserError
@@ -17,7 +20,7 @@ from vqcodec.io import container
 from vqcodec.io.weights import load_model
 from vqcodec.runtime import files
 from vqcodec.runtime.codec import LightCodec
-from vqcodec.runtime.manifest import read_manifest
+from vqcodec.runtime.manifest import manifest_path, read_manifest
 from vqcodec.runtime.session import OnnxModel
 
 
@@ -91,6 +94,85 @@ def test_either_runtime_reads_the_others_files(tmp_path, tiny_onnx, head: str) -
     b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
     assert a.shape == b.shape == (3000, 2)
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps
+
+
+# ---------------------------------------------------------------- a pitch stream
+
+
+@pytest.fixture(scope="module")
+def pitch_onnx(tmp_path_factory):
+    """A tiny model with a pitch stream, exported beside its weights: its ``.onnx.json``."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    out = tmp_path_factory.mktemp("onnx_pitch")
+    save_model(make_model(TINY_PITCH, seed=3), out / "tinyp.safetensors")
+    export_file(out / "tinyp.safetensors", out)
+    return manifest_path(out, "tinyp")
+
+
+def _speech(channels: int, length: int) -> np.ndarray:
+    """[C, T] speech-like rows that turn silent halfway (voiced and unvoiced pitch frames)."""
+    x = np.zeros((channels, length), np.float32)
+    x[:, : length // 2] = [
+        speech_like(length / 2 / 16000, seed=s)[: length // 2] * (1 - 0.3 * s) for s in range(channels)
+    ]
+    return x
+
+
+@pytest.mark.parametrize(("length", "channels"), [(700, 1), (9000, 2)])
+def test_light_pitch_stream_equals_torch(pitch_onnx, length: int, channels: int) -> None:
+    """Tracked per window on the window's samples, kept as the bottom level is: the torch codec's pitch codes."""
+    torch_codec, light = _codecs(pitch_onnx)
+    x = _speech(channels, length)
+    codes = torch_codec.encode(x, 16000, TOP_RUNG)
+    c = light.encode(_blocks(x), 16000, length, channels, TOP_RUNG)
+    assert [lv.bits for lv in c.levels] == [TINY_PITCH.bits, TINY_PITCH.bits, 7]
+    for got, want in zip(c.levels, codes.streams, strict=True):
+        assert np.array_equal(got.codes, want.numpy())
+    if length > 1000:
+        assert (codes.pitch > 0).any() and (codes.pitch == 0).any()
+    decoded = np.concatenate(list(light.decode(c)))  # [T, C]
+    assert np.abs(decoded.T - torch_codec.decode(codes).numpy()).max() < 1e-4
+
+
+def test_light_decodes_codes_without_a_pitch_stream_as_torch(pitch_onnx) -> None:
+    """A pitch model's codes without the stream (a prior's samples): the predicted F0 drives, on both runtimes."""
+    torch_codec, light = _codecs(pitch_onnx)
+    codes = torch_codec.encode(_speech(1, 4000), 16000, TOP_RUNG)
+    plain = dataclasses.replace(codes, pitch=None)
+    decoded = np.concatenate(list(light.decode(codes_to_container(plain, TINY_PITCH.bits))))
+    expected = torch_codec.decode(plain).numpy()
+    assert np.abs(decoded.T - expected).max() < 1e-4
+    assert np.abs(expected - torch_codec.decode(codes).numpy()).max() > 1e-2  # the stream matters
+
+
+def test_either_runtime_reads_the_others_pitch_files(tmp_path, pitch_onnx) -> None:
+    torch_codec, light = _codecs(pitch_onnx, chunk_frames=250)
+    src = tmp_path / "in.wav"
+    sf.write(src, _speech(2, 6000).T, 16000)
+    files.compress_file(light, src, tmp_path / "light.vqc", TOP_RUNG)
+    torch_compress(torch_codec, src, tmp_path / "torch.vqc", TOP_RUNG)
+    assert (tmp_path / "light.vqc").read_bytes() == (tmp_path / "torch.vqc").read_bytes()  # same codes, same bytes
+    assert len(files.read_container(tmp_path / "light.vqc").levels) == 3
+    torch_decompress(torch_codec, tmp_path / "light.vqc", tmp_path / "by_torch.wav")
+    files.decompress_file(light, tmp_path / "torch.vqc", tmp_path / "by_light.wav")
+    a, _ = sf.read(tmp_path / "by_torch.wav", dtype="int16")
+    b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
+    assert a.shape == b.shape == (6000, 2)
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps
+
+
+def test_light_refuses_a_fourth_stream_and_pitch_codes_out_of_range(tmp_path, pitch_onnx) -> None:
+    _, light = _codecs(pitch_onnx)
+    c = light.encode(_blocks(_speech(1, 2000)), 16000, 2000, 1)
+    four = dataclasses.replace(c, levels=(*c.levels, c.levels[-1]))
+    (tmp_path / "four.vqc").write_bytes(container.write(four))
+    with pytest.raises(UserError, match=r"and a pitch stream or none, found 4"):
+        files.read_container(tmp_path / "four.vqc")
+    high = container.Level(np.full_like(c.levels[2].codes, 200), 8)
+    with pytest.raises(UserError, match="pitch code values"):
+        list(light.decode(dataclasses.replace(c, levels=(*c.levels[:2], high))))
 
 
 def test_light_decodes_the_golden_file(shipped_onnx) -> None:

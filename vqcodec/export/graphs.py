@@ -4,6 +4,8 @@ They hold the trained model's own modules and call its own methods; only what ON
 another way: the heads' STFTs are convolutions with a DFT basis (:mod:`vqcodec.export.spectral`), spectra
 are real and imaginary halves instead of complex tensors, and a level's codes may hold fewer codebooks
 than its stack (padded with -1 inside the graph, and -1 decodes to zero), so one graph serves every rung.
+A model with a pitch stream takes its F0 as one more input, ``pitch_f0``, whose sign says how to use it
+(:func:`pitch_drive`), so one graph decodes files with the stream and codes without it.
 """
 
 from __future__ import annotations
@@ -46,19 +48,35 @@ def decode_prefix(stack: ResidualVQ, codes: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def pitch_drive(
+    f0: torch.Tensor, voicing: torch.Tensor, given: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:meth:`HarmonicHead.drive` with the pitch stream's F0 as one tensor, [B, N] each.
+
+    ``given`` > 0: that F0 drives the source, voiced; 0: unvoiced (the predicted F0, voicing 0), as
+    ``drive(f0, voicing, Pitch(given, given > 0))``; < 0 (codes without a pitch stream): the predicted F0 and
+    voicing probability, as ``drive(f0, voicing, None)``. None: the graph of a model without the stream.
+    """
+    f0, voiced = HarmonicHead.drive(f0, voicing, None)
+    if given is None:
+        return f0, voiced
+    return torch.where(given > 0, given, f0), torch.where(given < 0, voiced, (given > 0).to(voiced.dtype))
+
+
 class HarmonicGraph(nn.Module):
-    """:class:`HarmonicHead` in real arithmetic: frames ``[B, N, dim]`` -> ``[B, N * hop]``."""
+    """:class:`HarmonicHead` in real arithmetic: frames ``[B, N, dim]`` (and the pitch stream's F0 ``[B, N]``,
+    see :func:`pitch_drive`) -> ``[B, N * hop]``."""
 
     def __init__(self, head: HarmonicHead):
         super().__init__()
         self.head = head
         self.stft, self.istft = ConvSTFT(head.window, head.hop), ConvISTFT(head.window, head.hop)
 
-    def forward(self, x: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, offset: torch.Tensor, pitch_f0: torch.Tensor | None = None) -> torch.Tensor:
         h, bins = self.head, self.head.bins
         gains, f0, voicing = h.controls(x)  # [B, 2F, N], [B, N], [B, N]
         b, n = f0.shape
-        spec = self.stft(h.sources(*h.drive(f0, voicing, None), offset))[..., :n]  # [2B, 2F, N]
+        spec = self.stft(h.sources(*pitch_drive(f0, voicing, pitch_f0), offset))[..., :n]  # [2B, 2F, N]
         harmonic, noise = spec[:b], spec[b:]  # [B, 2F, N] each: real parts, then imaginary
         gains = torch.cat([gains[:, :bins], gains[:, :bins]], 1), torch.cat([gains[:, bins:], gains[:, bins:]], 1)
         return self.istft(gains[0] * harmonic + gains[1] * noise)
@@ -87,17 +105,25 @@ def head_graph(head: Head) -> nn.Module:
 
 
 class DecoderGraph(nn.Module):
-    """Codes of each level ``[B, q, T_level]`` (1 <= q <= its stack) and ``offset`` (int64 scalar: the index
-    of the first output sample in the whole signal, which seeds a harmonic head's noise) -> ``[B, 1, T]``
-    audio at the model rate, as :meth:`VQCodecModel.decode`."""
+    """Codes of each level ``[B, q, T_level]`` (1 <= q <= its stack), ``offset`` (int64 scalar: the index
+    of the first output sample in the whole signal, which seeds a harmonic head's noise) and, for a model with
+    a pitch stream, ``pitch_f0`` (float32 ``[B, T_b * decoder_upsample]``, see :func:`pitch_drive`) ->
+    ``[B, 1, T]`` audio at the model rate, as :meth:`VQCodecModel.decode`."""
 
     def __init__(self, model: VQCodecModel):
         super().__init__()
         self.model = model
         self.head = head_graph(model.decoder.head)
 
-    def forward(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor, offset: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        top_codes: torch.Tensor,
+        bottom_codes: torch.Tensor,
+        offset: torch.Tensor,
+        pitch_f0: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         h = self.model.hierarchy
         top = h.top_decoder(decode_prefix(h.top_quantizer, top_codes))  # [B, D, T_b]
         frames = self.model.decoder.frames(decode_prefix(h.bottom_quantizer, bottom_codes), top)  # [B, N, dim]
-        return self.head(frames.float(), offset)[:, None]
+        drive = (offset,) if pitch_f0 is None else (offset, pitch_f0)  # only a harmonic head takes the F0
+        return self.head(frames.float(), *drive)[:, None]

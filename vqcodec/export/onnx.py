@@ -62,13 +62,18 @@ def _export_encoder(model: VQCodecModel, path: Path) -> None:
 
 
 def _export_decoder(model: VQCodecModel, path: Path) -> None:
+    """Inputs: each level's codes and ``offset``, then ``pitch_f0`` for a model with a pitch stream."""
     c = model.config
     frames = [4 * c.top_hop // hop for hop in c.level_hops]
     codes = tuple(torch.zeros(2, n, f, dtype=torch.int64) for n, f in zip(c.codebooks, frames, strict=True))
     names = [f"{level}_codes" for level in c.LEVELS]
     axes = {n: {0: "batch", 1: f"{n}_books", 2: f"{n}_frames"} for n in names} | {"audio": {0: "batch", 2: "samples"}}
-    offset = torch.tensor(0, dtype=torch.int64)
-    _trace(DecoderGraph(model), (*codes, offset), path, [*names, "offset"], ["audio"], axes)
+    args, inputs = (*codes, torch.tensor(0, dtype=torch.int64)), [*names, "offset"]
+    if c.pitch_bits:
+        f0 = torch.zeros(2, frames[-1] * c.decoder_upsample)  # [B, N] on the decoder's frames
+        args, inputs = (*args, f0), [*inputs, "pitch_f0"]
+        axes["pitch_f0"] = {0: "batch", 1: "pitch_frames"}
+    _trace(DecoderGraph(model), args, path, inputs, ["audio"], axes)
 
 
 def _trace(graph: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict) -> None:

@@ -9,6 +9,8 @@ import numpy as np
 
 from vqcodec.checks import check_codes
 from vqcodec.io import container
+from vqcodec.pitch.quantize import frame_f0, quantize
+from vqcodec.pitch.tracker import track_rows
 from vqcodec.rates import Rung, rung
 from vqcodec.runtime.audio import BlockReader, exact, resampled_blocks
 from vqcodec.runtime.session import OnnxModel
@@ -27,7 +29,7 @@ class LightCodec:
         self.model, self.config = model, model.config
         self.name, self.hash = self.config.name, model.manifest.model_hash
         self.context_frames, self.chunk_frames = model.manifest.context_frames, chunk_frames
-        self.ratios = tuple(self.config.top_hop // h for h in self.config.level_hops)
+        self.ratios = tuple(self.config.top_hop // s.hop for s in self.config.streams)  # frames per top frame
 
     @property
     def sample_rate(self) -> int:
@@ -46,22 +48,36 @@ class LightCodec:
             exact(resampled_blocks(blocks, sample_rate, self.sample_rate, channels), length, channels), channels
         )
         frames = -(-length // self.config.top_hop)
-        parts: list[list[np.ndarray]] = [[] for _ in self.ratios]
-        for a, b in kept_windows(frames, window_frames(self.chunk_frames, channels)):
-            w0, w1 = encode_span(a, b, self.context_frames)
-            levels = self._encode_rows(reader.read(w0 * self.config.top_hop, w1 * self.config.top_hop))
-            for part, lv, r, n in zip(parts, levels, self.ratios, rung.codebooks, strict=True):
-                part.append(lv[:, :n, r * (a - w0) : r * (b - w0)])  # a level of r frames per top frame
+        parts = [
+            self._encode_window(reader, a, b, rung)
+            for a, b in kept_windows(frames, window_frames(self.chunk_frames, channels))
+        ]
         levels = tuple(
-            container.Level(np.concatenate(p, axis=-1)[..., : frames * r], self.config.bits)
-            for p, r in zip(parts, self.ratios, strict=True)
+            container.Level(np.concatenate(p, axis=-1)[..., : frames * r], s.bits)
+            for p, r, s in zip(zip(*parts, strict=True), self.ratios, self.config.streams, strict=True)
         )
         return container.Container(self.name, self.hash, sample_rate, channels, num_samples, levels)
+
+    def _encode_window(self, reader: BlockReader, a: int, b: int, rung: Rung) -> list[np.ndarray]:
+        """Codes of top frames ``[a, b)``, one array per stream: ``[C, n_q, r (b - a)]`` for a stream of ``r``
+        frames per top frame (the rung's codebooks of each level, then the pitch ``[C, 1, r (b - a)]`` if the
+        model has a pitch stream), coded on the window with its context, as the torch codec codes it."""
+        w0, w1 = encode_span(a, b, self.context_frames)
+        x = reader.read(w0 * self.config.top_hop, w1 * self.config.top_hop)  # [C, n]
+        streams = [lv[:, :n] for lv, n in zip(self._encode_rows(x), rung.codebooks, strict=True)]
+        if self.config.pitch_bits:
+            streams.append(self._track_pitch(x))
+        return [lv[..., r * (a - w0) : r * (b - w0)] for lv, r in zip(streams, self.ratios, strict=True)]
 
     def _encode_rows(self, x: np.ndarray) -> list[np.ndarray]:
         """``[C, n]`` -> every codebook's codes per level, ``[C, n_q, frames]``, ROWS_PER_CALL rows a call."""
         calls = [self.model.encode(x[i : i + ROWS_PER_CALL, None]) for i in range(0, len(x), ROWS_PER_CALL)]
         return [np.concatenate(level) for level in zip(*calls, strict=True)]
+
+    def _track_pitch(self, x: np.ndarray) -> np.ndarray:
+        """``[C, n]`` -> pitch codes ``[C, 1, n / hop]``: F0 tracked and quantized (as ``VQCodecModel.track_pitch``)."""
+        c = self.config
+        return quantize(track_rows(x.astype(np.float64), c.sample_rate, c.hop), c.pitch_bits)[:, None]
 
     def check(self, c: container.Container) -> None:
         """Refuse codes this model did not make or could not have made (:func:`check_codes`)."""
@@ -80,13 +96,25 @@ class LightCodec:
 
     def _decode_windows(self, c: container.Container) -> Iterator[np.ndarray]:
         """The decoded signal at the model rate in ``[n, C]`` blocks, one per window (whole top frames)."""
-        hop, levels = self.config.top_hop, [lv.codes for lv in c.levels]
-        frames = levels[0].shape[-1]
+        hop, streams = self.config.top_hop, [lv.codes for lv in c.levels]
+        frames = streams[0].shape[-1]
         for a, b in kept_windows(frames, window_frames(self.chunk_frames, c.channels)):
             a0, b0 = decode_span(a, b, frames, self.context_frames)
-            window = [lv[..., r * a0 : r * b0] for lv, r in zip(levels, self.ratios, strict=True)]
-            rows = [
-                self.model.decode([lv[i : i + ROWS_PER_CALL] for lv in window], a0 * hop)[:, 0]
-                for i in range(0, c.channels, ROWS_PER_CALL)
-            ]
-            yield np.concatenate(rows)[:, (a - a0) * hop : (b - a0) * hop].T  # [n, C]
+            window = [lv[..., r * a0 : r * b0] for lv, r in zip(streams, self.ratios[: len(streams)], strict=True)]
+            yield self._decode_rows(window, a0 * hop)[:, (a - a0) * hop : (b - a0) * hop].T  # [n, C]
+
+    def _decode_rows(self, window: list[np.ndarray], offset: int) -> np.ndarray:
+        """A window's codes per stream ``[C, q, T_stream]`` (top, bottom, and the pitch if the file has it),
+        its first sample's index -> ``[C, T]`` audio, ROWS_PER_CALL rows a call."""
+        top, bottom, *pitch = window
+        c = self.config
+        f0 = frame_f0(pitch[0][:, 0], c.pitch_bits, c.decoder_upsample) if pitch else None  # [C, T_b * upsample]
+        rows = [
+            self.model.decode(
+                [top[i : i + ROWS_PER_CALL], bottom[i : i + ROWS_PER_CALL]],
+                offset,
+                None if f0 is None else f0[i : i + ROWS_PER_CALL],
+            )[:, 0]
+            for i in range(0, len(top), ROWS_PER_CALL)
+        ]
+        return np.concatenate(rows)

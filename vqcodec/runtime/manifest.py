@@ -4,7 +4,8 @@ came from and the model's config (read without onnx or onnxruntime, so ``vqcodec
     default.onnx.json      {"format", "config", "model_hash", "weights_sha256", "encoder", "decoder", "opset",
                             "context_frames"}
     default.encoder.onnx   audio [B, 1, T] -> codes of each level [B, n_q, T_level]
-    default.decoder.onnx   codes of each level [B, q, T_level], offset -> audio [B, 1, T]
+    default.decoder.onnx   codes of each level [B, q, T_level], offset (and pitch_f0 [B, N] for a model
+                           with a pitch stream, config.pitch_bits > 0) -> audio [B, 1, T]
 """
 
 from __future__ import annotations

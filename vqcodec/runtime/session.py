@@ -41,12 +41,23 @@ class OnnxModel:
         ``[B, n_q, T / hop_level]`` int64."""
         return self._session("encoder").run(None, {"audio": np.ascontiguousarray(audio, dtype=np.float32)})
 
-    def decode(self, levels: list[np.ndarray], offset: int) -> np.ndarray:
-        """Codes per level ``[B, q, T_level]`` and the index of the first sample in the whole signal ->
+    def decode(self, levels: list[np.ndarray], offset: int, pitch_f0: np.ndarray | None = None) -> np.ndarray:
+        """Codes per level ``[B, q, T_level]``, the index of the first sample in the whole signal and, for a
+        model with a pitch stream, the F0 on the decoder's frames ``[B, T_bottom * decoder_upsample]`` (Hz;
+        0 unvoiced; -1 predicted, see :func:`vqcodec.export.graphs.pitch_drive`; None: -1 everywhere) ->
         ``[B, 1, T]`` float32 audio at the model rate."""
         session = self._session("decoder")
         names = [f"{name}_codes" for name in self.config.LEVELS]
         feed = {n: np.ascontiguousarray(lv, dtype=np.int64) for n, lv in zip(names, levels, strict=True)}
         feed["offset"] = np.array(offset, dtype=np.int64)
         wanted = {i.name for i in session.get_inputs()}  # a head without noise has no offset input
+        if "pitch_f0" in wanted:
+            feed["pitch_f0"] = self._pitch_f0(levels[-1], pitch_f0)
         return session.run(None, {k: v for k, v in feed.items() if k in wanted})[0]
+
+    def _pitch_f0(self, bottom: np.ndarray, pitch_f0: np.ndarray | None) -> np.ndarray:
+        """The graph's ``pitch_f0`` ``[B, T_bottom * decoder_upsample]``: the given F0, or -1 (the predicted
+        F0 drives) for codes without a pitch stream."""
+        if pitch_f0 is None:
+            return np.full((bottom.shape[0], bottom.shape[-1] * self.config.decoder_upsample), -1.0, np.float32)
+        return np.ascontiguousarray(pitch_f0, dtype=np.float32)

@@ -24,7 +24,7 @@ def to_bytes(c: container.Container, entropy_coding: bool = True) -> bytes:
 
 def read_container(src: str | os.PathLike) -> container.Container:
     """A .vqc file (or stdin, ``-``), checked whole, with one-line errors naming it: its levels are those a
-    model makes and its rate, channels and length within the limits."""
+    model makes (and a pitch stream or none) and its rate, channels and length within the limits."""
     if str(src) == PIPE:
         data = sys.stdin.buffer.read()
     else:
@@ -34,8 +34,9 @@ def read_container(src: str | os.PathLike) -> container.Container:
         data = path.read_bytes()
     try:
         c = container.read(data, entropy.coders())
-        if len(c.levels) != len(ModelConfig.LEVELS):
-            raise container.ContainerError(f"expected {len(ModelConfig.LEVELS)} levels, found {len(c.levels)}")
+        if len(c.levels) not in (len(ModelConfig.LEVELS), len(ModelConfig.LEVELS) + 1):
+            expected = f"{len(ModelConfig.LEVELS)} levels ({', '.join(ModelConfig.LEVELS)}), and a pitch stream or none"
+            raise container.ContainerError(f"expected {expected}, found {len(c.levels)}")
         check_audio(c.sample_rate, c.channels, c.num_samples)
     except ValueError as e:  # ContainerError is one
         raise UserError(f"{src}: {e}") from None
