@@ -40,3 +40,14 @@ def test_decoder_frames_interpolate_log_f0_between_voiced_codes_and_hold_at_a_bo
 def test_frame_f0_keeps_leading_dimensions() -> None:
     codes = np.array([[[10, 20, 30]], [[0, 0, 40]]])
     assert frame_f0(codes, 7, 4).shape == (2, 1, 12)
+
+
+def test_track_frames_keeps_every_other_frame_of_the_finer_track() -> None:
+    from vqcodec.pitch.tracker import track_frames, track_rows
+
+    t = np.arange(16000) / 16000
+    x = (0.3 * np.sin(2 * np.pi * 150 * t) + 0.1 * np.sin(2 * np.pi * 300 * t))[None]
+    coarse = track_frames(x, 16000, 320)
+    assert coarse.shape == (1, 50)
+    np.testing.assert_array_equal(coarse, track_rows(x, 16000, 160)[:, ::2])
+    assert np.median(coarse[coarse > 0]) == pytest.approx(150, rel=0.02)

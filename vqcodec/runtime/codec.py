@@ -10,7 +10,7 @@ import numpy as np
 from vqcodec.checks import check_codes
 from vqcodec.io import container
 from vqcodec.pitch.quantize import frame_f0, quantize
-from vqcodec.pitch.tracker import track_rows
+from vqcodec.pitch.tracker import track_frames
 from vqcodec.rates import Rung, rung
 from vqcodec.runtime.audio import BlockReader, exact, resampled_blocks
 from vqcodec.runtime.session import OnnxModel
@@ -77,7 +77,7 @@ class LightCodec:
     def _track_pitch(self, x: np.ndarray) -> np.ndarray:
         """``[C, n]`` -> pitch codes ``[C, 1, n / hop]``: F0 tracked and quantized (as ``VQCodecModel.track_pitch``)."""
         c = self.config
-        return quantize(track_rows(x.astype(np.float64), c.sample_rate, c.hop), c.pitch_bits)[:, None]
+        return quantize(track_frames(x.astype(np.float64), c.sample_rate, c.hop), c.pitch_bits)[:, None]
 
     def check(self, c: container.Container) -> None:
         """Refuse codes this model did not make or could not have made (:func:`check_codes`)."""
