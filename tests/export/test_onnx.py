@@ -14,6 +14,7 @@ the SNR the golden tolerance asks of torch across CPUs.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -98,12 +99,13 @@ def test_manifest_records_the_weights(tiny_onnx, tiny_model_file) -> None:
 
 @pytest.fixture(scope="module")
 def pitch_onnx(tmp_path_factory):
-    """A tiny model with a pitch stream, exported by ``vqcodec export --model M OUTDIR`` beside its weights."""
+    """A tiny model with a pitch stream and a calibrated output gain, exported by ``vqcodec export --model M
+    OUTDIR`` beside its weights."""
     from vqcodec.cli import main
     from vqcodec.io.weights import save_model
 
     out = tmp_path_factory.mktemp("onnx_pitch")
-    save_model(make_model(TINY_PITCH, seed=2), out / "tinyp.safetensors")
+    save_model(make_model(dataclasses.replace(TINY_PITCH, output_gain_db=3.0), seed=2), out / "tinyp.safetensors")
     assert main(["export", "-q", "--model", str(out / "tinyp.safetensors"), str(out)]) == 0
     return manifest_path(out, "tinyp")
 
@@ -118,6 +120,7 @@ def _voiced_then_silent(top_hop: int) -> torch.Tensor:
 def test_only_a_pitch_model_s_decoder_takes_the_f0(tiny_onnx, pitch_onnx) -> None:
     """The manifest carries ``pitch_bits``; models without a pitch stream export as before."""
     assert read_manifest(pitch_onnx).config.pitch_bits == 7
+    assert read_manifest(pitch_onnx).config.output_gain_db == 3.0
     inputs = {
         h: [i.name for i in OnnxModel(read_manifest(p))._session("decoder").get_inputs()] for h, p in tiny_onnx.items()
     }

@@ -126,4 +126,6 @@ class DecoderGraph(nn.Module):
         top = h.top_decoder(decode_prefix(h.top_quantizer, top_codes))  # [B, D, T_b]
         frames = self.model.decoder.frames(decode_prefix(h.bottom_quantizer, bottom_codes), top)  # [B, N, dim]
         drive = (offset,) if pitch_f0 is None else (offset, pitch_f0)  # only a harmonic head takes the F0
-        return self.head(frames.float(), *drive)[:, None]
+        audio = self.head(frames.float(), *drive)[:, None]
+        gain = self.model.config.output_gain_db
+        return audio * self.model.config.output_gain if gain else audio

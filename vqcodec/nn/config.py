@@ -49,7 +49,9 @@ class ModelConfig:
     ``usage_decay``, ``restart_every`` and ``restart_threshold`` govern dead-code restarts (see
     :class:`vqcodec.nn.quantizer.FactorizedVQ`). ``pitch_bits`` > 0 (a source-filter head only) gives the
     model a pitch stream: the tracked F0, one ``pitch_bits``-bit code per bottom frame, is sent beside the
-    codes and drives the head's source (:mod:`vqcodec.pitch`); 0, no stream. Every field has a default, so
+    codes and drives the head's source (:mod:`vqcodec.pitch`); 0, no stream. ``output_gain_db`` is a gain
+    applied to decoded audio (:meth:`VQCodecModel.decode`, not the training pass), measured after training
+    so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). Every field has a default, so
     files written before a field existed still load, with the value they were trained with.
     """
 
@@ -79,6 +81,7 @@ class ModelConfig:
     restart_threshold: float = 0.05
     residual_fit: float = 0.0
     pitch_bits: int = 0
+    output_gain_db: float = 0.0
 
     @property
     def hop(self) -> int:
@@ -104,6 +107,11 @@ class ModelConfig:
     def bits(self) -> int:
         """Bits per code: ceil(log2 K)."""
         return max(1, math.ceil(math.log2(self.codebook_size)))
+
+    @property
+    def output_gain(self) -> float:
+        """``output_gain_db`` as a factor."""
+        return 10 ** (self.output_gain_db / 20)
 
     @property
     def streams(self) -> tuple[Stream, ...]:
@@ -174,6 +182,7 @@ class ModelConfig:
             _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
         _require(self.residual_fit >= 0, "residual_fit", "must not be negative")
         _require(0 <= self.pitch_bits <= 16, "pitch_bits", "must be between 0 and 16")
+        _require(abs(self.output_gain_db) <= 20, "output_gain_db", "must be between -20 and 20")
         _require(self.pitch_bits == 0 or self.head == "harmonic", "pitch_bits", "needs head 'harmonic'")
 
 

@@ -113,9 +113,10 @@ class VQCodecModel(nn.Module):
         """Codes -> [B, 1, T_b * hop] audio; ``offset``: index of the first sample in the whole signal
         (a source-filter head's noise is a function of it, so windows decode as the whole would).
         ``pitch_codes`` [B, 1, T_b] (a model with a pitch stream) drive the source; without them the
-        predicted F0 does."""
+        predicted F0 does. The audio is scaled by the calibrated ``config.output_gain``."""
         bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
-        return self.decoder(bottom, top, offset, self.pitch(pitch_codes)).audio.unsqueeze(1)
+        audio = self.decoder(bottom, top, offset, self.pitch(pitch_codes)).audio.unsqueeze(1)
+        return audio * self.config.output_gain if self.config.output_gain_db else audio
 
     def pitch(self, pitch_codes: torch.Tensor | None) -> Pitch | None:
         """Pitch codes [B, 1, T_b] -> the F0 on the decoder's frames, [B, T_b * decoder_upsample] (None: None)."""

@@ -378,7 +378,10 @@ def _init_from(model: VQCodecModel, init: str) -> None:
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
-    tunable = {k: getattr(model.config, k) for k in ("head", "name", "residual_fit", "decoder_blocks", "pitch_bits")}
+    tunable = {
+        k: getattr(model.config, k)
+        for k in ("head", "name", "residual_fit", "decoder_blocks", "pitch_bits", "output_gain_db")
+    }
     if dataclasses.replace(source.config, **tunable) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
     if model.config.decoder_blocks < source.config.decoder_blocks:
