@@ -42,12 +42,15 @@ def test_frame_f0_keeps_leading_dimensions() -> None:
     assert frame_f0(codes, 7, 4).shape == (2, 1, 12)
 
 
-def test_track_frames_keeps_every_other_frame_of_the_finer_track() -> None:
+def test_track_frames_keeps_every_other_frame_of_the_finer_track_at_8_khz() -> None:
+    import soxr
+
     from vqcodec.pitch.tracker import track_frames, track_rows
 
     t = np.arange(16000) / 16000
     x = (0.3 * np.sin(2 * np.pi * 150 * t) + 0.1 * np.sin(2 * np.pi * 300 * t))[None]
     coarse = track_frames(x, 16000, 320)
     assert coarse.shape == (1, 50)
-    np.testing.assert_array_equal(coarse, track_rows(x, 16000, 160)[:, ::2])
+    np.testing.assert_array_equal(coarse, track_rows(soxr.resample(x[0], 16000, 8000)[None], 8000, 80)[:, ::2])
+    assert track_frames(x[:, :7000], 16000, 320).shape == (1, 21)
     assert np.median(coarse[coarse > 0]) == pytest.approx(150, rel=0.02)

