@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
         codes.num_samples,
         codec.name,
         codec.hash,
+        codes.pitch,  # the file's pitch stream (if the model has one), like `vqcodec sample --keep-top`
     )
     g = torch.Generator().manual_seed(args.seed)
     samples = round(args.seconds * sr)  # at the sample's rate, so that one spectrogram scale fits all three
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         top, sample_bottom(prior, top, prior.config.n_bottom, g), sr, samples, codec.name, codec.hash
     )
     signals = {
-        "samples/speech.wav decoded by the codec (6 kbps)": codec.decode(codes)[0].numpy(),
+        f"samples/speech.wav decoded by the codec ({codec.ladder()[-1].kbps:g} kbps)": codec.decode(codes)[0].numpy(),
         f"its top codes, bottom codes sampled by the prior (seed {args.seed})": codec.decode(keep)[0].numpy(),
         f"top and bottom codes sampled by the prior (seed {args.seed})": codec.decode(free)[0].numpy(),
     }

@@ -3,7 +3,7 @@
 #
 #     recipes/speech16k/derive.sh [DATA] [PRIOR_MINUTES]      # defaults: ../shared/speech, 25
 #
-# 1. tokens of DATA/train and DATA/dev at 6 kbps (every codebook) with the shipped model, in tokens/derive/;
+# 1. tokens of DATA/train and DATA/dev at the top rung (every codebook) with the shipped model, in tokens/derive/;
 # 2. the entropy tables (vqcodec/pretrained/default.tables.safetensors), contexts chosen on dev, and the
 #    golden files (tests/golden/make.py), which hold an entropy-coded stream;
 # 3. the prior (vqcodec/pretrained/default.prior.safetensors), PRIOR_MINUTES of training on one thread;
@@ -16,8 +16,8 @@ minutes=${2:-25}
 out=tokens/derive
 export OMP_NUM_THREADS=1
 rm -rf "$out" && mkdir -p "$out"
-vqcodec tokens "$data/dev" -o "$out/dev" -b 6 --threads 1 -q &
-vqcodec tokens "$data/train" -o "$out/train" -b 6 --threads 1 -q
+vqcodec tokens "$data/dev" -o "$out/dev" -b 100 --threads 1 -q &
+vqcodec tokens "$data/train" -o "$out/train" -b 100 --threads 1 -q
 wait
 python -m vqcodec.entropy.fit "$out/train" "$out/dev" -o vqcodec/pretrained/default.tables.safetensors \
   --report "$out/candidates.json"

@@ -24,7 +24,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", required=True, help="audio file to write (.wav, .flac or .ogg)")
     p.add_argument("--seconds", type=float, default=5.0, help="length to sample (default 5; not with --keep-top)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--keep-top", metavar="VQC", help="keep this file's top codes and sample only the bottom")
+    p.add_argument(
+        "--keep-top", metavar="VQC", help="keep this file's top codes (and pitch stream) and sample only the bottom"
+    )
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1)")
     p.add_argument("--prior", help="prior file (default: the shipped one)")
     p.add_argument("-m", "--model", help="codec model file (default: the shipped model)")
@@ -68,12 +70,14 @@ def main_args(args: argparse.Namespace) -> None:
     if args.keep_top:
         given = read_codes(args.keep_top)
         top, rate, samples = given.top[:1], given.sample_rate, given.num_samples  # its first channel
+        pitch = None if given.pitch is None else given.pitch[:1]  # its pitch stream too, if it has one
     else:
         rate = codec.sample_rate
         samples = round(args.seconds * rate)
         top = sample_top(prior, math.ceil(samples / codec.config.top_hop), generator, args.temperature)
+        pitch = None  # the decoder's predicted F0 drives its source
     bottom = sample_bottom(prior, top, prior.config.n_bottom, generator, args.temperature)
-    codes = Codes(top, bottom, rate, samples, codec.name, codec.hash)
+    codes = Codes(top, bottom, rate, samples, codec.name, codec.hash, pitch)
     try:
         codec.check(codes)
     except ValueError as e:

@@ -1,8 +1,8 @@
 """``vqcodec train-prior``: train the top and bottom priors on token shards, report bits per code on dev
 tokens next to the context models of :mod:`vqcodec.entropy`, and write the prior file.
 
-    vqcodec tokens ../shared/speech/train -o tokens/train -b 6
-    vqcodec tokens ../shared/speech/dev -o tokens/dev -b 6
+    vqcodec tokens ../shared/speech/train -o tokens/train -b 100
+    vqcodec tokens ../shared/speech/dev -o tokens/dev -b 100
     vqcodec train-prior tokens/train --dev tokens/dev -o vqcodec/pretrained/default.prior.safetensors
 """
 
@@ -23,7 +23,9 @@ from vqcodec.prior.weights import save_prior
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("train", help="token folder of the training split (vqcodec tokens -b 6: every codebook)")
+    p.add_argument(
+        "train", help="token folder of the training split (vqcodec tokens -b 100: the top rung, every codebook)"
+    )
     p.add_argument("--dev", required=True, help="token folder to report bits per code on")
     p.add_argument("-o", "--output", required=True, help="prior file to write (.safetensors)")
     p.add_argument("--minutes", type=float, default=25.0, help="training time limit (default 25)")
