@@ -25,7 +25,15 @@ from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.receptive_field import context_frames as measured_context
 from vqcodec.rates import DEFAULT_KBPS, Rung, ladder, rung
 from vqcodec.resample import Fetch, resample_window, window_of
-from vqcodec.windows import ROWS_PER_CALL, decode_span, encode_span, kept_windows, resampled_length, window_frames
+from vqcodec.windows import (
+    ROWS_PER_CALL,
+    decode_span,
+    decode_windows,
+    encode_span,
+    kept_windows,
+    resampled_length,
+    window_frames,
+)
 
 __all__ = ["DEFAULT_KBPS", "ArraySource", "Codec", "Rung"]
 
@@ -198,11 +206,13 @@ class Codec:
         self.check(codes)
         length = resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate)
         fetch = self._decoded_model_rate(codes, length)
-        frames = window_frames(self.chunk_frames, codes.channels)
-        step = max(1, frames * self.config.top_hop * codes.sample_rate // self.sample_rate)  # output samples
-        for start in range(0, codes.num_samples, step):
-            stop = min(start + step, codes.num_samples)
-            yield resample_window(fetch, self.sample_rate, codes.sample_rate, start, stop).clamp(-1, 1)
+        step = window_frames(self.chunk_frames, codes.channels)
+        pitch = None if codes.pitch is None else codes.pitch.numpy()
+        to_output = self.config.top_hop * codes.sample_rate  # top frames -> output samples, times the model rate
+        for a, b in decode_windows(codes.top.shape[-1], step, pitch):
+            start, stop = a * to_output // self.sample_rate, min(b * to_output // self.sample_rate, codes.num_samples)
+            if start < stop:
+                yield resample_window(fetch, self.sample_rate, codes.sample_rate, start, stop).clamp(-1, 1)
 
     def _decoded_model_rate(self, codes: Codes, length: int) -> Fetch:
         """Reader of the decoded signal at the model rate, zero outside ``[0, length)``."""

@@ -14,7 +14,15 @@ from vqcodec.pitch.tracker import track_frames
 from vqcodec.rates import Rung, rung
 from vqcodec.runtime.audio import BlockReader, exact, resampled_blocks
 from vqcodec.runtime.session import OnnxModel
-from vqcodec.windows import ROWS_PER_CALL, decode_span, encode_span, kept_windows, resampled_length, window_frames
+from vqcodec.windows import (
+    ROWS_PER_CALL,
+    decode_span,
+    decode_windows,
+    encode_span,
+    kept_windows,
+    resampled_length,
+    window_frames,
+)
 
 
 class LightCodec:
@@ -98,7 +106,8 @@ class LightCodec:
         """The decoded signal at the model rate in ``[n, C]`` blocks, one per window (whole top frames)."""
         hop, streams = self.config.top_hop, [lv.codes for lv in c.levels]
         frames = streams[0].shape[-1]
-        for a, b in kept_windows(frames, window_frames(self.chunk_frames, c.channels)):
+        pitch = streams[2] if len(streams) > 2 else None
+        for a, b in decode_windows(frames, window_frames(self.chunk_frames, c.channels), pitch):
             a0, b0 = decode_span(a, b, frames, self.context_frames)
             window = [lv[..., r * a0 : r * b0] for lv, r in zip(streams, self.ratios[: len(streams)], strict=True)]
             yield self._decode_rows(window, a0 * hop)[:, (a - a0) * hop : (b - a0) * hop].T  # [n, C]
