@@ -80,7 +80,7 @@ def test_compress_decompress_info_default_names(
     facts = json.loads(out)
     assert facts["sample_rate"] == a.samplerate and facts["channels"] == 1 and facts["samples"] == a.frames
     assert facts["model"] == "sp16k" and facts["bytes"] == moved.stat().st_size
-    assert set(facts["levels"]) == {"top", "bottom"}
+    assert set(facts["levels"]) == {s.name for s in shipped_codec.config.streams}
     default = shipped_codec.rung(None)
     assert facts["levels"]["top"]["codebooks"] == default.n_top
     assert facts["levels"]["bottom"]["codebooks"] == default.n_bottom

@@ -36,14 +36,16 @@ def test_every_recipe_loads_and_documents_its_commands() -> None:
 
 def test_speech16k_recipes_build_the_shipped_model() -> None:
     """The last stage of the recipes that reproduce the shipped model (recipes/speech16k/README.md) must
-    describe exactly its architecture and rates; the earlier stages differ from it in the head and the
-    number of decoder blocks at most (a stage may grow the decoder, see ``freeze_codes``)."""
+    describe exactly its architecture and rates, up to the output gain the calibration after training sets;
+    the earlier stages differ from it in the head, the number of decoder blocks and the pitch stream at most (a
+    stage may grow the decoder, see ``freeze_codes``, and add a pitch stream)."""
     shipped = load_model(default_model_path()).config
-    stages = ("config.json", "harmonic-0.json", "harmonic.json", "harmonic-2.json", "grow.json")
+    stages = ("config.json", "harmonic-0.json", "harmonic.json", "harmonic-2.json", "grow.json", "pitch-light-f0.json")
     configs = [load_train_config(RECIPES / "speech16k" / name) for name in stages]
-    assert configs[-1].model == shipped
+    assert dataclasses.replace(configs[-1].model, output_gain_db=shipped.output_gain_db) == shipped
     for cfg in configs:
-        assert dataclasses.replace(cfg.model, head=shipped.head, decoder_blocks=shipped.decoder_blocks) == shipped
+        kept = {k: getattr(shipped, k) for k in ("head", "decoder_blocks", "pitch_bits", "output_gain_db")}
+        assert dataclasses.replace(cfg.model, **kept) == shipped
         assert cfg.split == "train"  # the shipped weights never see dev/ or extra/
 
 
