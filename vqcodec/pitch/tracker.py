@@ -55,10 +55,10 @@ def track_frames(x: np.ndarray, sample_rate: int, hop: int, oversample: int = 2)
     whole number of samples.
 
     Praat's path finder tracks better at the finer step: for the pitch stream (hop 320, 16 kHz), F0 tracked
-    at 10 ms and kept every 20 ms drove the shipped decoder to 1.478 PESQ-WB and a 23-cent F0 error on 20 dev
-    files, against 1.423 and 39 cents when tracked at 20 ms (the step changes the path, not the frames).
-    At 8 kHz it tracks 1.4x faster (337x against 237x real time) for the same result (1.477, 25 cents):
-    F0 up to 600 Hz needs no more band, and encoding is that much faster.
+    at 10 ms and kept every 20 ms drove the stage-5 decoder to 1.491 PESQ-WB and a 27-cent F0 error on 20 dev
+    files, against 1.420 and 39 cents when tracked at 20 ms (the step changes the path, not the frames).
+    At 8 kHz it tracks 1.3x faster (356x against 264x real time) for the same result (1.493, 29 cents):
+    F0 up to 600 Hz needs no more band. ``python benchmarks/pitch_stream.py`` measures all of it.
     """
     frames, step = x.shape[-1] // hop, hop // oversample
     if sample_rate > TRACK_RATE and (step * TRACK_RATE) % sample_rate == 0 and x.shape[-1]:
