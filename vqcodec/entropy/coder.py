@@ -23,6 +23,8 @@ import numpy as np
 from vqcodec.entropy.context import level_contexts, source_codes
 from vqcodec.entropy.tables import PRECISION, SCALE, CodebookTable, Tables
 
+_SLICE = 1 << 16  # codes converted to Python ints at a time while encoding
+
 
 class StreamError(ValueError):
     """An entropy-coded payload that does not decode to the codes it claims."""
@@ -79,9 +81,13 @@ class RangeCoder:
     def _encode_level(self, encoder, i: int, codes: np.ndarray, top: np.ndarray | None) -> None:
         ctx = level_contexts(self.tables.levels[i], codes, top, self._ratio(i), self.tables.codebook_size)
         n_cb = codes.shape[0]
-        # frame-major, codebook-minor: the order the decoder rebuilds contexts in
-        for index, (symbol, row) in enumerate(zip(codes.T.ravel().tolist(), ctx.T.ravel().tolist(), strict=True)):
-            encoder.encode(symbol, self._model(i, index % n_cb, row))
+        # frame-major, codebook-minor: the order the decoder rebuilds contexts in; handed to Python a slice at
+        # a time, as lists of a whole hour's codes cost ~80 MB (a memory peak that grew with the file)
+        symbols, rows = codes.T.ravel(), ctx.T.ravel()
+        for start in range(0, len(symbols), _SLICE):
+            pairs = zip(symbols[start : start + _SLICE].tolist(), rows[start : start + _SLICE].tolist(), strict=True)
+            for index, (symbol, row) in enumerate(pairs, start):
+                encoder.encode(symbol, self._model(i, index % n_cb, row))
 
     def _ratio(self, i: int) -> int:
         return self.tables.level_ratio(i)

@@ -97,6 +97,11 @@ def to_bits(values: np.ndarray, bits: int) -> np.ndarray:
     return matrix[:, 8 * width - bits :].ravel()
 
 
+def check(values: np.ndarray, bits: int) -> None:
+    """Raise as :func:`to_bits` would for ``values`` that do not fit ``bits``, without expanding them."""
+    _validated(values, bits)
+
+
 def from_bits(stream: np.ndarray, bits: int, count: int) -> np.ndarray:
     """Inverse of :func:`to_bits`.
 

@@ -172,10 +172,12 @@ def write(container: Container, coder: Coder | None = None) -> bytes:
             would exceed 255 bytes.
     """
     header = _header_of(container)
-    stream = [bitpack.to_bits(level.codes, level.bits) for level in container.levels]  # checks the values
     if coder is None:
+        stream = [bitpack.to_bits(level.codes, level.bits) for level in container.levels]  # checks the values
         payload, version = np.packbits(np.concatenate(stream)).tobytes(), FORMAT_VERSION
     else:
+        for level in container.levels:
+            bitpack.check(level.codes, level.bits)
         _require(isinstance(coder.hash, bytes) and len(coder.hash) == _HASH_LEN, "coder hash must be 4 bytes")
         header = _with_tables(header, coder.hash)
         payload, version = _entropy_encode(coder, container), ENTROPY_VERSION
