@@ -6,8 +6,8 @@ from __future__ import annotations
 import torch
 
 from vqcodec.nn.excitation import Pitch
-from vqcodec.pitch.quantize import frame_f0, quantize
-from vqcodec.pitch.tracker import F0_MAX, F0_MIN, _praat, track_frames, track_one, track_rows
+from vqcodec.pitch.quantize import frame_f0, track_codes
+from vqcodec.pitch.tracker import F0_MAX, F0_MIN, _praat, track_one, track_rows
 
 __all__ = ["F0_MAX", "F0_MIN", "Pitch", "_praat", "coded", "track", "track_one"]
 
@@ -23,5 +23,5 @@ def coded(wav: torch.Tensor, sample_rate: int, hop: int, bits: int, upsample: in
     """The pitch a model with a pitch stream decodes with: [B, 1, T] audio tracked on frames of ``hop``,
     quantized to ``bits`` and brought to the decoder's ``upsample`` times finer frames (``T // hop * upsample``)."""
     x = wav.reshape(wav.shape[0], -1).detach().cpu().double().numpy()
-    f0 = torch.from_numpy(frame_f0(quantize(track_frames(x, sample_rate, hop), bits), bits, upsample))
+    f0 = torch.from_numpy(frame_f0(track_codes(x, sample_rate, hop, bits), bits, upsample))
     return Pitch(f0, f0 > 0)

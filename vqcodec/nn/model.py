@@ -15,8 +15,7 @@ from vqcodec.nn.excitation import Pitch
 from vqcodec.nn.heads import make_head
 from vqcodec.nn.hierarchy import Hierarchy
 from vqcodec.nn.quantizer import ResidualVQ
-from vqcodec.pitch.quantize import frame_f0, quantize
-from vqcodec.pitch.tracker import track_frames
+from vqcodec.pitch.quantize import frame_f0, track_codes
 
 
 @dataclass
@@ -132,5 +131,5 @@ class VQCodecModel(nn.Module):
     def track_pitch(self, wav: torch.Tensor) -> torch.Tensor:
         """[B, 1, T] -> pitch codes [B, 1, T / hop] (a model with a pitch stream): F0 tracked and quantized."""
         c = self.config
-        f0 = track_frames(wav[:, 0].detach().cpu().double().numpy(), c.sample_rate, c.hop)
-        return torch.from_numpy(quantize(f0, c.pitch_bits)).unsqueeze(1).to(wav.device)
+        codes = track_codes(wav[:, 0].detach().cpu().numpy(), c.sample_rate, c.hop, c.pitch_bits)
+        return torch.from_numpy(codes).unsqueeze(1).to(wav.device)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vqcodec.pitch.tracker import F0_MAX, F0_MIN
+from vqcodec.pitch.tracker import F0_MAX, F0_MIN, track_frames
 
 _OCTAVES = float(np.log2(F0_MAX / F0_MIN))
 
@@ -23,6 +23,11 @@ def quantize(f0: np.ndarray, bits: int) -> np.ndarray:
     f0 = np.asarray(f0, dtype=np.float64)
     pos = np.log2(np.clip(f0, F0_MIN, F0_MAX) / F0_MIN) / _OCTAVES * steps(bits)
     return np.where(f0 > 0, 1 + np.rint(pos), 0).astype(np.int64)
+
+
+def track_codes(x: np.ndarray, sample_rate: int, hop: int, bits: int) -> np.ndarray:
+    """[R, T] signals -> their pitch codes [R, T // hop]: what encoding sends, in both runtimes."""
+    return quantize(track_frames(np.asarray(x, dtype=np.float64), sample_rate, hop), bits)
 
 
 def dequantize(codes: np.ndarray, bits: int) -> np.ndarray:

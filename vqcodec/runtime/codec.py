@@ -9,8 +9,7 @@ import numpy as np
 
 from vqcodec.checks import check_codes
 from vqcodec.io import container
-from vqcodec.pitch.quantize import frame_f0, quantize
-from vqcodec.pitch.tracker import track_frames
+from vqcodec.pitch.quantize import frame_f0, track_codes
 from vqcodec.rates import Rung, rung
 from vqcodec.runtime.audio import BlockReader, exact, resampled_blocks
 from vqcodec.runtime.session import OnnxModel
@@ -85,7 +84,7 @@ class LightCodec:
     def _track_pitch(self, x: np.ndarray) -> np.ndarray:
         """``[C, n]`` -> pitch codes ``[C, 1, n / hop]``: F0 tracked and quantized (as ``VQCodecModel.track_pitch``)."""
         c = self.config
-        return quantize(track_frames(x.astype(np.float64), c.sample_rate, c.hop), c.pitch_bits)[:, None]
+        return track_codes(x, c.sample_rate, c.hop, c.pitch_bits)[:, None]
 
     def check(self, c: container.Container) -> None:
         """Refuse codes this model did not make or could not have made (:func:`check_codes`)."""
