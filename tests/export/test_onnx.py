@@ -56,6 +56,22 @@ def test_tiny_codes_match_torch(tiny_onnx, head: str, batch: int, frames: int) -
         assert got.dtype == np.int64 and np.array_equal(got, want.numpy())
 
 
+def test_tiny_spectral_input_codes_match_torch(tmp_path) -> None:
+    """An encoder with a spectral input (a DFT by convolution, mel bands, a log) exports as it is."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY_PITCH, name="tinys", encoder_mels=16)
+    save_model(make_model(config, seed=4), tmp_path / "tinys.safetensors")
+    export_file(tmp_path / "tinys.safetensors", tmp_path)
+    model, onnx = _pair(manifest_path(tmp_path, "tinys"))
+    x = _audio(2, 9, config.top_hop, seed=9)
+    with torch.inference_mode():
+        expected = model.encode(x, *config.codebooks)
+    for got, want in zip(onnx.encode(x.numpy()), expected, strict=True):
+        assert np.array_equal(got, want.numpy())
+
+
 @pytest.mark.parametrize("n_bottom", [1, 2, 3])
 def test_tiny_istft_decode_matches_torch_at_every_rung(tiny_onnx, n_bottom: int) -> None:
     model, onnx = _pair(tiny_onnx["istft"])

@@ -540,6 +540,25 @@ def test_a_grown_decoder_starts_as_the_trained_one(data_dir: Path, tmp_path: Pat
         run(shrunk, data_dir, tmp_path / "d", resume=False, init=init)
 
 
+def test_a_spectral_input_starts_silent_and_trains(data_dir: Path, tmp_path: Path) -> None:
+    """An encoder given a spectral input (``encoder_mels``) from a trained model codes exactly as the trained
+    one before its first step (the input starts silent); it then trains."""
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init).eval()
+    cfg = dataclasses.replace(CFG, model=dataclasses.replace(TRAIN_MODEL, encoder_mels=8), steps=0)
+    added = run(cfg, data_dir, tmp_path / "b", resume=False, init=init).model.eval()
+    x = torch.randn(1, 1, 4 * TRAIN_MODEL.top_hop)
+    with torch.no_grad():
+        codes = source.encode(x, TRAIN_MODEL.n_top, TRAIN_MODEL.n_bottom)
+        assert all(torch.equal(a, b) for a, b in zip(added.encode(x, *TRAIN_MODEL.codebooks), codes, strict=True))
+    trained = run(dataclasses.replace(cfg, steps=2), data_dir, tmp_path / "c", resume=False, init=init).model
+    assert float(trained.encoder.spectral.net[-1].weight.detach().abs().max()) > 0
+    grown = dataclasses.replace(cfg.model, decoder_blocks=TRAIN_MODEL.decoder_blocks + 1)
+    with pytest.raises(UserError, match="in a stage of its own"):
+        run(dataclasses.replace(cfg, model=grown), data_dir, tmp_path / "d", resume=False, init=init)
+
+
 def test_frozen_codes_train_the_decoder_only(data_dir: Path, tmp_path: Path) -> None:
     """With ``freeze_codes`` the encoder and hierarchy (weights, whitening statistics, code usage) stay as
     loaded, so the codes do not change, while the decoder trains."""

@@ -7,19 +7,11 @@ Hann window and ``center=True`` (reflect padding), to float32 rounding.
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-
-def _basis(n_fft: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos and sin of 2 pi k n / n_fft, ``[F, n_fft]`` each in float64, F = n_fft / 2 + 1."""
-    k = torch.arange(n_fft // 2 + 1, dtype=torch.float64)[:, None]
-    n = torch.arange(n_fft, dtype=torch.float64)[None]
-    angle = 2 * math.pi * k * n / n_fft
-    return torch.cos(angle), torch.sin(angle)
+from vqcodec.nn.dft import dft_basis
 
 
 class ConvSTFT(nn.Module):
@@ -28,7 +20,7 @@ class ConvSTFT(nn.Module):
     def __init__(self, window: torch.Tensor, hop: int):
         super().__init__()
         self.hop, self.n_fft = hop, len(window)
-        cos, sin = _basis(self.n_fft)
+        cos, sin = dft_basis(self.n_fft)
         w = window.double()[None]
         basis = torch.cat([cos * w, -sin * w])  # [2F, n_fft]: X_k = sum_n x_n w_n e^{-2 pi i k n / N}
         self.register_buffer("basis", basis.float()[:, None], persistent=False)  # [2F, 1, n_fft]
@@ -53,7 +45,7 @@ class ConvISTFT(nn.Module):
     def __init__(self, window: torch.Tensor, hop: int):
         super().__init__()
         self.hop, self.n_fft = hop, len(window)
-        cos, sin = _basis(self.n_fft)
+        cos, sin = dft_basis(self.n_fft)
         scale = torch.full((self.n_fft // 2 + 1, 1), 2.0, dtype=torch.float64)
         scale[0], scale[-1] = 1.0, 1.0
         w = window.double()[None]

@@ -51,7 +51,9 @@ class ModelConfig:
     model a pitch stream: the tracked F0, one ``pitch_bits``-bit code per bottom frame, is sent beside the
     codes and drives the head's source (:mod:`vqcodec.pitch`); 0, no stream. ``output_gain_db`` is a gain
     applied to decoded audio (:meth:`VQCodecModel.decode`, not the training pass), measured after training
-    so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). Every field has a default, so
+    so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). ``encoder_mels`` > 0 adds
+    that many log mel bands of each frame (2 hops of audio) to the encoder's latents
+    (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. Every field has a default, so
     files written before a field existed still load, with the value they were trained with.
     """
 
@@ -65,6 +67,7 @@ class ModelConfig:
     top_strides: tuple[int, ...] = (2, 2)
     latent_dim: int = 256
     encoder_blocks: int = 1
+    encoder_mels: int = 0
     top_blocks: int = 1
     codebook_size: int = 1024
     codebook_dim: int = 8
@@ -162,7 +165,7 @@ class ModelConfig:
             "decoder_upsample",
         ):
             _require(getattr(self, name) >= 1, name, "must be at least 1")
-        for name in ("top_blocks", "decoder_blocks", "restart_every"):
+        for name in ("top_blocks", "decoder_blocks", "restart_every", "encoder_mels"):
             _require(getattr(self, name) >= 0, name, "must not be negative")
         for name in ("encoder_channels", "strides", "top_strides"):
             _require(

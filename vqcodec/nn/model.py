@@ -56,7 +56,7 @@ class VQCodecModel(nn.Module):
     @classmethod
     def from_config(cls, config: ModelConfig) -> "VQCodecModel":
         c = config
-        encoder = Encoder(c.encoder_channels, c.strides, c.latent_dim, c.encoder_blocks)
+        encoder = Encoder(c.encoder_channels, c.strides, c.latent_dim, c.encoder_blocks, c.encoder_mels, c.sample_rate)
         restarts = {
             "usage_decay": c.usage_decay,
             "restart_every": c.restart_every,

@@ -373,19 +373,23 @@ def run(
 def _init_from(model: VQCodecModel, init: str) -> None:
     """Fine-tune: start from shipped weights (``default``) or a model file. The configs must match, except
     for the name, the decoder head (a new head starts from what the old one shares with it, see ``adopt``),
-    the residual fit (a new latent scale is set by the first batch), a pitch stream, and more decoder blocks
-    (the new ones start as identities, see ``Decoder.grown_from``)."""
+    the residual fit (a new latent scale is set by the first batch), a pitch stream, more decoder blocks
+    (the new ones start as identities, see ``Decoder.grown_from``) and a spectral input for the encoder
+    (it starts silent, see ``SpectralInput.silence``)."""
     from vqcodec.pretrained import default_model_path
 
     source = load_model(default_model_path() if init == "default" else init)
     tunable = {
         k: getattr(model.config, k)
-        for k in ("head", "name", "residual_fit", "decoder_blocks", "pitch_bits", "output_gain_db")
+        for k in ("head", "name", "residual_fit", "decoder_blocks", "pitch_bits", "output_gain_db", "encoder_mels")
     }
     if dataclasses.replace(source.config, **tunable) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
     if model.config.decoder_blocks < source.config.decoder_blocks:
         raise UserError(f"{init}: has more decoder blocks than the recipe's model (a decoder can grow, not shrink)")
+    if model.config.encoder_mels != source.config.encoder_mels:
+        _add_spectral_input(model, source)
+        return
     if model.config.decoder_blocks > source.config.decoder_blocks:
         _grow_decoder(model, source)
         return
@@ -396,6 +400,18 @@ def _init_from(model: VQCodecModel, init: str) -> None:
     head = {k: v for k, v in state.items() if k.startswith("decoder.head.")}
     model.load_state_dict({k: v for k, v in state.items() if k not in head}, strict=False)
     model.decoder.head.adopt(source.decoder.head)
+
+
+def _add_spectral_input(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose encoder adds a spectral input that ``source``'s lacks: the input
+    starts silent, so the model codes and decodes as ``source`` until training puts it to use."""
+    c, s = model.config, source.config
+    if s.encoder_mels or (c.head, c.decoder_blocks) != (s.head, s.decoder_blocks):
+        raise UserError("add a spectral input to an encoder without one, in a stage of its own")
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or not all(k.startswith("encoder.spectral.") for k in missing):
+        raise UserError("could not add the spectral input: the model files do not line up")
+    model.encoder.spectral.silence()
 
 
 def _grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
