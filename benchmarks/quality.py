@@ -3,9 +3,10 @@
     python benchmarks/quality.py --data ../shared/speech/dev [--model PATH] [--limit N]
         [--out bench_out] [--rates 1,1.5,2,3,4,6]
 
-Every codec codes each reference (mono, 16 kHz) and is decoded back to 16 kHz; the decoded signal is
-trimmed or zero-padded at the end to the reference length (no delay compensation). Metrics are averaged
-over files: PESQ-WB, STOI, log-mel distance and SI-SDR. Also reported: codebook usage of vqcodec at its
+Every codec codes each reference (mono, 16 kHz) and is decoded back to 16 kHz; each decoded file is shifted
+by its own delay (estimated from amplitude envelopes) and trimmed or zero-padded to the reference length
+before any metric. Metrics are averaged over files: PESQ-WB, STOI, log-mel distance, SI-SDR, F0 and voicing
+errors and the loudness difference. Also reported: codebook usage of vqcodec at its
 top rung, and the coding speed of vqcodec (3 kbps) against ``opusenc``/``opusdec`` (6 kbps).
 
 Writes ``OUT/quality.md`` and ``OUT/quality.json``; prints the tables to stdout, progress to stderr.
