@@ -51,13 +51,11 @@ def opus_seconds(files: list[Path], tmp: Path) -> float:
     return time.perf_counter() - start
 
 
-def light_seconds(files: list[Path], tmp: Path, threads: int, overlap: bool = True) -> float:
-    """Wall seconds of the light runtime's compress + decompress over ``files`` (model loaded once, outside);
-    ``overlap``: the encoder graph runs beside the pitch tracker (the default), else after it."""
+def light_seconds(files: list[Path], tmp: Path, threads: int) -> float:
+    """Wall seconds of the light runtime's compress + decompress over ``files`` (model loaded once, outside)."""
     from vqcodec.runtime import files as light
 
     codec = light.load(threads=threads)
-    codec.overlap = overlap
     codec.model.load()  # both graphs loaded before the clock starts, as vqcodec.load() is for torch
     start = time.perf_counter()
     for f in files:
@@ -135,7 +133,6 @@ def main(argv: list[str] | None = None) -> None:
         tmp = Path(tmp_name)
         r["opus_s"] = opus_seconds(files, tmp)
         r["light_s"] = light_seconds(files, tmp, args.threads)
-        r["light_serial_s"] = light_seconds(files, tmp, args.threads, overlap=False)
         r["torch_s"] = torch_seconds(files, tmp, args.threads)
         long = tmp / "long.wav"
         write_long(long, files, args.minutes)
@@ -151,7 +148,6 @@ def main(argv: list[str] | None = None) -> None:
         r["info_s"] = startup([exe, "info", str(tmp / "short.vqc")])  # a dev file: what a user inspects
         r["info_long_s"] = startup([exe, "info", str(tmp / "long.vqc")], runs=1)
     r["light_ratio"], r["torch_ratio"] = r["opus_s"] / r["light_s"], r["opus_s"] / r["torch_s"]
-    r["light_serial_ratio"] = r["opus_s"] / r["light_serial_s"]
     r["long_ratio"] = r["long_opus_s"] / (r["long_compress_s"] + r["long_decompress_s"])
     report(r, args.minutes)
     if args.json:
@@ -165,8 +161,6 @@ def report(r: dict, minutes: float) -> None:
     print("|---|---:|---:|---:|")
     print(f"| opusenc + opusdec, dev | {r['opus_s']:.1f} s | {a / r['opus_s']:.0f} | |")
     print(f"| vqcodec light runtime, dev | {r['light_s']:.1f} s | {a / r['light_s']:.0f} | {r['light_ratio']:.2f} |")
-    serial = f"{r['light_serial_s']:.1f} s | {a / r['light_serial_s']:.0f} | {r['light_serial_ratio']:.2f}"
-    print(f"| the same, pitch tracked before the encoder graph runs, not beside it | {serial} |")
     print(f"| vqcodec torch runtime, dev | {r['torch_s']:.1f} s | {a / r['torch_s']:.0f} | {r['torch_ratio']:.2f} |")
     long_s = r["long_compress_s"] + r["long_decompress_s"]
     print(

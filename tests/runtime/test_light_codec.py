@@ -136,19 +136,6 @@ def test_light_pitch_stream_equals_torch(pitch_onnx, length: int, channels: int)
     assert np.abs(decoded.T - torch_codec.decode(codes).numpy()).max() < 1e-4
 
 
-def test_tracking_beside_the_encoder_graph_gives_the_same_codes(pitch_onnx) -> None:
-    """The encoder graph runs in a worker thread while the pitch is tracked: the codes are those of running
-    one after the other."""
-    _, light = _codecs(pitch_onnx)
-    x = _speech(2, 9000)
-    beside = light.encode(_blocks(x), 16000, 9000, 2, TOP_RUNG)
-    light.overlap = False
-    serial = light.encode(_blocks(x), 16000, 9000, 2, TOP_RUNG)
-    assert light._worker is not None  # the first encode used the worker
-    for a, b in zip(beside.levels, serial.levels, strict=True):
-        assert np.array_equal(a.codes, b.codes)
-
-
 def test_light_decodes_codes_without_a_pitch_stream_as_torch(pitch_onnx) -> None:
     """A pitch model's codes without the stream (a prior's samples): the predicted F0 drives, on both runtimes."""
     torch_codec, light = _codecs(pitch_onnx)

@@ -4,7 +4,6 @@ windows (:mod:`vqcodec.windows`), on an :class:`OnnxModel`. No torch here."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -31,15 +30,13 @@ class LightCodec:
     Args:
         model: the two graphs.
         chunk_frames: top frames coded per window (as :class:`vqcodec.codec.Codec`).
-        overlap: run the encoder graph in a worker thread while the pitch is tracked (same codes either way).
     """
 
-    def __init__(self, model: OnnxModel, chunk_frames: int = 250, overlap: bool = True):
+    def __init__(self, model: OnnxModel, chunk_frames: int = 250):
         self.model, self.config = model, model.config
         self.name, self.hash = self.config.name, model.manifest.model_hash
         self.context_frames, self.chunk_frames = model.manifest.context_frames, chunk_frames
         self.ratios = tuple(self.config.top_hop // s.hop for s in self.config.streams)  # frames per top frame
-        self.overlap, self._worker = overlap, None  # the worker runs the encoder graph beside the pitch tracker
 
     @property
     def sample_rate(self) -> int:
@@ -74,25 +71,10 @@ class LightCodec:
         model has a pitch stream), coded on the window with its context, as the torch codec codes it."""
         w0, w1 = encode_span(a, b, self.context_frames)
         x = reader.read(w0 * self.config.top_hop, w1 * self.config.top_hop)  # [C, n]
-        streams, pitch = self._encode_and_track(x)
-        streams = [lv[:, :n] for lv, n in zip(streams, rung.codebooks, strict=True)]
-        if pitch is not None:
-            streams.append(pitch)
+        streams = [lv[:, :n] for lv, n in zip(self._encode_rows(x), rung.codebooks, strict=True)]
+        if self.config.pitch_bits:
+            streams.append(self._track_pitch(x))
         return [lv[..., r * (a - w0) : r * (b - w0)] for lv, r in zip(streams, self.ratios, strict=True)]
-
-    def _encode_and_track(self, x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray | None]:
-        """``[C, n]`` -> every codebook's codes per level and the pitch codes ``[C, 1, n / hop]`` (None for a
-        model without a pitch stream). The encoder graph runs in a worker thread while this one tracks the
-        pitch: onnxruntime lets go of the GIL, so the two use both cores at once."""
-        if not self.config.pitch_bits:
-            return self._encode_rows(x), None
-        if not self.overlap:
-            return self._encode_rows(x), self._track_pitch(x)
-        if self._worker is None:
-            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vqcodec-encoder")
-        codes = self._worker.submit(self._encode_rows, x)
-        pitch = self._track_pitch(x)
-        return codes.result(), pitch
 
     def _encode_rows(self, x: np.ndarray) -> list[np.ndarray]:
         """``[C, n]`` -> every codebook's codes per level, ``[C, n_q, frames]``, ROWS_PER_CALL rows a call."""
