@@ -12,7 +12,8 @@ envelope is lost before them (encoder) or in the decoder.
 
 Then, at the first rung, the swap test's envelope row split by detail (decoded phase throughout; PESQ-WB /
 STOI): the reference's coarse envelope (the first 10 cepstral bins) under the decoded detail (bins 10-30)
-and fine structure, and the reverse. Prints Markdown.
+and fine structure, and the reverse; and the decoded envelope sharpened, as a post-filter would (its
+cepstral bins 2-29 scaled by 1.2). Prints Markdown.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ def split_swaps(ref: np.ndarray, deg: np.ndarray) -> dict[str, np.ndarray]:
         "reference envelope (30 bins) + decoded fine structure": r30 + fine,
         "reference coarse envelope (10 bins) + decoded detail and fine structure": r10 + (d30 - d10) + fine,
         "decoded coarse envelope + reference detail (bins 10-30) + decoded fine structure": d10 + (r30 - r10) + fine,
+        "decoded, envelope sharpened (bins 2-29 times 1.2: a post-filter)": torch.log(d.abs() + 1e-7)
+        + 0.2 * (d30 - lifter(cd, 2)),
     }
     window = torch.hann_window(N_FFT)
     return {

@@ -37,14 +37,25 @@ def test_every_recipe_loads_and_documents_its_commands() -> None:
 def test_speech16k_recipes_build_the_shipped_model() -> None:
     """The last stage of the recipes that reproduce the shipped model (recipes/speech16k/README.md) must
     describe exactly its architecture and rates, up to the output gain the calibration after training sets;
-    the earlier stages differ from it in the head, the number of decoder blocks and the pitch stream at most (a
-    stage may grow the decoder, see ``freeze_codes``, and add a pitch stream)."""
+    the earlier stages differ from it in the head, the number of decoder blocks, the pitch stream and the
+    encoder's spectral input at most (a stage may grow the decoder, see ``freeze_codes``, add a pitch stream
+    and add a spectral input)."""
     shipped = load_model(default_model_path()).config
-    stages = ("config.json", "harmonic-0.json", "harmonic.json", "harmonic-2.json", "grow.json", "pitch-light-f0.json")
+    stages = (
+        "config.json",
+        "harmonic-0.json",
+        "harmonic.json",
+        "harmonic-2.json",
+        "grow.json",
+        "pitch-light-f0.json",
+        "spectral.json",
+    )
     configs = [load_train_config(RECIPES / "speech16k" / name) for name in stages]
     assert dataclasses.replace(configs[-1].model, output_gain_db=shipped.output_gain_db) == shipped
     for cfg in configs:
-        kept = {k: getattr(shipped, k) for k in ("head", "decoder_blocks", "pitch_bits", "output_gain_db")}
+        kept = {
+            k: getattr(shipped, k) for k in ("head", "decoder_blocks", "pitch_bits", "output_gain_db", "encoder_mels")
+        }
         assert dataclasses.replace(cfg.model, **kept) == shipped
         assert cfg.split == "train"  # the shipped weights never see dev/ or extra/
 
