@@ -19,6 +19,7 @@ cepstral bins 2-29 scaled by 1.2). Prints Markdown.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,26 +30,15 @@ from vqcodec.analysis.evaluate import list_files, load_reference, log
 from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, require_eval, stoi
 from vqcodec.compress import compress, decompress
 
-N_FFT, HOP = 640, 160
+sys.path.insert(0, str(Path(__file__).parent))
+from swap_test import envelope, istft, stft  # noqa: E402  (the swap test's STFT and lifter, shared)
+
 BANDS = {"1-3": (1, 4), "4-12": (4, 13), "13-30": (13, 31)}
-
-
-def spectrum(x: np.ndarray) -> torch.Tensor:
-    """[T] -> complex STFT [F, N]."""
-    return torch.stft(torch.from_numpy(x), N_FFT, HOP, window=torch.hann_window(N_FFT), return_complex=True)
 
 
 def cepstrum(spec: torch.Tensor) -> torch.Tensor:
     """Complex STFT [F, N] -> real cepstrum of its log magnitude [2 (F - 1), N]."""
     return torch.fft.irfft(torch.log(spec.abs() + 1e-7), dim=0)
-
-
-def lifter(cep: torch.Tensor, bins: int) -> torch.Tensor:
-    """The log-magnitude envelope [F, N] that the first ``bins`` cepstral bins describe."""
-    keep = torch.zeros(cep.shape[0], 1)
-    keep[:bins] = 1
-    keep[cep.shape[0] - bins + 1 :] = 1  # the cepstrum of a real log spectrum is symmetric
-    return torch.fft.rfft(cep * keep, dim=0).real
 
 
 def loud_frames(spec: torch.Tensor) -> torch.Tensor:
@@ -72,23 +62,19 @@ def correlations(refs: list[torch.Tensor], decs: list[torch.Tensor]) -> dict[str
 
 def split_swaps(ref: np.ndarray, deg: np.ndarray) -> dict[str, np.ndarray]:
     """The envelope swap split at 10 cepstral bins, rebuilt with the decoded phase."""
-    r, d = spectrum(ref), spectrum(deg)
-    cr, cd = cepstrum(r), cepstrum(d)
-    r10, r30, d10, d30 = lifter(cr, 10), lifter(cr, 30), lifter(cd, 10), lifter(cd, 30)
-    fine = torch.log(d.abs() + 1e-7) - d30
+    r, d = stft(ref), stft(deg)
+    rm, dm = r.abs(), d.abs()
+    r10, r30, d10, d30 = envelope(rm, 10), envelope(rm, 30), envelope(dm, 10), envelope(dm, 30)
+    fine = torch.log(dm + 1e-7) - d30
     phase = torch.exp(1j * d.angle())
     rows = {
         "reference envelope (30 bins) + decoded fine structure": r30 + fine,
         "reference coarse envelope (10 bins) + decoded detail and fine structure": r10 + (d30 - d10) + fine,
         "decoded coarse envelope + reference detail (bins 10-30) + decoded fine structure": d10 + (r30 - r10) + fine,
-        "decoded, envelope sharpened (bins 2-29 times 1.2: a post-filter)": torch.log(d.abs() + 1e-7)
-        + 0.2 * (d30 - lifter(cd, 2)),
+        "decoded, envelope sharpened (bins 2-29 times 1.2: a post-filter)": torch.log(dm + 1e-7)
+        + 0.2 * (d30 - envelope(dm, 2)),
     }
-    window = torch.hann_window(N_FFT)
-    return {
-        k: torch.istft(torch.exp(v) * phase, N_FFT, HOP, window=window, length=len(ref)).numpy()
-        for k, v in rows.items()
-    }
+    return {k: istft(torch.exp(v) * phase, len(ref)) for k, v in rows.items()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -108,12 +94,12 @@ def main(argv: list[str] | None = None) -> None:
     for i, path in enumerate(list_files(args.data, args.limit), 1):
         log(f"[{i}/{args.limit}] {path.name}")
         ref = load_reference(path)
-        spec = spectrum(ref)
+        spec = stft(ref)
         loud = loud_frames(spec)
         refs.append(cepstrum(spec)[:31, loud])
         for k in rates:
             deg = decoded(codec, ref, k)
-            decs[k].append(cepstrum(spectrum(deg))[:31, loud])
+            decs[k].append(cepstrum(stft(deg))[:31, loud])
             if k == rates[0]:
                 for name, x in {"decoded": deg, **split_swaps(ref, deg)}.items():
                     swaps.setdefault(name, []).append((pesq_wb(ref, x.astype(np.float32)) or np.nan, stoi(ref, x)))

@@ -33,7 +33,7 @@ class OnnxModel:
             # thread steals it (measured: 2 spinning threads 3x slower than 1 beside a training job).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             # No memory pattern: onnxruntime would plan one buffer for a whole run's tensors per input shape;
-            # without it a 60-minute compress peaks at 261 MB instead of 300 MB, in the same time (16.5 s).
+            # without it a 60-minute compress peaks at 263 MB instead of 303 MB (benchmarks/light_speed.py).
             options.enable_mem_pattern = False
             path = getattr(self.manifest, which)
             self._sessions[which] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
