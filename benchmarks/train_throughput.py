@@ -53,10 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="cpu", help="cpu or cuda (default cpu)")
     p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or a CPU with bfloat16)")
     p.add_argument("--compile", action="store_true", help="torch.compile (CUDA)")
+    p.add_argument("--segment-frames", type=int, help="override the recipe's segment length (top frames)")
+    p.add_argument("--pitch-workers", type=int, default=0, help="pitch-tracking processes (default 0: in-process)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     cfg = load_train_config(args.recipe, batch_size=args.batch_size, loader=args.loader, num_workers=args.num_workers)
-    cfg = dataclasses.replace(cfg, steps=max(cfg.steps, args.steps + 1))
+    cfg = dataclasses.replace(
+        cfg, steps=max(cfg.steps, args.steps + 1), segment_frames=args.segment_frames or cfg.segment_frames
+    )
     segment = cfg.segment_frames * cfg.model.top_hop
     t = time.time()
     if cfg.loader == "memory":
@@ -72,7 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     load_s = time.time() - t
     device = torch.device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = Trainer(cfg, sampler, Path(tmp), Context(device=device), amp=args.amp, compile=args.compile)
+        trainer = Trainer(
+            cfg,
+            sampler,
+            Path(tmp),
+            Context(device=device),
+            amp=args.amp,
+            compile=args.compile,
+            pitch_workers=args.pitch_workers,
+        )
         trainer.train_step()  # warm-up (and compilation), untimed
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -82,13 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.time() - t
+        trainer.close()
     if isinstance(sampler, StreamSampler):
         sampler.close()
     audio = args.steps * cfg.batch_size * segment / cfg.model.sample_rate
     print(
         f"train_throughput: {Path(args.recipe).parent.name} loader={cfg.loader} batch={cfg.batch_size}x"
         f"{segment / cfg.model.sample_rate:.2f}s steps={args.steps} device={device} threads={args.threads}"
-        f"{' amp' if trainer.amp else ''}{' compile' if trainer.compiled else ''}: "
+        f"{' amp' if trainer.amp else ''}{' compile' if trainer.compiled else ''}"
+        f"{f' pitch-workers={args.pitch_workers}' if args.pitch_workers else ''}: "
         f"{audio / elapsed:.2f} audio-s/s ({elapsed / args.steps:.2f} s/step; data set-up {load_s:.1f} s; "
         f"torch {torch.__version__}, {platform.machine()})"
     )

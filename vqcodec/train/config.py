@@ -152,6 +152,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--amp", action="store_true", help="bf16 autocast (CUDA, or CPUs with native bfloat16)")
     p.add_argument("--compile", action="store_true", help="torch.compile the model (CUDA; ignored on CPU)")
     p.add_argument(
+        "--pitch-workers",
+        type=int,
+        default=0,
+        help="processes that track a source-filter head's pitch ahead of the steps (0: before each step)",
+    )
+    p.add_argument(
         "--progress",
         choices=("auto", "bar", "lines"),
         default="auto",

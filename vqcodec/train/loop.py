@@ -32,10 +32,12 @@ from vqcodec.io.weights import load_model, save_model
 from vqcodec.nn.excitation import Pitch
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.quantizer import FactorizedVQ, sync_whitening
+from vqcodec.pitch.target import PitchSpec
 from vqcodec.progress import ProgressBar
 from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
+from vqcodec.train.feed import PitchFeed
 from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, pitch_losses
 from vqcodec.train.validate import Validator, load_segments
 
@@ -52,6 +54,8 @@ class Trainer:
     1.37x faster per step on the idle 2-core development CPU (36 -> 49 audio-s/s); ignored, with a
     warning, on other CPUs.
     ``compile``: ``torch.compile`` of the model on CUDA (ignored, with a warning, on CPU).
+    ``pitch_workers``: processes that track a source-filter head's pitch ahead of the steps (see
+    :mod:`vqcodec.train.feed`); 0 tracks it in this process, before each step.
     """
 
     def __init__(
@@ -63,6 +67,7 @@ class Trainer:
         *,
         amp: bool = False,
         compile: bool = False,
+        pitch_workers: int = 0,
     ):
         torch.manual_seed(cfg.seed)  # the same initial weights on every rank
         self.cfg, self.sampler, self.out, self.ctx = cfg, sampler, out, ctx or Context()
@@ -87,6 +92,7 @@ class Trainer:
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.disc, self.disc_opt = self._discriminator()
+        self.feed = self._feed(pitch_workers)
         self.step = 0
         self.counts, self.restarts = self._zero_counts(), {}
 
@@ -128,6 +134,34 @@ class Trainer:
         opt = torch.optim.AdamW(disc.parameters(), lr=c.disc_lr, betas=c.adam_betas, weight_decay=0.0)
         return (DistributedDataParallel(disc) if self.ctx.world_size > 1 else disc), opt
 
+    def _feed(self, workers: int) -> PitchFeed | None:
+        """A feed that tracks the batches' pitch in ``workers`` processes, when asked and the head wants one."""
+        m = self.cfg.model
+        if workers < 0:
+            raise UserError(f"--pitch-workers must be 0 or more, not {workers}")
+        if not workers or m.head != "harmonic":
+            return None
+        return PitchFeed(
+            self.sampler,
+            self.cfg.batch_size,
+            PitchSpec(m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample),
+            workers,
+        )
+
+    def close(self) -> None:
+        """Stop the pitch workers, if any."""
+        if self.feed is not None:
+            self.feed.close()
+
+    def _batch(self) -> tuple[torch.Tensor, Pitch | None]:
+        """The next batch [B, 1, T] on the device and, for a source-filter head, its tracked pitch."""
+        if self.feed is None:
+            x = self.sampler.batch(self.cfg.batch_size).to(self.ctx.device)
+            return x, self._pitch(x)
+        x, f0 = self.feed.next()
+        f0 = f0.to(self.ctx.device)
+        return x.to(self.ctx.device), Pitch(f0, f0 > 0)
+
     def _train_mode(self) -> None:
         """Training mode, except the codebooks when the codes are frozen (their statistics, usage and
         restarts would move the codes); the residual stacks stay in training mode for quantizer dropout."""
@@ -140,8 +174,7 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         c = self.cfg
         self._train_mode()
-        x = self.sampler.batch(c.batch_size).to(self.ctx.device)  # [B, 1, T]
-        target = self._pitch(x)
+        x, target = self._batch()  # [B, 1, T]
         forced = target if target is not None and (c.model.pitch_bits or self.step < c.f0_teacher_steps) else None
         with self._autocast():
             out = self.parallel(x, forced)
@@ -331,6 +364,7 @@ def run(
     amp: bool = False,
     compile: bool = False,
     progress: str = "auto",
+    pitch_workers: int = 0,
 ) -> Trainer:
     """Train until ``cfg.steps``; returns the trainer. Under torchrun each rank draws its own batches
     (seed + rank) and rank 0 alone writes logs and checkpoints and validates."""
@@ -348,7 +382,7 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     sampler = make_sampler(cfg, data, ctx.rank)
     validator = make_validator(cfg, data, out, valid_data) if ctx.is_main else None
-    trainer = Trainer(cfg, sampler, out, ctx, amp=amp, compile=compile)
+    trainer = Trainer(cfg, sampler, out, ctx, amp=amp, compile=compile, pitch_workers=pitch_workers)
     ckpt = out / "checkpoint.pt"
     if resume and ckpt.exists():
         trainer.load_state(torch.load(ckpt, weights_only=True, map_location=ctx.device))
@@ -364,6 +398,7 @@ def run(
     try:
         _loop(trainer, out / "log.jsonl", validator, progress)
     finally:
+        trainer.close()
         if isinstance(sampler, StreamSampler):
             sampler.close()
     barrier()
@@ -545,4 +580,5 @@ def main_args(args: argparse.Namespace) -> None:
         amp=getattr(args, "amp", False),
         compile=getattr(args, "compile", False),
         progress=getattr(args, "progress", "auto"),
+        pitch_workers=getattr(args, "pitch_workers", None) or 0,
     )
