@@ -32,9 +32,12 @@ HERE = Path(__file__).parent
 SAMPLE = HERE.parent.parent / "samples" / "speech.wav"
 DECODED = HERE / "decoded.flac"
 KBPS = 1.5
-# Decode tolerance, in 16-bit steps and dB: measured differences between CPUs are a few steps (see the
-# README's "Test"); these leave room for that and still catch any real change of the model or decoder.
-MAX_ABS_STEPS = 64
+# Decode tolerance, in 16-bit steps and dB (see the README's "Test"). The harmonic source integrates its
+# F0 into its phase, the predicted F0 of unvoiced frames included, so float rounding there shifts the
+# phase of the next voiced run: model 66b2c21d decodes this file 71 steps apart (SNR 67 dB) under
+# ATEN_CPU_CAPABILITY=default against AVX-512 (earlier models: 1 step). The SNR bar still fails a 1 % gain
+# change (40 dB), and 256 steps (0.8 % of full scale) a click.
+MAX_ABS_STEPS = 256
 MIN_SNR_DB = 50.0
 
 
