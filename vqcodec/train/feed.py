@@ -1,8 +1,8 @@
 """Training batches with their tracked pitch, prepared ahead in worker processes (``--pitch-workers N``).
 
-A source-filter head is supervised by Praat's pitch of each batch, and Praat tracks at about 220x real
-time on one core: on a GPU, a step of 60 audio-seconds would wait about 0.3 s for it in the main process,
-longer than the step itself. :class:`PitchFeed` draws each batch from the sampler in the main process (the
+A source-filter head is supervised by Praat's pitch of each batch, and Praat tracks at a few hundred
+times real time on one core: on a GPU, a step of 60 audio-seconds would wait about 0.3 s for it in the
+main process, longer than the step itself. :class:`PitchFeed` draws each batch from the sampler in the main process (the
 same batches, in the same order, as without it) and tracks its rows in ``workers`` processes, ``depth``
 batches ahead of the step that uses them, so the step does not wait.
 
