@@ -6,10 +6,10 @@ from __future__ import annotations
 import torch
 
 from vqcodec.nn.excitation import Pitch
-from vqcodec.pitch.quantize import frame_f0, track_codes
+from vqcodec.pitch.target import PitchSpec
 from vqcodec.pitch.tracker import F0_MAX, F0_MIN, _praat, track_one, track_rows
 
-__all__ = ["F0_MAX", "F0_MIN", "Pitch", "_praat", "coded", "track", "track_one"]
+__all__ = ["F0_MAX", "F0_MIN", "Pitch", "PitchSpec", "_praat", "coded", "pitch_of", "track", "track_one"]
 
 
 def track(wav: torch.Tensor, sample_rate: int, hop: int) -> Pitch:
@@ -22,6 +22,10 @@ def track(wav: torch.Tensor, sample_rate: int, hop: int) -> Pitch:
 def coded(wav: torch.Tensor, sample_rate: int, hop: int, bits: int, upsample: int) -> Pitch:
     """The pitch a model with a pitch stream decodes with: [B, 1, T] audio tracked on frames of ``hop``,
     quantized to ``bits`` and brought to the decoder's ``upsample`` times finer frames (``T // hop * upsample``)."""
-    x = wav.reshape(wav.shape[0], -1).detach().cpu().double().numpy()
-    f0 = torch.from_numpy(frame_f0(track_codes(x, sample_rate, hop, bits), bits, upsample))
+    return pitch_of(wav, PitchSpec(sample_rate, hop, bits, upsample))
+
+
+def pitch_of(wav: torch.Tensor, spec: PitchSpec) -> Pitch:
+    """[B, 1, T] or [B, T] audio -> the Pitch ``spec`` asks for, on the device of ``wav``."""
+    f0 = torch.from_numpy(spec(wav.reshape(wav.shape[0], -1).detach().cpu().double().numpy())).to(wav.device)
     return Pitch(f0, f0 > 0)

@@ -40,11 +40,11 @@ class PitchFeed:
         self.ahead.append((x, [self.pool.submit(self.pitch, row[None]) for row in rows]))
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The next batch [B, 1, T] and its F0 [B, frames] (float32, Hz, 0 where unvoiced)."""
+        """The next batch [B, 1, T] and its F0 [B, frames] (float32, Hz, 0 where unvoiced); ``depth``
+        batches stay in the workers while the caller steps."""
         while len(self.ahead) <= self.depth:
             self._submit()
         x, rows = self.ahead.popleft()
-        self._submit()  # keep the workers busy while the caller steps
         return x, torch.from_numpy(np.concatenate([r.result() for r in rows]))
 
     def close(self) -> None:

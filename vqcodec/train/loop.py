@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from vqcodec.analysis.pitch import coded, track
+from vqcodec.analysis.pitch import pitch_of
 from vqcodec.analysis.stats import collapse_warnings, usage_fields
 from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
@@ -92,6 +92,8 @@ class Trainer:
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.disc, self.disc_opt = self._discriminator()
+        m = cfg.model  # the pitch a source-filter head is driven and supervised with, else None
+        self.pitch = PitchSpec(m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample) if m.head == "harmonic" else None
         self.feed = self._feed(pitch_workers)
         self.step = 0
         self.counts, self.restarts = self._zero_counts(), {}
@@ -136,17 +138,11 @@ class Trainer:
 
     def _feed(self, workers: int) -> PitchFeed | None:
         """A feed that tracks the batches' pitch in ``workers`` processes, when asked and the head wants one."""
-        m = self.cfg.model
         if workers < 0:
             raise UserError(f"--pitch-workers must be 0 or more, not {workers}")
-        if not workers or m.head != "harmonic":
+        if not workers or self.pitch is None:
             return None
-        return PitchFeed(
-            self.sampler,
-            self.cfg.batch_size,
-            PitchSpec(m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample),
-            workers,
-        )
+        return PitchFeed(self.sampler, self.cfg.batch_size, self.pitch, workers)
 
     def close(self) -> None:
         """Stop the pitch workers, if any."""
@@ -157,7 +153,7 @@ class Trainer:
         """The next batch [B, 1, T] on the device and, for a source-filter head, its tracked pitch."""
         if self.feed is None:
             x = self.sampler.batch(self.cfg.batch_size).to(self.ctx.device)
-            return x, self._pitch(x)
+            return x, None if self.pitch is None else pitch_of(x, self.pitch)
         x, f0 = self.feed.next()
         f0 = f0.to(self.ctx.device)
         return x.to(self.ctx.device), Pitch(f0, f0 > 0)
@@ -226,17 +222,6 @@ class Trainer:
         self.disc_opt.step()
         adv, feat = generator_losses(self.disc(real), self.disc(fake))
         return adv, feat, d_loss.item()
-
-    def _pitch(self, x: torch.Tensor) -> Pitch | None:
-        """The tracked pitch of a batch [B, 1, T] on the head's frames, for a source-filter head; else None."""
-        m = self.cfg.model
-        if m.head != "harmonic":
-            return None
-        if m.pitch_bits:  # the pitch stream's F0, as decoding will have it, drives the source
-            p = coded(x, m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample)
-        else:
-            p = track(x, m.sample_rate, m.hop // m.decoder_upsample)
-        return Pitch(p.f0.to(x.device), p.voiced.to(x.device))
 
     def _autocast(self):
         if self.amp:
