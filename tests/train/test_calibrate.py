@@ -45,3 +45,16 @@ def test_calibration_matches_the_input_loudness_and_is_idempotent(tmp_path) -> N
     assert abs(after) < abs(gain)
     calibrate.main(args)
     assert load_model(path).config.output_gain_db == pytest.approx(gain, abs=0.011)
+
+
+def test_calibration_over_several_rates_centres_their_mean(tmp_path) -> None:
+    for i in range(2):
+        sf.write(tmp_path / f"{i}.wav", speech_like(1.0, seed=i), 16000)
+    path = tmp_path / "m.safetensors"
+    gains = {}
+    for rates in ([3.0], [TOP_RUNG], [3.0, TOP_RUNG]):
+        save_model(make_model(TINY_PITCH), path)
+        calibrate.main([str(path), "--data", str(tmp_path), "--limit", "2", "--kbps", *map(str, rates)])
+        gains[len(rates), rates[-1]] = load_model(path).config.output_gain_db
+    assert gains[1, 3.0] != pytest.approx(gains[1, TOP_RUNG], abs=0.02)
+    assert gains[2, TOP_RUNG] == pytest.approx((gains[1, 3.0] + gains[1, TOP_RUNG]) / 2, abs=0.011)

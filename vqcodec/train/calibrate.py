@@ -1,12 +1,13 @@
 """Calibrate a trained model's output level: the gain that makes decoded speech as loud as its input.
 
-    python -m vqcodec.train.calibrate MODEL --data ../shared/speech [--split train] [--limit 100] [--kbps 3]
+    python -m vqcodec.train.calibrate MODEL --data ../shared/speech [--split train] [--limit 100] [--kbps 1.5 3 4 6]
 
 Regression losses on log spectra leave a decoder slightly quiet (the shipped models decoded dev speech
 0.9 to 1.1 dB below its input). This decodes ``--limit`` evenly spaced files of a split (the training split
-by default: the calibration is part of training, never fitted on the files quality is reported on) at one
-rate, measures each decoded file's integrated loudness (ITU-R BS.1770) minus its input's, and writes the
-model file back with ``output_gain_db`` set to minus their mean. The measurement is of the uncalibrated
+by default: the calibration is part of training, never fitted on the files quality is reported on) at each
+rate asked for, measures each decoded file's integrated loudness (ITU-R BS.1770) minus its input's, and
+writes the model file back with ``output_gain_db`` set to minus their mean over files and rates: one gain
+for the whole ladder, since rungs differ in level by a few tenths of a dB. The measurement is of the uncalibrated
 decoder, so running it twice gives the same gain.
 """
 
@@ -54,20 +55,28 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data", default="../shared/speech", help="corpus folder (with manifest.csv) or a folder")
     p.add_argument("--split", default="train", help="manifest split to measure on (default: train)")
     p.add_argument("--limit", type=int, default=100, help="evenly spaced files (default 100)")
-    p.add_argument("--kbps", type=float, default=3.0, help="rate to decode at (default 3)")
+    p.add_argument(
+        "--kbps",
+        type=float,
+        nargs="+",
+        default=[1.5, 3.0, 4.0, 6.0],
+        help="rates to decode at; the gain centres their mean (default 1.5 3 4 6)",
+    )
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = load_model(args.model)
     files = evenly_spaced(list_audio(args.data, args.split), args.limit)
-    offsets = loudness_offsets(model, files, args.kbps)
+    offsets = [d for kbps in args.kbps for d in loudness_offsets(model, files, kbps)]
     if not offsets:
         raise SystemExit(f"{args.data}: no file of {args.split!r} long and loud enough to measure (0.4 s or more)")
     gain = -float(np.mean(offsets))
     save_model(with_gain(model, gain), args.model)
+    rates = " ".join(f"{k:g}" for k in args.kbps)
     print(
         f"{args.model}: decoded speech was {np.mean(offsets):+.2f} dB (median {np.median(offsets):+.2f}) against "
-        f"its input on {len(offsets)} files of {args.split!r} at {args.kbps:g} kbps; output_gain_db = {gain:+.2f}"
+        f"its input on {len(offsets) // len(args.kbps)} files of {args.split!r} at {rates} kbps; "
+        f"output_gain_db = {gain:+.2f}"
     )
 
 
