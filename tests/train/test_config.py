@@ -51,6 +51,8 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         "spectral.json",
         "gpu.json",
         "gpu-2.json",
+        "gpu-3.json",
+        "gpu-4.json",
     )
     configs = [load_train_config(RECIPES / "speech16k" / name) for name in stages]
     assert dataclasses.replace(configs[-1].model, output_gain_db=shipped.output_gain_db) == shipped
