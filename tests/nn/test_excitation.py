@@ -45,6 +45,27 @@ def test_phase_is_continuous_through_a_glide() -> None:
     assert bool((jumps <= bound + 1e-3).all())
 
 
+def test_output_is_continuous_in_f0_where_a_harmonic_meets_nyquist() -> None:
+    """At 200 Hz the 40th harmonic sits on Nyquist: one float32 step of f0 either side of it must not switch
+    a whole harmonic on or off (a rounding difference between CPUs or runtimes would then be audible)."""
+    below, above = np.nextafter(np.float32(200), np.float32(0)), np.nextafter(np.float32(200), np.float32(1e9))
+    n = SR // 20
+    x = []
+    for f0 in (below, above):
+        track = torch.full((1, n), float(f0))
+        track[:, :37] = 123.0  # an arbitrary phase when the 40th harmonic reaches Nyquist, not 0
+        x.append(harmonic_source(track, SR))
+    assert float((x[0] - x[1]).abs().max()) < 0.05
+
+
+def test_the_highest_harmonic_fades_out_before_nyquist() -> None:
+    """At 199 Hz, 40.2 harmonics fit below Nyquist: the 40th (7960 Hz) is within half an f0 of it, so it
+    sounds at (40.2 - 40) / 0.5 = 0.4 of the others' amplitude."""
+    spec = _spectrum(harmonic_source(torch.full((1, SR), 199.0), SR)[0])
+    top, full = spec[int(round(40 * 199.0))], spec[int(round(39 * 199.0))]
+    assert top / full == pytest.approx(0.402, abs=0.03)
+
+
 def test_noise_depends_only_on_the_absolute_index() -> None:
     whole = hashed_noise(1000, 0, 1, torch.device("cpu"))
     part = hashed_noise(300, 400, 2, torch.device("cpu"))

@@ -34,8 +34,12 @@ def upsample_frames(x: torch.Tensor, hop: int) -> torch.Tensor:
     return F.interpolate(x.unsqueeze(1), scale_factor=hop, mode="linear", align_corners=False).squeeze(1)
 
 
+NYQUIST_FADE = 0.5  # the highest harmonic fades out over its last half f0 below Nyquist
+
+
 def harmonic_source(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
-    """Sum of all harmonics of ``f0`` strictly below Nyquist, each of unit amplitude.
+    """Sum of the harmonics of ``f0`` strictly below Nyquist, of unit amplitude but for the highest, which
+    fades out over the last ``NYQUIST_FADE`` f0 below Nyquist.
 
     Args:
         f0: [B, T] instantaneous fundamental in Hz (positive).
@@ -44,15 +48,20 @@ def harmonic_source(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
 
     With K harmonics and phase phi, sum_{k=1..K} sin(k phi) = sin(K phi / 2) sin((K + 1) phi / 2) / sin(phi / 2)
     (a Dirichlet-kernel identity), so the cost does not grow with the number of harmonics. The phase is
-    accumulated in float64 and wrapped, or float32 would lose the fine phase of a long signal.
+    accumulated in float64 and wrapped, or float32 would lose the fine phase of a long signal. The fade makes
+    the output continuous in f0: with a hard count, an F0 whose harmonic sits on Nyquist switched a whole
+    harmonic on or off at a rounding difference (torch against its ONNX graph, or one CPU against another).
     """
     f0 = f0.clamp(min=1.0)
     phase = torch.cumsum(f0.double() * (2 * math.pi / sample_rate), dim=-1).remainder(2 * math.pi)
-    k = (torch.ceil(sample_rate / 2 / f0.double()) - 1).clamp(min=1)  # harmonics strictly below Nyquist
+    room = sample_rate / 2 / f0.double()  # harmonics that fit below Nyquist, as a real number
+    k = (torch.ceil(room) - 1).clamp(min=1)  # the highest one strictly below it
+    fade = ((room - k) / NYQUIST_FADE).clamp(0.0, 1.0)  # 0 as its frequency reaches Nyquist
     half = torch.sin(phase / 2)
     safe = torch.where(half.abs() < 1e-6, torch.ones_like(half), half)
-    total = torch.sin(k * phase / 2) * torch.sin((k + 1) * phase / 2) / safe
-    return torch.where(half.abs() < 1e-6, torch.zeros_like(total), total).float()
+    below = torch.sin((k - 1) * phase / 2) * torch.sin(k * phase / 2) / safe  # harmonics 1 .. K - 1
+    below = torch.where(half.abs() < 1e-6, torch.zeros_like(below), below)
+    return (below + fade * torch.sin(k * phase)).float()
 
 
 def hashed_noise(length: int, offset: int | torch.Tensor, batch: int, device: torch.device) -> torch.Tensor:
