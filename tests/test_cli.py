@@ -327,3 +327,11 @@ def test_default_threads_leave_busy_cores_alone(monkeypatch) -> None:
     monkeypatch.setattr(threads, "usable_cores", lambda: 16)
     monkeypatch.setattr(os, "getloadavg", lambda: (3.2, 0, 0))
     assert threads.default_threads() == 13
+
+
+def test_version_names_the_package_and_the_shipped_models_hash(shipped_codec: Codec) -> None:
+    from importlib.metadata import version
+
+    done = subprocess.run([sys.executable, "-m", "vqcodec", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"vqcodec {version('vqcodec')} (model {shipped_codec.name} {shipped_codec.hash.hex()})\n"

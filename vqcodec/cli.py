@@ -294,9 +294,32 @@ _EXTRAS = {
 }
 
 
+def version_line() -> str:
+    """``vqcodec VERSION (model NAME HASH)``: the package and the shipped model, read from its ONNX manifest
+    (no torch), the hash being the one every ``.vqc`` it writes carries."""
+    from vqcodec import __version__
+    from vqcodec.pretrained import default_onnx_path
+    from vqcodec.runtime.manifest import read_manifest
+
+    m = read_manifest(default_onnx_path())
+    return f"vqcodec {__version__} (model {m.config.name} {m.model_hash.hex()})"
+
+
+class _Version(argparse.Action):
+    """``--version``: prints :func:`version_line` and exits; the manifest is read only when asked."""
+
+    def __init__(self, option_strings: list[str], dest: str, help: str | None = None):
+        super().__init__(option_strings, dest, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        print(version_line())
+        parser.exit()
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; ``command`` (the first argument) says which module-backed subcommand to load fully."""
     p = argparse.ArgumentParser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec")
+    p.add_argument("-V", "--version", action=_Version, help="print the version and the shipped model's hash")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compress", help="audio file -> .vqc")
     c.add_argument("input", help="audio file, folder (mirrored into -o OUT_DIR in one process), or - (stdin)")
