@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 __all__ = ["Codec", "Codes", "Rung", "load"]
 __version__ = "0.1.0"
 
+# onnxruntime, when imported without this, writes a device id under $HOME/.cache/Microsoft and queues
+# telemetry events for upload (measured on 1.32): a local codec for private speech must do neither. Set
+# here, the one module that runs before any of ours can import onnxruntime; the runtime's session module
+# also switches the events off (onnxruntime.disable_telemetry_events) in case it was imported first.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
 _LAZY = {"Codec": "vqcodec.codec", "Rung": "vqcodec.codec", "Codes": "vqcodec.codes"}
 
 

@@ -7,6 +7,8 @@ import onnxruntime as ort
 
 from vqcodec.runtime.manifest import Manifest
 
+ort.disable_telemetry_events()  # vqcodec/__init__ keeps the device id unwritten; this, the events unsent
+
 
 class OnnxModel:
     """The encoder and decoder graphs of ``manifest``, each run on ``threads`` CPU threads.
