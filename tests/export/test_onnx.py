@@ -229,3 +229,33 @@ def test_shipped_graphs_come_from_the_shipped_weights(shipped_onnx, shipped_code
     assert m.weights_sha256 == file_sha256(default_model_path()), "re-export the ONNX graphs (see docstring)"
     assert m.model_hash == shipped_codec.hash
     assert m.config == shipped_codec.config
+
+
+def test_tiny_phase_head_decode_matches_torch(tmp_path) -> None:
+    """A head that owns its phase (``phase_terms``) exports: its rotation, with non-zero weights, is the same
+    real arithmetic in the graph as the complex product in torch (over a short window, as above)."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY_PITCH, name="tinyph", phase_terms=3)
+    model = make_model(config, seed=5)
+    with torch.no_grad():
+        torch.nn.init.normal_(model.decoder.head.phase.weight, std=0.5)
+        torch.nn.init.normal_(model.decoder.head.phase.bias, std=0.5)
+    save_model(model, tmp_path / "tinyph.safetensors")
+    export_file(tmp_path / "tinyph.safetensors", tmp_path)
+    model, onnx = _pair(manifest_path(tmp_path, "tinyph"))
+    x = _voiced_then_silent(config.top_hop)
+    r = config.top_hop // config.hop  # bottom and pitch frames per top frame
+    with torch.inference_mode():
+        top, bottom = model.encode(x, *config.codebooks)
+        top, bottom, pitch = top[..., 4:8], bottom[..., 4 * r : 8 * r], model.track_pitch(x)[..., 4 * r : 8 * r]
+        assert (pitch > 0).any()  # voiced frames: the harmonics the phase turns
+        expected = model.decode(top, bottom, pitch, offset=99).numpy()
+        model.decoder.head.phase.bias.zero_()
+        model.decoder.head.phase.weight.zero_()
+        unrotated = model.decode(top, bottom, pitch, offset=99).numpy()
+    f0 = frame_f0(pitch[:, 0].numpy(), config.pitch_bits, config.decoder_upsample)
+    tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 99, f0) - expected).max() < tol
+    assert np.abs(unrotated - expected).max() > 100 * tol  # the phase is in the graph

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 
 import pytest
 import torch
@@ -89,3 +90,54 @@ def test_teacher_forced_pitch_drives_the_source_but_predictions_are_returned() -
         forced = model(x, Pitch(given, given > 0))
     assert torch.equal(forced.f0, free.f0) and torch.equal(forced.voicing, free.voicing)
     assert not torch.allclose(forced.audio, free.audio)
+
+
+def _phase_head(terms: int = 4) -> tuple[HarmonicHead, HarmonicHead]:
+    """A harmonic head without a phase and one with, sharing the filters and F0 projection."""
+    torch.manual_seed(3)
+    plain, owned = HarmonicHead(16, 20, 16000), HarmonicHead(16, 20, 16000, phase_terms=terms)
+    owned.proj.load_state_dict(plain.proj.state_dict())
+    return plain, owned
+
+
+def test_a_head_with_its_own_phase_starts_as_the_source_phase() -> None:
+    plain, owned = _phase_head()
+    x = torch.randn(2, 12, 16)
+    torch.testing.assert_close(owned(x).audio, plain(x).audio, rtol=0, atol=1e-6)
+
+
+def test_a_constant_phase_of_pi_negates_the_harmonics() -> None:
+    """theta = a_0 (the constant term) = pi turns every harmonic over: with the noise filter silenced, the
+    output is the plain head's negated."""
+    plain, owned = _phase_head()
+    with torch.no_grad():
+        for head in (plain, owned):
+            head.proj.bias[head.bins : 2 * head.bins] = -30.0  # noise gains ~0
+        owned.phase.bias[2] = torch.pi
+    x = torch.randn(1, 12, 16)
+    a, b = plain(x).audio, owned(x).audio
+    assert float(a.detach().abs().max()) > 1e-3
+    torch.testing.assert_close(b, -a, rtol=0, atol=1e-5)
+
+
+def test_the_linear_phase_moves_harmonic_k_by_k_times_the_rotation() -> None:
+    """r = 1 + u e^{-i phi_src}, phi_src the source's phase at the frame's centre: theta at the k-th harmonic
+    of F0 is k arg(r)."""
+    _, owned = _phase_head(terms=1)
+    with torch.no_grad():
+        owned.phase.bias[:2] = torch.tensor([0.7, -1.3])
+    f0 = torch.full((1, 6), 200.0)  # bins of 200 Hz (n_fft 80 at 16 kHz): harmonic k of 200 Hz is bin k
+    cos, sin = owned.rotation(torch.zeros(1, 6, 16), f0)
+    step = 200.0 * 2 * math.pi / 16000
+    phi = (torch.arange(6, dtype=torch.float64) * 20 + 1) * step  # the running phase at samples 0, 20, ...
+    r = 1 + complex(0.7, -1.3) * torch.exp(-1j * phi)
+    for k in (1, 2, 3):
+        want = torch.exp(1j * k * torch.angle(r))
+        torch.testing.assert_close(torch.complex(cos[0, k], sin[0, k]).to(want.dtype), want, rtol=0, atol=1e-4)
+
+
+def test_phase_terms_need_a_harmonic_head() -> None:
+    with pytest.raises(ValueError, match="phase_terms"):
+        dataclasses.replace(TINY, phase_terms=2).check()
+    dataclasses.replace(HARMONIC, phase_terms=2).check()
+    assert ModelConfig.from_json(HARMONIC.to_json()).phase_terms == 0

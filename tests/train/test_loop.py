@@ -571,3 +571,31 @@ def test_frozen_codes_train_the_decoder_only(data_dir: Path, tmp_path: Path) -> 
         if name.startswith(("encoder.", "hierarchy.")):
             assert torch.equal(after[name], value), name
     assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith("decoder."))
+
+
+def test_a_head_given_its_phase_starts_as_the_trained_one(data_dir: Path, tmp_path: Path) -> None:
+    """``phase_terms`` on a harmonic model trained without: everything else loads, the phase starts at zero, so
+    the model decodes exactly as the trained one; with ``phase_weight`` the phase loss is logged and trains it."""
+    harmonic = dataclasses.replace(TRAIN_MODEL, head="harmonic")
+    base = dataclasses.replace(CFG, model=harmonic, steps=1, ckpt_every=1)
+    run(base, data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init).eval()
+    cfg = dataclasses.replace(base, model=dataclasses.replace(harmonic, phase_terms=4), steps=0, phase_weight=1.0)
+    added = run(cfg, data_dir, tmp_path / "b", resume=False, init=init).model.eval()
+    x = torch.randn(1, 1, 4 * harmonic.top_hop)
+    with torch.no_grad():
+        codes = source.encode(x, harmonic.n_top, harmonic.n_bottom)
+        torch.testing.assert_close(added.decode(*codes), source.decode(*codes))
+    trained = run(dataclasses.replace(cfg, steps=2), data_dir, tmp_path / "c", resume=False, init=init).model
+    assert float(trained.decoder.head.phase.weight.detach().abs().max()) > 0
+    rows = [json.loads(line) for line in (tmp_path / "c" / "log.jsonl").read_text().splitlines()]
+    assert all(0 <= row["phase"] <= 4 for row in rows)
+    with pytest.raises(UserError, match="phase"):
+        run(
+            dataclasses.replace(cfg, model=dataclasses.replace(harmonic, phase_terms=2)),
+            data_dir,
+            tmp_path / "d",
+            resume=False,
+            init=str(tmp_path / "c" / "model.safetensors"),
+        )

@@ -78,6 +78,10 @@ class HarmonicGraph(nn.Module):
         b, n = f0.shape
         spec = self.stft(h.sources(*pitch_drive(f0, voicing, pitch_f0), offset))[..., :n]  # [2B, 2F, N]
         harmonic, noise = spec[:b], spec[b:]  # [B, 2F, N] each: real parts, then imaginary
+        if h.phase_terms:
+            cos, sin = h.rotation(x, pitch_drive(f0, voicing, pitch_f0)[0])  # [B, F, N] each
+            re, im = harmonic[:, :bins], harmonic[:, bins:]
+            harmonic = torch.cat([re * cos - im * sin, re * sin + im * cos], 1)
         gains = torch.cat([gains[:, :bins], gains[:, :bins]], 1), torch.cat([gains[:, bins:], gains[:, bins:]], 1)
         return self.istft(gains[0] * harmonic + gains[1] * noise)
 

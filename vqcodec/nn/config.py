@@ -51,7 +51,9 @@ class ModelConfig:
     model a pitch stream: the tracked F0, one ``pitch_bits``-bit code per bottom frame, is sent beside the
     codes and drives the head's source (:mod:`vqcodec.pitch`); 0, no stream. ``output_gain_db`` is a gain
     applied to decoded audio (:meth:`VQCodecModel.decode`, not the training pass), measured after training
-    so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). ``encoder_mels`` > 0 adds
+    so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). ``phase_terms`` > 0 (a
+    source-filter head only) lets the head set its harmonics' phase (:class:`vqcodec.nn.heads.HarmonicHead`);
+    0, they keep the source's. ``encoder_mels`` > 0 adds
     that many log mel bands of each frame (2 hops of audio) to the encoder's latents
     (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. Every field has a default, so
     files written before a field existed still load, with the value they were trained with.
@@ -84,6 +86,7 @@ class ModelConfig:
     restart_threshold: float = 0.05
     residual_fit: float = 0.0
     pitch_bits: int = 0
+    phase_terms: int = 0
     output_gain_db: float = 0.0
 
     @property
@@ -187,6 +190,8 @@ class ModelConfig:
         _require(0 <= self.pitch_bits <= 16, "pitch_bits", "must be between 0 and 16")
         _require(abs(self.output_gain_db) <= 20, "output_gain_db", "must be between -20 and 20")
         _require(self.pitch_bits == 0 or self.head == "harmonic", "pitch_bits", "needs head 'harmonic'")
+        _require(0 <= self.phase_terms <= 64, "phase_terms", "must be between 0 and 64")
+        _require(self.phase_terms == 0 or self.head == "harmonic", "phase_terms", "needs head 'harmonic'")
 
 
 def _require(ok: bool, name: str, what: str) -> None:

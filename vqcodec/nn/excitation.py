@@ -37,6 +37,13 @@ def upsample_frames(x: torch.Tensor, hop: int) -> torch.Tensor:
 NYQUIST_FADE = 0.5  # the highest harmonic fades out over its last half f0 below Nyquist
 
 
+def harmonic_phase(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
+    """The fundamental's phase of :func:`harmonic_source`, ``[B, T]`` float64 in ``[0, 2 pi)``: the running
+    integral of ``f0`` ``[B, T]`` (Hz, clamped to at least 1), accumulated in float64 and wrapped."""
+    step = f0.clamp(min=1.0).double() * (2 * math.pi / sample_rate)
+    return torch.cumsum(step, dim=-1).remainder(2 * math.pi)
+
+
 def harmonic_source(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
     """Sum of the harmonics of ``f0`` strictly below Nyquist, of unit amplitude but for the highest, which
     fades out over the last ``NYQUIST_FADE`` f0 below Nyquist.
@@ -53,7 +60,7 @@ def harmonic_source(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
     harmonic on or off at a rounding difference (torch against its ONNX graph, or one CPU against another).
     """
     f0 = f0.clamp(min=1.0)
-    phase = torch.cumsum(f0.double() * (2 * math.pi / sample_rate), dim=-1).remainder(2 * math.pi)
+    phase = harmonic_phase(f0, sample_rate)
     room = sample_rate / 2 / f0.double()  # harmonics that fit below Nyquist, as a real number
     k = (torch.ceil(room) - 1).clamp(min=1)  # the highest one strictly below it
     fade = ((room - k) / NYQUIST_FADE).clamp(0.0, 1.0)  # 0 as its frequency reaches Nyquist

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from vqcodec.errors import ConfigError, UserError
-from vqcodec.nn.excitation import Pitch, harmonic_source, hashed_noise, upsample_frames
+from vqcodec.nn.excitation import Pitch, harmonic_phase, harmonic_source, hashed_noise, upsample_frames
 from vqcodec.nn.layers import full_precision
 
 
@@ -92,20 +92,53 @@ class HarmonicHead(Head):
     a pitch tracker, see :mod:`vqcodec.analysis.pitch`), voicing and the two envelopes right. F0 and voicing
     reach the excitation detached: the reconstruction loss shapes the filters, not the pitch.
 
+    With ``phase_terms`` > 0 the head owns its harmonics' phase: the harmonic filter becomes
+    ``A_h(f, t) e^{i theta(f, t)}`` with, per frame,
+
+        theta(f) = dphi f / F0 + sum_j a_j cos(pi j f / nyquist)      r = 1 + u e^{-i phi_src},  dphi = arg r
+
+    ``dphi f / F0`` moves the fundamental's phase by ``dphi`` and harmonic k's by ``k dphi`` (a time shift of
+    the pulse train), the ``a_j`` add a smooth phase response (the voice's dispersion). ``u`` (complex) and
+    the ``a_j`` are read linearly off the frames; ``phi_src`` is the source's own fundamental phase at the
+    frame's centre, so ``u`` can name where the voice's pulses are in absolute terms (what the codes can
+    carry) and the head turns it into the rotation this source needs. The projection starts at zero:
+    ``r = 1`` and ``theta = 0``, so a model grown from one without the phase decodes exactly as it did.
+
     Args:
         dim: input width.
         hop: samples per frame; ``n_fft = 4 hop`` with a Hann window.
         sample_rate: of the output.
         f0_min, f0_max: the range F0 is predicted in (a sigmoid on a log scale).
+        phase_terms: 0, harmonics in the source's phase; else the head's own phase with that many smooth
+            phase-response terms (see above).
     """
 
-    def __init__(self, dim: int, hop: int, sample_rate: int, f0_min: float = 50.0, f0_max: float = 600.0):
+    def __init__(
+        self,
+        dim: int,
+        hop: int,
+        sample_rate: int,
+        f0_min: float = 50.0,
+        f0_max: float = 600.0,
+        phase_terms: int = 0,
+    ):
         super().__init__()
         self.hop, self.n_fft, self.sample_rate = hop, 4 * hop, sample_rate
         self.bins = self.n_fft // 2 + 1
         self.f0_min, self.f0_max = f0_min, f0_max
         self.proj = nn.Linear(dim, 2 * self.bins + 2)
         self.register_buffer("window", torch.hann_window(self.n_fft), persistent=False)
+        self.phase_terms = phase_terms
+        if phase_terms:
+            self.phase = nn.Linear(dim, 2 + phase_terms)
+            nn.init.zeros_(self.phase.weight)
+            nn.init.zeros_(self.phase.bias)
+            freqs = torch.linspace(0.0, sample_rate / 2, self.bins, dtype=torch.float64)  # [F]
+            terms = torch.arange(phase_terms, dtype=torch.float64)[:, None]  # [P, 1]
+            self.register_buffer("freqs", freqs.float(), persistent=False)
+            self.register_buffer(
+                "phase_basis", torch.cos(math.pi * terms * freqs / freqs[-1]).float(), persistent=False
+            )
 
     @torch.no_grad()
     def adopt(self, old: nn.Module) -> None:
@@ -156,12 +189,28 @@ class HarmonicHead(Head):
         """
         with full_precision(x) as x:
             gains, f0, voicing = self.controls(x)
-            source = self._excitation(*self.drive(f0, voicing, pitch), offset)
-            spec = gains[:, : self.bins] * source[0] + gains[:, self.bins :] * source[1]
+            driven_f0, voiced = self.drive(f0, voicing, pitch)
+            source = self._excitation(driven_f0, voiced, offset)
+            harmonic = gains[:, : self.bins] * source[0]
+            if self.phase_terms:
+                harmonic = harmonic * torch.complex(*self.rotation(x, driven_f0))
+            spec = harmonic + gains[:, self.bins :] * source[1]
             audio = torch.istft(
                 spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
             )
             return HeadOutput(audio, f0, voicing)
+
+    def rotation(self, x: torch.Tensor, f0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, N, dim] float32 frames and the F0 driving the source [B, N] (detached) -> cos and sin of the
+        harmonic filter's phase theta, [B, F, N] each (see the class docstring)."""
+        n = f0.shape[1]
+        phi = harmonic_phase(upsample_frames(f0, self.hop), self.sample_rate)[:, :: self.hop][:, :n].float()  # [B, N]
+        out = self.phase(x).transpose(1, 2)  # [B, 2 + P, N]
+        re = 1 + out[:, 0] * torch.cos(phi) + out[:, 1] * torch.sin(phi)  # r = 1 + u e^{-i phi}
+        im = out[:, 1] * torch.cos(phi) - out[:, 0] * torch.sin(phi)
+        shift = torch.atan2(im, re) / f0.clamp(min=self.f0_min)  # [B, N] radians per Hz
+        theta = shift[:, None] * self.freqs[:, None] + torch.einsum("pf,bpn->bfn", self.phase_basis, out[:, 2:])
+        return torch.cos(theta), torch.sin(theta)
 
     def controls(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """[B, N, dim] float32 frames -> filter gains [B, 2F, N] (harmonic, then noise), F0 in Hz [B, N] and
@@ -173,10 +222,10 @@ class HarmonicHead(Head):
         return gains, f0, out[:, -1]
 
 
-def make_head(kind: str, dim: int, hop: int, sample_rate: int) -> Head:
-    """The decoder head a config names: ``"istft"`` or ``"harmonic"``."""
+def make_head(kind: str, dim: int, hop: int, sample_rate: int, phase_terms: int = 0) -> Head:
+    """The decoder head a config names: ``"istft"`` or ``"harmonic"`` (``phase_terms``: see HarmonicHead)."""
     if kind == "istft":
         return ISTFTHead(dim, hop)
     if kind == "harmonic":
-        return HarmonicHead(dim, hop, sample_rate)
+        return HarmonicHead(dim, hop, sample_rate, phase_terms=phase_terms)
     raise ConfigError(f"unknown decoder head {kind!r} (expected 'istft' or 'harmonic')")

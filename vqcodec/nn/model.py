@@ -70,7 +70,7 @@ class VQCodecModel(nn.Module):
             ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, c.bottom_dropout, **restarts),
             c.latent_dim,
         )
-        head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate)
+        head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate, c.phase_terms)
         decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, head)
         return cls(config, encoder, hierarchy, decoder)
 

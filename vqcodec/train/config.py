@@ -16,37 +16,41 @@ from vqcodec.nn.config import ModelConfig, checked_fields
 class TrainConfig:
     """Optimisation settings. ``segment_frames`` counts top frames (``model.top_hop`` samples each).
 
-    The commitment weight warms up linearly from ``commit_start`` to ``commit_weight`` over
-    ``commit_warmup`` steps: early on the encoder moves fast and codebooks are still being placed, and a
-    strong pull towards bad codes would freeze it there.
+        The commitment weight warms up linearly from ``commit_start`` to ``commit_weight`` over
+        ``commit_warmup`` steps: early on the encoder moves fast and codebooks are still being placed, and a
+        strong pull towards bad codes would freeze it there.
 
-    Source-filter heads (``model.head == "harmonic"``) also learn F0, by an L1 loss in octaves on frames a
-    pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
-    against it (``voicing_weight``); see :mod:`vqcodec.analysis.pitch`. For the first ``f0_teacher_steps`` steps the
-    tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
-    needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding. A model with
-    a pitch stream (``model.pitch_bits``) is always driven by the quantized tracked F0, as at decoding.
+        Source-filter heads (``model.head == "harmonic"``) also learn F0, by an L1 loss in octaves on frames a
+        pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
+        against it (``voicing_weight``); see :mod:`vqcodec.analysis.pitch`. For the first ``f0_teacher_steps`` steps the
+        tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
+        needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding. A model with
+        a pitch stream (``model.pitch_bits``) is always driven by the quantized tracked F0, as at decoding.
 
-    Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
-    multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
-    AdamW at ``disc_lr``) judges the first ``disc_batch`` items of each batch (0: all), and the generator
-    adds ``adversarial_weight`` times its hinge loss and ``feature_weight`` times feature matching; see
-    :mod:`vqcodec.train.discriminators`. Measured on the 2-core CPU: a full-batch step of the default
-    discriminator costs about five generator steps, hence ``disc_batch``.
+    ``phase_weight`` weighs a loudness-weighted phase distance (:class:`vqcodec.train.losses.PhaseLoss`, on the
+        ``spectral_n_ffts``): it rewards a head that owns its phase (``model.phase_terms``) for the voice's own
+        phase, without pulling the level down as a complex MSE does.
 
-    ``freeze_codes``: the encoder and the quantizer hierarchy do not train (no gradients; whitening
-    statistics, code usage and codebook restarts stay as loaded; quantizer dropout still applies), so the
-    model makes exactly the codes of the model it started from: a decoder fine-tune keeps the entropy
-    tables and priors fitted on those codes valid.
+        Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
+        multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
+        AdamW at ``disc_lr``) judges the first ``disc_batch`` items of each batch (0: all), and the generator
+        adds ``adversarial_weight`` times its hinge loss and ``feature_weight`` times feature matching; see
+        :mod:`vqcodec.train.discriminators`. Measured on the 2-core CPU: a full-batch step of the default
+        discriminator costs about five generator steps, hence ``disc_batch``.
 
-    Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
-    (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
-    :mod:`vqcodec.train.data`.
+        ``freeze_codes``: the encoder and the quantizer hierarchy do not train (no gradients; whitening
+        statistics, code usage and codebook restarts stay as loaded; quantizer dropout still applies), so the
+        model makes exactly the codes of the model it started from: a decoder fine-tune keeps the entropy
+        tables and priors fitted on those codes valid.
 
-    Validation (main process only): every ``valid_every`` steps (0: never) the model codes
-    ``valid_segments`` fixed segments of up to ``valid_seconds`` from the ``valid_split`` rows of the data
-    (or from ``--valid-data``), logs log-mel distance, SI-SDR and codebook usage to ``OUT/valid.jsonl`` and
-    writes the first ``valid_wavs`` decoded segments to ``OUT/valid/step-N/``.
+        Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
+        (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
+        :mod:`vqcodec.train.data`.
+
+        Validation (main process only): every ``valid_every`` steps (0: never) the model codes
+        ``valid_segments`` fixed segments of up to ``valid_seconds`` from the ``valid_split`` rows of the data
+        (or from ``--valid-data``), logs log-mel distance, SI-SDR and codebook usage to ``OUT/valid.jsonl`` and
+        writes the first ``valid_wavs`` decoded segments to ``OUT/valid/step-N/``.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -65,6 +69,7 @@ class TrainConfig:
     mel_weight: float = 1.0
     spectral_weight: float = 1.0
     complex_weight: float = 0.1
+    phase_weight: float = 0.0
     codebook_weight: float = 1.0
     f0_weight: float = 1.0
     voicing_weight: float = 0.5

@@ -38,7 +38,7 @@ from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
 from vqcodec.train.feed import PitchFeed
-from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, pitch_losses
+from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
 from vqcodec.train.validate import Validator, load_segments
 
 
@@ -91,6 +91,7 @@ class Trainer:
         self.opt = torch.optim.AdamW(trained, lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
+        self.phase_loss = PhaseLoss(cfg.spectral_n_ffts, cfg.spectral_power) if cfg.phase_weight else None
         self.disc, self.disc_opt = self._discriminator()
         m = cfg.model  # the pitch a source-filter head is driven and supervised with, else None
         self.pitch = PitchSpec(m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample) if m.head == "harmonic" else None
@@ -183,10 +184,14 @@ class Trainer:
             + c.commit_at(self.step) * out.commit_loss
         )
         extra = {}
+        if self.phase_loss is not None:
+            phase = self.phase_loss(audio, x)
+            loss = loss + c.phase_weight * phase
+            extra["phase"] = phase.item()
         if target is not None:
             f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
-            extra = {"f0": f0_loss.item(), "voicing": voicing_loss.item()}
+            extra.update(f0=f0_loss.item(), voicing=voicing_loss.item())
         if self.disc is not None and self.step >= c.adversarial_start:
             adv, feat, extra["disc"] = self._adversarial(x, audio)
             loss = loss + c.adversarial_weight * adv + c.feature_weight * feat
@@ -401,7 +406,16 @@ def _init_from(model: VQCodecModel, init: str) -> None:
     source = load_model(default_model_path() if init == "default" else init)
     tunable = {
         k: getattr(model.config, k)
-        for k in ("head", "name", "residual_fit", "decoder_blocks", "pitch_bits", "output_gain_db", "encoder_mels")
+        for k in (
+            "head",
+            "name",
+            "residual_fit",
+            "decoder_blocks",
+            "pitch_bits",
+            "output_gain_db",
+            "encoder_mels",
+            "phase_terms",
+        )
     }
     if dataclasses.replace(source.config, **tunable) != model.config:
         raise UserError(f"{init}: its model config differs from the recipe's")
@@ -412,6 +426,9 @@ def _init_from(model: VQCodecModel, init: str) -> None:
         return
     if model.config.decoder_blocks > source.config.decoder_blocks:
         _grow_decoder(model, source)
+        return
+    if model.config.phase_terms != source.config.phase_terms:
+        _add_phase(model, source)
         return
     state = source.state_dict()
     if source.config.head == model.config.head:
@@ -432,6 +449,16 @@ def _add_spectral_input(model: VQCodecModel, source: VQCodecModel) -> None:
     if unexpected or not all(k.startswith("encoder.spectral.") for k in missing):
         raise UserError("could not add the spectral input: the model files do not line up")
     model.encoder.spectral.silence()
+
+
+def _add_phase(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose harmonic head owns its phase (``phase_terms``) where the source's
+    did not: the phase projection starts at zero, so the model decodes as ``source`` until training moves it."""
+    if source.config.phase_terms or source.config.head != "harmonic" or model.config.head != "harmonic":
+        raise UserError("a head's phase can be added to a harmonic head without one, not changed")
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or not all(k.startswith("decoder.head.phase.") for k in missing):
+        raise UserError("could not add the head's phase: the model files do not line up")
 
 
 def _grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:

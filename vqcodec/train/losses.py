@@ -63,6 +63,30 @@ class CompressedSpectralLoss(nn.Module):
         return loss / len(self.n_ffts)
 
 
+class PhaseLoss(nn.Module):
+    """Phase distance weighted by loudness: the mean of ``w |e^{i angle Y} - e^{i angle X}|^2`` over STFT bins,
+    divided by the mean of ``w``, with ``w = (|X| |Y|)^(c / 2)`` detached (c the spectral loss's power).
+
+    It rewards the right absolute phase where both signals have energy, and, unlike a complex MSE, gives
+    no gradient towards a quieter output when the phase is uncertain: it moves phases only.
+    """
+
+    def __init__(self, n_ffts: tuple[int, ...] = (320, 640), power: float = 0.3):
+        super().__init__()
+        self.n_ffts, self.power = n_ffts, power
+
+    def forward(self, y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """y, x: [B, 1, T] -> scalar in [0, 4]."""
+        loss = y.new_zeros(())
+        for n_fft in self.n_ffts:
+            window = torch.hann_window(n_fft, device=x.device)
+            sy, sx = (torch.stft(s.squeeze(1), n_fft, n_fft // 4, window=window, return_complex=True) for s in (y, x))
+            w = (sy.abs() * sx.abs()).detach().pow(self.power / 2)
+            uy, ux = sy / sy.abs().clamp(min=1e-7), sx / sx.abs().clamp(min=1e-7)
+            loss = loss + (w * (uy - ux).abs().pow(2)).sum() / w.sum().clamp(min=1e-7)
+        return loss / len(self.n_ffts)
+
+
 def pitch_losses(
     f0: torch.Tensor, voicing: torch.Tensor, target_f0: torch.Tensor, voiced: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
