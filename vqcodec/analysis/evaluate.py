@@ -1,6 +1,7 @@
 """Quality of a model on a folder of speech, optionally next to Opus and Codec2 on the same files.
 
     vqcodec eval REF_DIR [--model M] [--bitrate KBPS ...] [--reference-codecs] [--limit N] [-o OUT_DIR]
+                 [--html PAGE_DIR [--credits FILE]]
 
 Every codec codes each reference (channels averaged to mono, resampled to 16 kHz) and is decoded back to
 16 kHz. Each decoded file's delay is estimated from amplitude envelopes (codecs that resynthesise phase
@@ -11,7 +12,8 @@ in dB (see :mod:`vqcodec.analysis.metrics`), with the real kbps (coded bytes, he
 the median delay. vqcodec runs through the bytes API (``compress`` then ``decompress``). ``OUT_DIR`` gets
 ``eval.json`` (every number, per-file metrics, file list), ``eval.md`` (the table), ``rate_quality.png``
 (PESQ-WB and STOI against kbps, one curve per codec) and ``spectrograms/*.png`` (for the first files: the
-reference above each codec's decoded signal).
+reference above each codec's decoded signal). ``--html PAGE_DIR`` also writes a static page to listen on
+(:mod:`vqcodec.analysis.listen`).
 
 ``benchmarks/quality.py`` is a thin caller of :func:`evaluate` with the reference codecs, the codebook
 usage pass and the speed comparison switched on.
@@ -29,7 +31,7 @@ import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,6 +58,7 @@ from vqcodec.codec import Codec, Rung
 from vqcodec.compress import compress, decompress
 from vqcodec.errors import UserError
 from vqcodec.io.audio import AUDIO_EXTENSIONS, audio_files, read_mono, readable_audio
+from vqcodec.progress import ProgressBar
 from vqcodec.train.data import evenly_spaced
 
 DEFAULT_RATES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
@@ -110,6 +113,7 @@ class Accumulator:
     setting: str
     num_bytes: int = 0
     seconds: float = 0.0
+    file_bytes: list[int] = field(default_factory=list)
     pesq: list[float | None] = field(default_factory=list)
     stoi: list[float] = field(default_factory=list)
     log_mel: list[float] = field(default_factory=list)
@@ -258,37 +262,59 @@ class Example:
     decoded: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+OnFile = Callable[["Example", list[Accumulator]], None]  # (the file, every coder's results so far)
+
+
 def code_all(
-    files: Sequence[Path], coders: dict[tuple[str, str], Coder], examples: int = 0
+    files: Sequence[Path], coders: dict[tuple[str, str], Coder], examples: int = 0, on_file: OnFile | None = None
 ) -> tuple[list[Accumulator], list[Example]]:
-    """Every file through every coder, scoring each decoded file against its reference.
+    """Every file through every coder, scoring each decoded file against its reference, under a progress
+    bar on a terminal (a line per file elsewhere).
 
     Args:
         files: the audio files.
         coders: ``(codec, setting) -> coder``; the order is the table's.
+        examples: keep every decoding of the first this many files.
+        on_file: called after each file with its :class:`Example` and the accumulators (file ``i``'s
+            numbers at index ``i``), e.g. :meth:`vqcodec.analysis.listen.ListenPage.add`.
 
     Returns:
         One accumulator per coder, in order, and for the first ``examples`` files an :class:`Example`.
     """
     accs = {key: Accumulator(*key) for key in coders}
     shown: list[Example] = []
+    bar = ProgressBar(len(files), unit="file", desc="eval")
     with tempfile.TemporaryDirectory(prefix="vqc-bench-") as tmpdir:
-        tmp = Path(tmpdir)
-        for i, path in enumerate(files, 1):
-            ref = load_reference(path)
-            log(f"[{i}/{len(files)}] {path.name} ({len(ref) / SR:.1f} s)")
-            wav_path = tmp / "ref.wav"
-            sf.write(wav_path, ref, SR, subtype="PCM_16")
-            example = Example(path, ref) if i <= examples else None
-            for key, coder in coders.items():
-                coded = coder(ref, wav_path, tmp)
-                accs[key].num_bytes += coded.num_bytes
-                accs[key].seconds += coded.seconds
-                deg = score(accs[key], ref, coded.audio)
-                if example is not None:
-                    example.decoded[" ".join(key)] = deg
-            shown += [example] if example is not None else []
+        try:
+            for i, path in enumerate(files, 1):
+                example = code_file(path, coders, accs, Path(tmpdir), bar, f"[{i}/{len(files)}]")
+                shown += [example] if i <= examples else []
+                if on_file is not None:
+                    on_file(example, list(accs.values()))
+                bar.update(1)
+        finally:
+            bar.close()
     return list(accs.values()), shown
+
+
+def code_file(
+    path: Path, coders: dict[tuple[str, str], Coder], accs: dict, tmp: Path, bar: ProgressBar, count: str
+) -> Example:
+    """One file through every coder, each decoding scored into its accumulator; returns them all."""
+    ref = load_reference(path)
+    bar.update(0, postfix=path.name)
+    if bar.bar is None:
+        log(f"{count} {path.name} ({len(ref) / SR:.1f} s)")
+    wav_path = tmp / "ref.wav"
+    sf.write(wav_path, ref, SR, subtype="PCM_16")
+    example = Example(path, ref)
+    for key, coder in coders.items():
+        coded = coder(ref, wav_path, tmp)
+        accs[key].num_bytes += coded.num_bytes
+        accs[key].file_bytes.append(coded.num_bytes)
+        accs[key].seconds += coded.seconds
+        example.decoded[" ".join(key)] = score(accs[key], ref, coded.audio)
+    return example
 
 
 def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None) -> list[LevelUsage]:
@@ -353,6 +379,7 @@ def evaluate(
     usage: bool = False,
     timing: bool = False,
     examples: int = 2,
+    on_file: OnFile | None = None,
 ) -> Evaluation:
     """Code every file with vqcodec at each rung (and the reference codecs), and score them.
 
@@ -364,6 +391,7 @@ def evaluate(
         usage: also the codebook usage of every codebook over all files at the top rung.
         timing: also the x-real-time of vqcodec at 3 kbps against Opus at 6 kbps (warms the model up first).
         examples: keep every codec's decoding of the first this many files (for spectrograms).
+        on_file: called with each file's decodings and the accumulators as it is done (see :func:`code_all`).
 
     Returns:
         The per-file accumulators, the averaged rows and, as asked, usage and speed.
@@ -376,7 +404,7 @@ def evaluate(
     coders: dict[tuple[str, str], Coder] = {("vqcodec", rung_label(r)): vqcodec_coder(codec, r) for r in rungs}
     if reference_codecs:
         coders.update(reference_coders())
-    accs, shown = code_all(files, coders, examples)
+    accs, shown = code_all(files, coders, examples, on_file)
     rows = [to_row(a, total_seconds) for a in accs]
     levels = top = spd = None
     if usage:
@@ -561,6 +589,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--limit", type=int, help="use N evenly spaced files")
     p.add_argument("-o", "--output", default="eval_out", help="output folder (default: eval_out)")
     p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument(
+        "--html",
+        metavar="PAGE_DIR",
+        help="also a static page to listen on: PAGE_DIR/index.html, every file's reference and decodings as "
+        "players with their numbers and spectrograms",
+    )
+    p.add_argument("--credits", metavar="FILE", help="text shown at the top of the --html page (sources, licences)")
 
 
 def main_args(args: argparse.Namespace) -> int:
@@ -589,15 +624,36 @@ def main_args(args: argparse.Namespace) -> int:
         log(f"vqcodec: {why} (skipped)")
     if not files:
         raise UserError(f"{args.input}: no readable audio files")
-    ev = evaluate(codec, files, rungs, reference_codecs=args.reference_codecs)
+    page = listen_page(args)
+    ev = evaluate(codec, files, rungs, reference_codecs=args.reference_codecs, on_file=page and page.add)
     meta = run_meta(command_line(args), args.input, args.model, codec, ev)
     write_outputs(Path(args.output), meta, ev)
+    if page is not None:
+        log(f"wrote {page.finish(meta, ev.rows)}")
     if failed:  # listed as `vqcodec tokens` lists them, and the same exit status
         errors = Path(args.output) / "errors.jsonl"
         errors.write_text("".join(json.dumps({"path": str(p), "error": why}) + "\n" for p, why in failed))
         log(f"{len(failed)} unreadable files skipped, listed in {errors}")
         return 3
     return 0
+
+
+def listen_page(args: argparse.Namespace):
+    """The ``--html`` page to fill (:class:`vqcodec.analysis.listen.ListenPage`), or None; its folder and
+    the ``--credits`` file are checked before the long work."""
+    from vqcodec.analysis.listen import ListenPage
+
+    if args.credits and not args.html:
+        raise UserError("--credits goes with --html")
+    if not args.html:
+        return None
+    try:
+        credits = Path(args.credits).read_text() if args.credits else ""
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{args.credits}: cannot read the credits ({e})") from None
+    if Path(args.html).exists() and not Path(args.html).is_dir():
+        raise UserError(f"{args.html}: exists and is not a folder")
+    return ListenPage(Path(args.html), credits)
 
 
 def command_line(args: argparse.Namespace) -> str:
@@ -611,6 +667,10 @@ def command_line(args: argparse.Namespace) -> str:
         argv.append("--reference-codecs")
     if args.limit is not None:
         argv += ["--limit", str(args.limit)]
+    if args.html:
+        argv += ["--html", str(args.html)]
+    if args.credits:
+        argv += ["--credits", str(args.credits)]
     return shlex.join(argv)
 
 

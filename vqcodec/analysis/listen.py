@@ -1,0 +1,196 @@
+"""A static page to listen on: ``vqcodec eval DIR --html OUT``.
+
+``OUT/index.html`` shows, for each file, the reference and every codec setting of the run as ``<audio>``
+players with the file's real kbps and metrics, and the file's spectrograms (reference on top, each codec
+under it); above them, the run's averaged table. The page needs no network and no server: the audio
+(``OUT/audio/N/*.flac``, 16 kHz 16-bit FLAC, lossless, so a player adds nothing to what a codec did) and
+the spectrograms (``OUT/spectrograms/N.png``) sit beside it, linked relatively, and CSS is inline. Open
+``OUT/index.html`` from disk, or put the folder on any static host.
+
+Files are written as the run goes (:meth:`ListenPage.add`), so a long run keeps no audio in memory; the
+HTML is written last (:meth:`ListenPage.finish`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from vqcodec.analysis.metrics import SR
+
+AUDIO_SUFFIX = ".flac"
+_URL = re.compile(r"https?://[^\s<>\"'&)]*[^\s<>\"'&).,;:]")  # applied to escaped text: no & inside
+
+_CSS = """
+body { font: 15px/1.45 system-ui, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top: 2em; }
+code { background: #f3f3f3; padding: 0 0.25em; border-radius: 3px; }
+table { border-collapse: collapse; margin: 0.6em 0; } td, th { padding: 0.25em 0.6em; border-bottom: 1px solid #ddd; }
+th { text-align: left; background: #fafafa; } td.n { text-align: right; font-variant-numeric: tabular-nums; }
+tr.ref td { background: #f5f9ff; } audio { height: 32px; width: 260px; vertical-align: middle; }
+.meta, .credits { color: #555; font-size: 0.92em; } img { max-width: 100%; border: 1px solid #eee; }
+"""
+
+
+@dataclass
+class Entry:
+    """One file on the page: its name, duration and one player per signal (reference first)."""
+
+    name: str
+    seconds: float
+    spectrogram: str | None
+    players: list[dict] = field(default_factory=list)  # {"label", "src", "kbps", "metrics": {name: text}}
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a codec setting ("vqcodec 2.85 kbps (4t+4b)" -> "vqcodec-2.85-kbps-4t-4b")."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.") or "x"
+
+
+def write_audio(path: Path, audio: np.ndarray) -> None:
+    """``audio`` (float, 16 kHz mono) as 16-bit FLAC, clipped to full scale."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(path, np.clip(np.asarray(audio, dtype=np.float32), -1, 1), SR, subtype="PCM_16", format="FLAC")
+
+
+def file_metrics(acc, i: int, seconds: float) -> dict[str, str]:
+    """File ``i``'s numbers from an :class:`~vqcodec.analysis.evaluate.Accumulator`, formatted for the page."""
+
+    def f(x: float | None, digits: int) -> str:
+        return "n/a" if x is None else f"{x:.{digits}f}"
+
+    return {
+        "real kbps": f"{acc.file_bytes[i] * 8 / seconds / 1000:.2f}",
+        "PESQ-WB": f(acc.pesq[i], 3),
+        "STOI": f(acc.stoi[i], 3),
+        "log-mel dist": f(acc.log_mel[i], 3),
+        "F0 err (cents)": f(acc.f0_cents[i], 0),
+        "voicing err": f(acc.voicing_error[i], 3),
+        "loudness (dB)": f(acc.loudness_db[i], 1),
+    }
+
+
+METRICS = ("real kbps", "PESQ-WB", "STOI", "log-mel dist", "F0 err (cents)", "voicing err", "loudness (dB)")
+
+
+class ListenPage:
+    """The page under construction in folder ``out``: :meth:`add` each file as it is scored, then
+    :meth:`finish`."""
+
+    def __init__(self, out: Path, credits: str = ""):
+        self.out = Path(out)
+        self.credits = credits
+        self.entries: list[Entry] = []
+        self.out.mkdir(parents=True, exist_ok=True)
+
+    def add(self, example, accs: Sequence) -> None:
+        """One scored file: ``example`` (:class:`~vqcodec.analysis.evaluate.Example`, every codec's decoding)
+        and the accumulators holding its metrics (its index is the number of files added before)."""
+        n = len(self.entries) + 1
+        seconds = len(example.reference) / SR
+        folder = self.out / "audio" / str(n)
+        entry = Entry(example.path.name, seconds, self._spectrogram(n, example))
+        write_audio(folder / f"reference{AUDIO_SUFFIX}", example.reference)
+        entry.players.append({"label": "reference", "src": f"audio/{n}/reference{AUDIO_SUFFIX}", "metrics": {}})
+        for acc in accs:
+            key = f"{acc.codec} {acc.setting}"
+            name = f"{slug(key)}{AUDIO_SUFFIX}"
+            write_audio(folder / name, example.decoded[key])
+            metrics = file_metrics(acc, n - 1, seconds)
+            entry.players.append({"label": key, "src": f"audio/{n}/{name}", "metrics": metrics})
+        self.entries.append(entry)
+
+    def _spectrogram(self, n: int, example) -> str | None:
+        """The file's spectrogram stack (reference on top), or None without matplotlib."""
+        try:
+            from vqcodec.analysis.plots import spectrogram_stack
+        except ImportError:
+            return None
+        path = self.out / "spectrograms" / f"{n}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        spectrogram_stack({"reference": example.reference, **example.decoded}, SR, path, example.path.name)
+        return f"spectrograms/{n}.png"
+
+    def finish(self, meta: dict, rows: Sequence) -> Path:
+        """Write ``index.html`` (the run's facts, its averaged table, then every file); returns its path."""
+        path = self.out / "index.html"
+        path.write_text(render(meta, rows, self.entries, self.credits))
+        return path
+
+
+# ---------------------------------------------------------------- HTML
+
+
+def esc(x: object) -> str:
+    return html.escape(str(x))
+
+
+def credits_html(text: str) -> str:
+    """Plain text, one paragraph per blank-line-separated block, web addresses made links."""
+    blocks = [b.strip() for b in text.split("\n\n") if b.strip()]
+    linked = [_URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', esc(b)) for b in blocks]
+    return "".join(f"<p>{b}</p>" for b in linked)
+
+
+def summary_table(rows: Sequence) -> str:
+    """The run's averaged rows (:class:`~vqcodec.analysis.evaluate.Row`)."""
+
+    def f(x: float | None, digits: int) -> str:
+        return "n/a" if x is None else f"{x:.{digits}f}"
+
+    head = "<tr><th>codec</th><th>setting</th>" + "".join(f"<th>{esc(m)}</th>" for m in METRICS) + "</tr>"
+    body = [
+        f"<tr><td>{esc(r.codec)}</td><td>{esc(r.setting)}</td><td class=n>{r.real_kbps:.2f}</td>"
+        f"<td class=n>{f(r.pesq_wb, 3)}</td><td class=n>{r.stoi:.3f}</td><td class=n>{r.log_mel:.3f}</td>"
+        f"<td class=n>{f(r.f0_cents, 0)}</td><td class=n>{r.voicing_error:.3f}</td>"
+        f"<td class=n>{f(r.loudness_db, 1)}</td></tr>"
+        for r in rows
+    ]
+    return f"<table>{head}{''.join(body)}</table>"
+
+
+def entry_html(n: int, e: Entry) -> str:
+    """One file: a table of players with its numbers, then its spectrograms."""
+    head = "<tr><th>signal</th><th>listen</th>" + "".join(f"<th>{esc(m)}</th>" for m in METRICS) + "</tr>"
+    rows = []
+    for p in e.players:
+        cells = "".join(f"<td class=n>{esc(p['metrics'].get(m, ''))}</td>" for m in METRICS)
+        css = ' class="ref"' if p["label"] == "reference" else ""
+        player = f'<audio controls preload="none" src="{esc(p["src"])}"></audio>'
+        rows.append(f"<tr{css}><td>{esc(p['label'])}</td><td>{player}</td>{cells}</tr>")
+    image = (
+        f'<p><img src="{esc(e.spectrogram)}" alt="spectrograms of {esc(e.name)}" loading="lazy"></p>'
+        if e.spectrogram
+        else ""
+    )
+    return f'<h2 id="f{n}">{n}. {esc(e.name)} ({e.seconds:.1f} s)</h2><table>{head}{"".join(rows)}</table>{image}'
+
+
+def render(meta: dict, rows: Sequence, entries: Sequence[Entry], credits: str = "") -> str:
+    """The whole page."""
+    facts = (
+        f"Model <code>{esc(meta['model_name'])}</code> (<code>{esc(meta['model_hash'])}</code>), "
+        f"{meta['files']} files, {meta['total_seconds']:.1f} s of audio, {esc(meta['date'])}, {esc(meta['machine'])}."
+    )
+    notes = (
+        "Every signal is 16 kHz mono, 16-bit FLAC; decoded signals are shifted by their estimated delay, as "
+        "the metrics are. Real kbps: coded bytes &times; 8 / seconds, headers and containers included "
+        "(vqcodec files entropy-coded). Log-mel distance, F0 error and voicing error: lower is better; "
+        "loudness: decoded minus reference."
+    )
+    return (
+        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width, initial-scale=1">'
+        f"<title>vqcodec: listen</title><style>{_CSS}</style></head><body>"
+        f"<h1>vqcodec: listen</h1><p class=meta>{facts}<br>Made by <code>{esc(meta['command'])}</code></p>"
+        + (f'<div class="credits">{credits_html(credits)}</div>' if credits.strip() else "")
+        + f"<h2>All {meta['files']} files</h2>{summary_table(rows)}<p class=meta>{notes}</p>"
+        + "".join(entry_html(n, e) for n, e in enumerate(entries, 1))
+        + "</body></html>\n"
+    )
