@@ -91,6 +91,37 @@ def test_trailing_words_are_refused() -> None:
         coder.decode(data + b"\x00", [x.shape for x in lv])
 
 
+@pytest.mark.parametrize("word", [b"\x00" * 4, b"\xff" * 4, b"\x12\x34\x56\x78"])
+def test_one_trailing_word_is_refused_and_named(word: bytes) -> None:
+    coder = RangeCoder(tables())
+    lv = levels(1)
+    with pytest.raises(StreamError, match="has 4 bytes after its last code"):
+        coder.decode(coder.encode(lv) + word, [x.shape for x in lv])
+
+
+def test_every_cut_of_a_payload_is_refused() -> None:
+    """However many words are cut off the end, the decoder notices it ran out: no code is made up from
+    the zeros it would read past the end."""
+    coder = RangeCoder(tables(2))
+    lv = levels(2)
+    data = coder.encode(lv)
+    for words in range(len(data) // 4):
+        with pytest.raises(StreamError, match="runs out before its last code|damaged|cannot be coded"):
+            coder.decode(data[: 4 * words], [x.shape for x in lv])
+
+
+def test_more_frames_than_the_payload_holds_stop_at_its_end() -> None:
+    """A claim within the bound of :meth:`RangeCoder.max_symbols` (so not refused up front) is refused as
+    soon as the codes run past the payload."""
+    coder = RangeCoder(tables(3))
+    lv = levels(3, channels=1, frames=20)
+    data = coder.encode(lv)
+    shapes = [(1, 2, 40), (1, 3, 160)]
+    assert sum(np.prod(s) for s in shapes) <= coder.max_symbols(len(data))
+    with pytest.raises(StreamError, match="runs out before its last code"):
+        coder.decode(data, shapes)
+
+
 def test_more_codes_than_the_payload_can_hold_are_refused_before_decoding() -> None:
     coder = RangeCoder(tables())
     with pytest.raises(StreamError, match="cannot be coded"):
@@ -116,6 +147,7 @@ def test_fuzz_payloads_decode_in_range_or_are_refused(payload: bytes, frames: in
         return
     for x, shape in zip(out, shapes, strict=True):
         assert x.shape == shape and (x.size == 0 or (x.min() >= 0 and x.max() < K))
+    assert coder.encode(out) == payload  # an accepted payload is exactly what its codes code to
 
 
 def test_a_third_level_round_trips_and_may_be_left_out() -> None:

@@ -8,8 +8,11 @@ integer below 2**24, exactly representable, so the intervals — and therefore t
 every CPU. No float from a neural network ever reaches the coder.
 
 Streams are constriction's 32-bit words, stored big-endian. Damage a checksum cannot see (a crafted stream)
-is refused: the symbol count is bounded by what the payload can hold before anything is allocated, and
-words left over after the last code mean a corrupt stream.
+is refused: the symbol count is bounded by what the payload can hold before anything is allocated, and the
+decoder codes every symbol it decodes again, so that it stops as soon as the codes need more words than the
+payload has (a cut payload, or a header claiming too many frames), and refuses a payload that is not exactly
+the words its codes code to (a trailing word, a flipped bit). A stream is therefore canonical: one payload
+per code array.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ class RangeCoder:
 
         Raises:
             StreamError: if the payload is not a whole number of words, claims more codes than it can
-                hold, or does not end where the last code does.
+                hold, ends before the last code, or is not exactly the words its codes code to.
         """
         self._check_shapes(shapes)
         if len(payload) % 4:
@@ -107,19 +110,17 @@ class RangeCoder:
         symbols = sum(math.prod(s) for s in shapes)
         if symbols > self.max_symbols(len(payload)):
             raise StreamError(f"{symbols} codes cannot be coded in {len(payload)} bytes with these tables")
-        words = np.frombuffer(payload, dtype=">u4").astype(np.uint32)
-        decoder = constriction.stream.queue.RangeDecoder(words)
+        reader = _Reader(np.frombuffer(payload, dtype=">u4").astype(np.uint32))
         out = [np.zeros(s, np.int64) for s in shapes]
         for c in range(shapes[0][0]):
             top = None
             for i, x in enumerate(out):
-                self._decode_level(decoder, i, x[c], top)
+                self._decode_level(reader, i, x[c], top)
                 top = x[c] if top is None else top
-        if not decoder.maybe_exhausted():
-            raise StreamError("entropy-coded payload has data after its last code")
+        reader.check_end()
         return out
 
-    def _decode_level(self, decoder, i: int, codes: np.ndarray, top: np.ndarray | None) -> None:
+    def _decode_level(self, reader: _Reader, i: int, codes: np.ndarray, top: np.ndarray | None) -> None:
         """Fill ``codes`` ``[n_cb, T]`` in place, frame by frame."""
         n_cb, frames = codes.shape
         k = self.tables.codebook_size
@@ -129,9 +130,10 @@ class RangeCoder:
         for t in range(frames):
             above = k
             for j, plan in enumerate(plans):
-                symbol = decoder.decode(self._model(i, j, plan.row(prev[j], above, t)))
+                symbol = reader.decode(self._model(i, j, plan.row(prev[j], above, t)))
                 rows[t, j] = symbol
                 prev[j] = above = symbol
+            reader.check_within()
 
     # ------------------------------------------------------------ costs
 
@@ -165,6 +167,48 @@ def level_bits(tables: Tables, i: int, codes: np.ndarray, top: np.ndarray | None
         freq = tables.levels[i][j].freqs[ctx[j], codes[j]].astype(np.float64)
         total += float(-np.log2((SCALE * freq + 1) / 2**PRECISION).sum())
     return total
+
+
+_CUT_SHORT = (
+    "entropy-coded payload runs out before its last code (cut short or altered, or the header claims more "
+    "frames than it holds)"
+)
+
+
+class _Reader:
+    """A range decoder over a payload's words that codes every symbol it decodes again: it knows how many
+    words the codes decoded so far take, which a decoder alone cannot tell (constriction's decoder reads
+    zeros past the end, and ``maybe_exhausted`` cannot see one trailing word)."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        self.words = words  # [n] uint32
+        self.decoder = constriction.stream.queue.RangeDecoder(words)
+        self.encoder = constriction.stream.queue.RangeEncoder()
+
+    def decode(self, model) -> int:
+        try:
+            symbol = self.decoder.decode(model)
+        except AssertionError:  # constriction's word for a point no code's interval covers
+            raise StreamError("entropy-coded payload is damaged: no stream these tables write") from None
+        self.encoder.encode(symbol, model)
+        return symbol
+
+    def check_within(self) -> None:
+        """Refuse as soon as the codes decoded so far take more words than the payload has (the encoder's
+        word count, flush included, never falls as codes are added)."""
+        if self.encoder.num_words() > len(self.words):
+            raise StreamError(_CUT_SHORT)
+
+    def check_end(self) -> None:
+        """Refuse a payload that is not exactly the words its decoded codes code to."""
+        again = self.encoder.get_compressed()
+        if len(again) > len(self.words):
+            raise StreamError(_CUT_SHORT)
+        if not np.array_equal(again, self.words[: len(again)]):
+            raise StreamError("entropy-coded payload is damaged: its codes do not code back to it")
+        if len(again) < len(self.words):
+            extra = 4 * (len(self.words) - len(again))
+            raise StreamError(f"entropy-coded payload has {extra} bytes after its last code")
 
 
 class _Plan:

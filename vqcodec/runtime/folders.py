@@ -70,6 +70,8 @@ def _attempt(job: Job, work: Work, force: bool) -> tuple[float, str | None]:
         return 0.0, str(e).removeprefix(f"{job.src}: ")
     except OSError as e:
         return 0.0, f"{e.strerror or e}" + (f" ({e.filename})" if e.filename else "")
+    except Exception as e:  # a fault no check foresaw stops this file, not the tree (the summary counts it)
+        return 0.0, f"{type(e).__name__}: {e}"
 
 
 def summary(result: TreeResult, verb: str) -> str:
