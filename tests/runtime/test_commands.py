@@ -45,8 +45,10 @@ def test_folder_keeps_existing_outputs_without_force(tmp_path, tiny_onnx, capsys
     model = str(tiny_onnx["istft"])
     cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q"])
     (vqc / "a.vqc").write_bytes(b"mine")
-    assert cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q"]) == 3
-    assert "use --force" in capsys.readouterr().err and (vqc / "a.vqc").read_bytes() == b"mine"
+    assert cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q"]) == 3  # broken.wav still fails
+    err = capsys.readouterr().err
+    assert "0 files compressed" in err and "2 kept" in err and "--force replaces" in err and "1 failed" in err
+    assert (vqc / "a.vqc").read_bytes() == b"mine"
     assert cli.main(["compress", str(src), "-o", str(vqc), "-m", model, "-q", "--force", "--jobs", "2"]) == 3
     assert (vqc / "a.vqc").read_bytes()[:3] == b"VQC"
 
@@ -84,3 +86,32 @@ def test_pipes(tmp_path, tiny_onnx) -> None:
     wav = run(["decompress", "-", "-m", model], vqc)
     (tmp_path / "b.wav").write_bytes(wav)
     assert sf.info(tmp_path / "b.wav").frames == sf.info(tmp_path / "a.wav").frames
+
+
+def test_folder_with_two_inputs_for_one_output_is_refused_before_any_work(tmp_path, tiny_onnx, capsys) -> None:
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    sf.write(src / "s.wav", speech_like(0.3, 16000, seed=4), 16000)
+    sf.write(src / "s.flac", speech_like(0.3, 16000, seed=5), 16000)
+    sf.write(src / "t.wav", speech_like(0.3, 16000, seed=6), 16000)
+    argv = ["compress", str(src), "-o", str(out), "-m", str(tiny_onnx["istft"]), "--force", "--jobs", "2"]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{src / 's.flac'} and {src / 's.wav'} -> {out / 's.vqc'}" in err
+    assert not out.exists()
+
+
+def test_a_finished_folder_run_again_exits_0_and_counts_its_outputs_kept(tmp_path, tiny_onnx, capsys) -> None:
+    src, vqc, wav = tmp_path / "in", tmp_path / "vqc", tmp_path / "wav"
+    (src / "sub").mkdir(parents=True)
+    sf.write(src / "a.wav", speech_like(0.3, 16000, seed=7), 16000)
+    sf.write(src / "sub" / "b.wav", speech_like(0.3, 16000, seed=8), 16000)
+    model = str(tiny_onnx["istft"])
+    for argv in (["compress", str(src), "-o", str(vqc)], ["decompress", str(vqc), "-o", str(wav)]):
+        assert cli.main([*argv, "-m", model, "-q"]) == 0
+        before = {p: p.stat().st_mtime_ns for p in Path(argv[3]).rglob("*") if p.is_file()}
+        capsys.readouterr()
+        assert cli.main([*argv, "-m", model, "-q"]) == 0
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "0 files" in err and "2 kept" in err and "failed" not in err, err
+        assert {p: p.stat().st_mtime_ns for p in Path(argv[3]).rglob("*") if p.is_file()} == before

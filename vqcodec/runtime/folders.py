@@ -28,17 +28,45 @@ class Job:
 
 @dataclass
 class TreeResult:
-    """Attributes: done (files coded), seconds (audio seconds coded), wall (seconds taken), failed (file, reason)."""
+    """Attributes: done (files coded), kept (outputs that existed, left as they were without --force),
+    seconds (audio seconds coded), wall (seconds taken), failed (file, reason)."""
 
     done: int = 0
+    kept: int = 0
     seconds: float = 0.0
     wall: float = 0.0
     failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
+_KEPT = "kept"  # what _attempt returns for an output that exists (a finished file: outputs are atomic)
+_SHOWN_COLLISIONS = 3
+
+
 def plan(src_dir: Path, out_dir: Path, suffixes: tuple[str, ...], suffix: str) -> list[Job]:
-    """Every file under ``src_dir`` with one of ``suffixes``, to the same place under ``out_dir`` with ``suffix``."""
-    return [Job(p, out_dir / p.relative_to(src_dir).with_suffix(suffix)) for p in audio_files(src_dir, suffixes)]
+    """Every file under ``src_dir`` with one of ``suffixes``, to the same place under ``out_dir`` with ``suffix``.
+
+    Raises:
+        UserError: if two inputs would be written to one output (``s.wav`` and ``s.flac`` -> ``s.vqc``),
+            naming them, before any work.
+    """
+    jobs = [Job(p, out_dir / p.relative_to(src_dir).with_suffix(suffix)) for p in audio_files(src_dir, suffixes)]
+    _refuse_collisions(jobs)
+    return jobs
+
+
+def _refuse_collisions(jobs: list[Job]) -> None:
+    by_output: dict[Path, list[Path]] = {}
+    for job in jobs:
+        by_output.setdefault(job.dst, []).append(job.src)
+    clashes = [(dst, srcs) for dst, srcs in by_output.items() if len(srcs) > 1]
+    if not clashes:
+        return
+    named = "; ".join(f"{' and '.join(map(str, srcs))} -> {dst}" for dst, srcs in clashes[:_SHOWN_COLLISIONS])
+    more = f" (and {len(clashes) - _SHOWN_COLLISIONS} more)" if len(clashes) > _SHOWN_COLLISIONS else ""
+    raise UserError(
+        f"{len(clashes)} outputs would each be written from several inputs: {named}{more}; "
+        "rename one of each, or code them into separate folders"
+    )
 
 
 def run(jobs: list[Job], work: Work, force: bool, workers: int = 1, progress: str = "auto") -> TreeResult:
@@ -49,6 +77,8 @@ def run(jobs: list[Job], work: Work, force: bool, workers: int = 1, progress: st
         for job, (seconds, error) in zip(jobs, pool.map(lambda j: _attempt(j, work, force), jobs), strict=True):
             if error is None:
                 result.done, result.seconds = result.done + 1, result.seconds + seconds
+            elif error == _KEPT:
+                result.kept += 1
             else:
                 result.failed.append((job.src, error))
                 bar.write(f"vqcodec: {job.src}: {error}")
@@ -60,9 +90,9 @@ def run(jobs: list[Job], work: Work, force: bool, workers: int = 1, progress: st
 
 
 def _attempt(job: Job, work: Work, force: bool) -> tuple[float, str | None]:
-    """(audio seconds, None) or (0, a one-line reason): a bad file never stops the tree."""
+    """(audio seconds, None), (0, :data:`_KEPT`) or (0, a one-line reason): a bad file never stops the tree."""
     if job.dst.exists() and not force:
-        return 0.0, f"{job.dst} already exists (use --force to replace it)"
+        return 0.0, _KEPT
     try:
         job.dst.parent.mkdir(parents=True, exist_ok=True)
         return work(job.src, job.dst), None
@@ -75,12 +105,14 @@ def _attempt(job: Job, work: Work, force: bool) -> tuple[float, str | None]:
 
 
 def summary(result: TreeResult, verb: str) -> str:
-    """One line: files done, audio minutes, speed, failures."""
+    """One line: files done, audio minutes, speed, outputs kept, failures."""
     minutes, files = result.seconds / 60, "file" if result.done == 1 else "files"
     line = (
         f"{result.done} {files} {verb} ({minutes:.1f} min of audio in {result.wall:.1f} s, "
         f"{minutes / max(result.wall, 1e-9):.1f} audio min/s)"
     )
+    if result.kept:
+        line += f"; {result.kept} kept (their outputs exist; --force replaces them)"
     return line + (f"; {len(result.failed)} failed" if result.failed else "")
 
 
