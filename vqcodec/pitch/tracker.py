@@ -23,14 +23,22 @@ def _praat():
 
 
 def track_one(x: np.ndarray, sample_rate: int, hop: int, frames: int) -> np.ndarray:
-    """F0 in Hz (0: unvoiced) of a mono signal ``[T]`` on ``frames`` frames centred at ``k * hop``."""
+    """F0 in Hz (0: unvoiced) of a mono signal ``[T]`` on ``frames`` frames centred at ``k * hop``.
+
+    Praat centres its frames in the Sound, so where they fall depends on the Sound's length, and when that
+    length is a whole number of steps past one analysis window (every padded window of the codec) a
+    floating-point floor decides between two grids half a step apart: the same speech tracked with a
+    different amount of zeros after it gave other F0. The zeros added by :func:`_grid_padding` put Praat's
+    frames on ``k * hop`` whatever the length, so the F0 is a function of the signal, not of its padding.
+    """
     praat = _praat()
     out = np.zeros(frames)
     if len(x) < 3 * sample_rate / F0_MIN or not np.any(x):  # Praat needs three periods of the lowest pitch
         return out
-    pitch = praat.Sound(np.asarray(x, dtype=np.float64), sampling_frequency=sample_rate).to_pitch_ac(
-        time_step=hop / sample_rate, pitch_floor=F0_MIN, pitch_ceiling=F0_MAX
-    )
+    before, after = _grid_padding(len(x), hop, sample_rate)
+    padded = np.pad(np.asarray(x, dtype=np.float64), (before, after))
+    sound = praat.Sound(padded, sampling_frequency=sample_rate, start_time=-before / sample_rate)
+    pitch = sound.to_pitch_ac(time_step=hop / sample_rate, pitch_floor=F0_MIN, pitch_ceiling=F0_MAX)
     times, values = pitch.xs(), pitch.selected_array["frequency"]
     # Praat's frames start half an analysis window in; take the nearest one for each of our frames
     ours = np.arange(frames) * hop / sample_rate
@@ -38,6 +46,24 @@ def track_one(x: np.ndarray, sample_rate: int, hop: int, frames: int) -> np.ndar
     near = np.abs(times[idx] - ours) <= hop / sample_rate
     out[near] = values[idx[near]]
     return out
+
+
+# Praat's ``To Pitch (ac)`` analyses windows of this many periods of the floor (its default).
+PERIODS_PER_WINDOW = 3.0
+
+
+def _grid_padding(length: int, hop: int, sample_rate: int) -> tuple[int, int]:
+    """Zeros to put before and after a ``length``-sample signal so that Praat's frames fall on ``k * hop``.
+
+    Praat makes ``n = floor((L - W) / hop) + 1`` frames of a Sound of ``L`` samples (analysis window ``W``)
+    and centres them, the first at ``(L - (n - 1) hop) / 2``. With ``(L - W) / hop`` half-way between two
+    whole numbers, ``n`` is safe from rounding and the first frame sits at ``(W + hop / 2) / 2``; the zeros
+    before the signal shift that onto a multiple of ``hop``, those after make the half.
+    """
+    window = PERIODS_PER_WINDOW * sample_rate / F0_MIN  # samples, maybe fractional
+    before = round(((window + hop / 2) / 2) % hop)
+    after = round((window + hop / 2 - length - before) % hop)
+    return before, after
 
 
 def track_rows(x: np.ndarray, sample_rate: int, hop: int) -> np.ndarray:

@@ -1,0 +1,91 @@
+"""Codes are a function of the audio (issue 23): the shipped model gives a file the same top, bottom and pitch
+codes alone or beside files of other lengths, on the torch codec, in ``vqcodec tokens`` at any batch size,
+and on the light runtime (where a file's channels share its windows as a batch's files do).
+
+Before the fix, Praat's frame grid moved with the zeros after each signal (which depend on the longest file
+of the batch), and 871 of 6932 pitch codes of 12 dev files changed between batches of 8 and files alone."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+from conftest import speech_like
+
+from vqcodec.codes import Codes
+from vqcodec.runtime import files
+from vqcodec.tokens import extract, load_shard
+
+SR = 16000
+
+
+@pytest.fixture(scope="module")
+def signals(speech_wav) -> dict[str, np.ndarray]:
+    """Speech of different lengths at 16 kHz: espeak-ng's sentence and its first 1.7 s, and two synthetic
+    voiced signals (gliding pitch, syllable envelope) of 2.3 s and 0.6 s. Alone, 0.6 s (8 top frames) is the
+    length below 14 s where Praat's floor put its frames on the other grid than in a batch with a longer one."""
+    x, sr = sf.read(speech_wav, dtype="float32")
+    espeak = soxr.resample(x, sr, SR).astype(np.float32)
+    return {
+        "espeak": espeak,
+        "espeak_cut": espeak[: int(1.7 * SR)],
+        "glide": speech_like(2.3, SR, seed=1),
+        "short": speech_like(0.6, SR, seed=2),
+    }
+
+
+@pytest.fixture(scope="module")
+def alone(shipped_codec, signals) -> dict[str, Codes]:
+    return {name: shipped_codec.encode(x, SR) for name, x in signals.items()}
+
+
+def _assert_same(got: tuple[np.ndarray, ...], want: Codes, name: str) -> None:
+    assert len(got) == len(want.streams) == 3, name
+    for level, a, b in zip(("top", "bottom", "pitch"), got, want.streams, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), b.numpy(), err_msg=f"{name}: {level} codes")
+
+
+def test_the_signals_are_voiced_and_unvoiced(alone) -> None:
+    """Pitch codes that could differ: voiced frames on several grid steps, and unvoiced ones."""
+    for codes in alone.values():
+        voiced = codes.pitch[codes.pitch > 0]
+        assert len(voiced) > codes.pitch.numel() // 4 and len(voiced.unique()) > 5
+        assert (codes.pitch == 0).any()
+
+
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (3, 2, 1, 0), (1, 3)])
+def test_torch_codes_alone_equal_codes_in_a_batch(shipped_codec, signals, alone, order) -> None:
+    names = [list(signals)[i] for i in order]
+    batch = shipped_codec.encode_batch([signals[n] for n in names], SR)
+    for name, codes in zip(names, batch, strict=True):
+        _assert_same(codes.streams, alone[name], name)
+
+
+def test_tokens_do_not_depend_on_the_batch_size(shipped_codec, signals, alone, tmp_path) -> None:
+    """``vqcodec tokens`` codes files sorted by length, batch_size at a time: 1 and 4 give the codes alone."""
+    (tmp_path / "in").mkdir()
+    for name, x in signals.items():
+        sf.write(tmp_path / "in" / f"{name}.wav", x, SR, subtype="FLOAT")
+    for size in (1, 4):
+        out = tmp_path / f"b{size}"
+        extract(shipped_codec, tmp_path / "in", out, batch_size=size, progress=False)
+        tokens = {uid: codes for shard in sorted(out.glob("shard-*.npz")) for uid, codes in load_shard(shard).items()}
+        assert sorted(tokens) == sorted(signals)
+        for name in signals:
+            _assert_same(tokens[name], alone[name], f"{name}, batch size {size}")
+
+
+def test_light_codes_equal_torch_alone_and_as_channels_of_one_file(shipped_onnx, signals, alone) -> None:
+    """Each signal alone on the light runtime; then the longest and the shortest as two channels of one file,
+    the shorter followed by silence, whose codes over the shorter's frames are its codes alone."""
+    light = files.load(shipped_onnx)
+    for name, x in signals.items():
+        c = light.encode(iter([x[:, None]]), SR, len(x), 1)
+        _assert_same(tuple(lv.codes for lv in c.levels), alone[name], f"{name} on the light runtime")
+    long, short = signals["espeak"], signals["short"]
+    pair = np.stack([long, np.pad(short, (0, len(long) - len(short)))], 1)  # [T, 2]
+    c = light.encode(iter([pair]), SR, len(long), 2)
+    _assert_same(tuple(lv.codes[:1] for lv in c.levels), alone["espeak"], "espeak as channel 0")
+    kept = [lv.codes[1:, :, : s.shape[-1]] for lv, s in zip(c.levels, alone["short"].streams, strict=True)]
+    _assert_same(tuple(kept), alone["short"], "short as channel 1, silence after it")
