@@ -7,7 +7,6 @@ container knows bytes and nothing of models.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ from vqcodec.io import container
 from vqcodec.io.atomic import atomic_path
 from vqcodec.io.audio import FileSource, output_format
 from vqcodec.io.limits import check_audio
+from vqcodec.io.output import check_output, write_failed
 
 
 def codes_to_container(codes: Codes, bits: int, pitch_bits: int = 0) -> container.Container:
@@ -137,36 +137,18 @@ def checked_codes(codec: Codec, path: str | os.PathLike) -> Codes:
 def decompress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike) -> Codes:
     """.vqc file -> audio file at the original rate and channels, written piece by piece.
 
-    A WAV output's size is known before decoding and is checked against the free space of its disk; a
-    write that fails anyway (disk full, file size limit) is one error naming ``dst``.
+    The output is checked before decoding (:func:`vqcodec.io.output.check_output`: an OGG's rate, a WAV's
+    size against its disk's free space); a write that fails anyway (disk full, file size limit) is one
+    error naming ``dst``.
     """
     codes = checked_codes(codec, src)
     kind, subtype = output_format(dst)
-    _check_space(Path(dst), codes, kind)
+    check_output(dst, kind, codes.sample_rate, codes.channels, codes.num_samples)
     try:
         with atomic_path(dst) as tmp:
             with sf.SoundFile(tmp, "w", codes.sample_rate, codes.channels, subtype, format=kind) as out:
                 for piece in codec.decode_chunks(codes):
                     out.write(piece.numpy().T)
-    except sf.SoundFileError as e:  # libsndfile reports a full disk as "System error", without errno
-        raise UserError(
-            f"{dst}: could not write the audio ({str(e).strip() or 'system error'}): is the disk "
-            f"full? {_free(Path(dst)) / 1e6:.1f} MB free there"
-        ) from None
+    except sf.SoundFileError as e:
+        raise write_failed(dst, e) from None
     return codes
-
-
-def _check_space(dst: Path, codes: Codes, kind: str) -> None:
-    """Refuse a WAV output larger than its disk's free space (FLAC and OGG sizes are not known ahead)."""
-    if kind != "WAV":
-        return
-    need = 44 + codes.num_samples * codes.channels * 2  # 16-bit PCM
-    if need > _free(dst):
-        raise UserError(f"{dst}: needs {need / 1e6:.1f} MB, only {_free(dst) / 1e6:.1f} MB free on its disk")
-
-
-def _free(dst: Path) -> int:
-    try:
-        return shutil.disk_usage(dst.parent).free
-    except OSError:
-        return 0

@@ -14,6 +14,7 @@ from vqcodec.io import container
 from vqcodec.io.atomic import atomic_path, write_bytes
 from vqcodec.io.audio import FileSource, output_format
 from vqcodec.io.limits import check_audio
+from vqcodec.io.output import check_output, write_failed
 from vqcodec.runtime.audio import file_blocks
 from vqcodec.runtime.codec import LightCodec
 from vqcodec.runtime.manifest import read_manifest
@@ -55,7 +56,8 @@ def compress_file(
 
 def decompress_file(codec: LightCodec, src: str | os.PathLike, dst: str | os.PathLike) -> container.Container:
     """.vqc file (or stdin) -> audio file (or WAV on stdout) at the original rate and channels, written block
-    by block."""
+    by block; the output is checked before decoding and a failed write is one line, as on the torch runtime
+    (:mod:`vqcodec.io.output`)."""
     c = read_container(src)
     try:
         codec.check(c)
@@ -68,8 +70,12 @@ def decompress_file(codec: LightCodec, src: str | os.PathLike, dst: str | os.Pat
         sys.stdout.buffer.flush()
         return c
     kind, subtype = output_format(dst)
-    with atomic_path(dst) as tmp:
-        _write_audio(codec, c, tmp, kind, subtype)
+    check_output(dst, kind, c.sample_rate, c.channels, c.num_samples)
+    try:
+        with atomic_path(dst) as tmp:
+            _write_audio(codec, c, tmp, kind, subtype)
+    except sf.SoundFileError as e:
+        raise write_failed(dst, e) from None
     return c
 
 
