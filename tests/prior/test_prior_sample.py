@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
+import pytest
 import torch
 from test_prior_model import SMALL
 
@@ -100,3 +101,26 @@ def test_cli_sample_keeps_a_files_top_codes(tmp_path) -> None:
 
     info = sf.info(str(out))
     assert info.samplerate == 22050 and abs(info.duration - 9.265) < 0.01
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--temperature", "0"], "--temperature must be a positive number, not 0"),
+        (["--temperature", "nan"], "--temperature must be a positive number, not nan"),
+        (["--temperature", "-1"], "--temperature must be a positive number, not -1"),
+        (["--temperature", "inf"], "--temperature must be a positive number, not inf"),
+        (["--seed", str(2**70)], "--seed must be in 0..2**64-1"),
+        (["--seed", "-1"], "--seed must be in 0..2**64-1"),
+        (["--seconds", "nan"], "--seconds must be in (0, 600]"),
+        (["--seconds", "1e-9"], "--seconds 1e-09 is less than one sample at 16000 Hz"),
+    ],
+)
+def test_cli_sample_refuses_what_it_cannot_use_in_one_line(tmp_path, capsys, argv, says) -> None:
+    from vqcodec import cli
+
+    out = tmp_path / "x.wav"
+    assert cli.main(["sample", "-q", "-o", str(out), *argv]) == 1
+    err = capsys.readouterr().err
+    assert err == f"vqcodec: {says}\n" or (err.count("\n") == 1 and says in err), err
+    assert not out.exists()

@@ -35,6 +35,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
 
 
+_MAX_SEED = 2**64 - 1  # what torch's generator takes
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Refuse, in one line, what the sampler cannot use: before any model loads."""
+    if not 0 < args.seconds <= 600:  # NaN fails too
+        raise UserError(f"--seconds must be in (0, 600], not {args.seconds:g}")
+    if not (math.isfinite(args.temperature) and args.temperature > 0):
+        raise UserError(f"--temperature must be a positive number, not {args.temperature:g}")
+    if not 0 <= args.seed <= _MAX_SEED:
+        raise UserError(f"--seed must be in 0..2**64-1, not {args.seed}")
+
+
 def sample_top(prior: Prior, frames: int, generator: torch.Generator, temperature: float = 1.0) -> torch.Tensor:
     """``[1, n_top, frames]`` top codes drawn from the top prior."""
     return prior.top.sample(frames, prior.config.n_top, generator, temperature=temperature)
@@ -60,8 +73,7 @@ def main_args(args: argparse.Namespace) -> None:
     output_format(args.output)  # a format we write, before any work
     if Path(args.output).exists() and not args.force:
         raise UserError(f"{args.output}: already exists (use --force to replace it)")
-    if not 0 < args.seconds <= 600:
-        raise UserError("--seconds must be in (0, 600]")
+    check_arguments(args)
     codec = vqcodec.load(args.model)
     prior, facts = load_prior(args.prior)
     if facts.get("model_hash") != codec.hash.hex():
@@ -74,6 +86,8 @@ def main_args(args: argparse.Namespace) -> None:
     else:
         rate = codec.sample_rate
         samples = round(args.seconds * rate)
+        if samples < 1:
+            raise UserError(f"--seconds {args.seconds:g} is less than one sample at {rate} Hz")
         top = sample_top(prior, math.ceil(samples / codec.config.top_hop), generator, args.temperature)
         pitch = None  # the decoder's predicted F0 drives its source
     bottom = sample_bottom(prior, top, prior.config.n_bottom, generator, args.temperature)
