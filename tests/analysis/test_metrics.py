@@ -77,3 +77,14 @@ def test_pitch_errors_see_a_semitone() -> None:
     assert cents == pytest.approx(100, abs=5) and voicing < 0.05
     cents, voicing = metrics.pitch_errors(voice(200.0), np.zeros(metrics.SR, np.float32))
     assert cents is None and voicing > 0.8
+
+
+def test_dnsmos_prefers_clean_speech_to_the_same_speech_in_noise() -> None:
+    from conftest import speech_like
+
+    from vqcodec.analysis.metrics import dnsmos_ovrl
+
+    clean = speech_like(3.0)
+    noisy = clean + 0.3 * np.random.default_rng(0).standard_normal(len(clean)).astype(np.float32)
+    assert 1.0 <= dnsmos_ovrl(noisy) < dnsmos_ovrl(clean) - 0.5 <= 5.0
+    assert dnsmos_ovrl(4.0 * clean) == dnsmos_ovrl(np.clip(4.0 * clean, -1, 1))  # clipped as the models expect

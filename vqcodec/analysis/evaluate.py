@@ -44,6 +44,7 @@ from vqcodec.analysis.metrics import (
     MIN_ENVELOPE_CORR,
     SR,
     align,
+    dnsmos_ovrl,
     estimate_delay,
     log_mel_distance,
     loudness_difference,
@@ -87,6 +88,8 @@ class Row:
         files: number of files coded.
         pesq_skipped: files PESQ could not score.
         coding_seconds: wall time of encoding plus decoding over all files.
+        dnsmos: mean DNSMOS OVRL of the decoded files (no reference; see
+            :func:`vqcodec.analysis.metrics.dnsmos_ovrl`), None where not measured.
     """
 
     codec: str
@@ -103,6 +106,7 @@ class Row:
     files: int
     pesq_skipped: int
     coding_seconds: float
+    dnsmos: float | None = None
 
 
 @dataclass
@@ -122,6 +126,7 @@ class Accumulator:
     f0_cents: list[float | None] = field(default_factory=list)
     voicing_error: list[float] = field(default_factory=list)
     loudness_db: list[float | None] = field(default_factory=list)
+    dnsmos: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,7 @@ def score(acc: Accumulator, ref: np.ndarray, decoded: np.ndarray) -> np.ndarray:
     acc.f0_cents.append(cents)
     acc.voicing_error.append(voicing)
     acc.loudness_db.append(loudness_difference(ref, deg))
+    acc.dnsmos.append(dnsmos_ovrl(deg))
     return deg
 
 
@@ -214,6 +220,7 @@ def to_row(acc: Accumulator, total_seconds: float) -> Row:
         len(acc.stoi),
         len(acc.pesq) - len(scored),
         acc.seconds,
+        _mean_known(acc.dnsmos),
     )
 
 
@@ -432,14 +439,14 @@ def fmt(x: float | None, digits: int) -> str:
 def quality_table(rows: Sequence[Row]) -> str:
     """The main markdown table."""
     lines = [
-        "| codec | setting | real kbps | PESQ-WB | STOI | log-mel dist | SI-SDR | F0 err (cents) "
+        "| codec | setting | real kbps | PESQ-WB | STOI | DNSMOS OVRL | log-mel dist | SI-SDR | F0 err (cents) "
         "| voicing err | loudness (dB) | delay (ms) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         pesq_cell = fmt(r.pesq_wb, 3) + (f" ({r.pesq_skipped} skipped)" if r.pesq_skipped else "")
         lines.append(
-            f"| {r.codec} | {r.setting} | {r.real_kbps:.2f} | {pesq_cell} | {r.stoi:.3f} | "
+            f"| {r.codec} | {r.setting} | {r.real_kbps:.2f} | {pesq_cell} | {r.stoi:.3f} | {fmt(r.dnsmos, 2)} | "
             f"{r.log_mel:.3f} | {r.si_sdr:.2f} | {fmt(r.f0_cents, 0)} | {r.voicing_error:.3f} | "
             f"{fmt(r.loudness_db, 1)} | {fmt(r.delay_ms, 1)} |"
         )

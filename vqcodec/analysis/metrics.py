@@ -1,6 +1,7 @@
 """Quality metrics of a decoded signal against its reference, both mono float at 16 kHz.
 
-PESQ-WB and STOI come from the optional ``pesq`` and ``pystoi`` packages, F0 and voicing errors from Praat's
+PESQ-WB and STOI come from the optional ``pesq`` and ``pystoi`` packages, DNSMOS (a no-reference MOS estimate)
+from ``speechmos``, which ships its ONNX models (nothing is downloaded), F0 and voicing errors from Praat's
 pitch tracker (``praat-parselmouth``, see :mod:`vqcodec.analysis.pitch`), loudness from ``pyloudnorm`` (ITU-R BS.1770)
 (all ``pip install 'vqcodec[eval]'``), imported only when first used; log-mel distance, SI-SDR and the delay
 estimate need nothing beyond torch and numpy.
@@ -48,6 +49,14 @@ def _loudness_meter():
     return pyloudnorm.Meter(SR)
 
 
+def _dnsmos_module():
+    try:
+        from speechmos import dnsmos
+    except ImportError:
+        raise UserError(f"DNSMOS needs the 'speechmos' and 'librosa' packages: {EVAL_HINT}") from None
+    return dnsmos
+
+
 def require_eval() -> None:
     """Fail now, in one line, if a metric cannot be computed (before a long run, not after)."""
     from vqcodec.analysis.pitch import _praat
@@ -55,6 +64,7 @@ def require_eval() -> None:
     _pesq_module()
     _stoi_function()
     _loudness_meter()
+    _dnsmos_module()
     _praat()
 
 
@@ -101,6 +111,14 @@ def pesq_wb(ref: np.ndarray, deg: np.ndarray) -> float | None:
 def stoi(ref: np.ndarray, deg: np.ndarray) -> float:
     """STOI (classic, not extended) at 16 kHz, between 0 and 1."""
     return float(_stoi_function()(ref, deg, SR, extended=False))
+
+
+def dnsmos_ovrl(deg: np.ndarray) -> float:
+    """DNSMOS P.835 overall quality (OVRL, about 1 to 5) of a 16 kHz signal, no reference needed (Reddy et al.
+    2022, the ``speechmos`` package's models): the mean over 9 s windows a second apart (a shorter signal is
+    repeated to 9 s), samples clipped to [-1, 1] as the models expect."""
+    x = np.clip(np.asarray(deg, dtype=np.float32), -1.0, 1.0)
+    return float(_dnsmos_module().run(x, SR)["ovrl_mos"])
 
 
 def envelope(x: np.ndarray, width: int) -> np.ndarray:
