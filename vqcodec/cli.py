@@ -384,7 +384,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_tokens)
     for s in (c, d, t):
         s.add_argument(
-            "--threads", type=int, help="CPU threads, torch or onnxruntime (default: the cores not already busy)"
+            "--threads",
+            type=int,
+            help="CPU threads, torch or onnxruntime (default: the cores not already busy; at most the usable cores)",
         )
     for name, (module_name, text) in _COMMAND_MODULES.items():
         s = sub.add_parser(name, help=text)

@@ -35,6 +35,17 @@ def default_threads() -> int:
     return max(1, min(cores, round(cores - load)))
 
 
+def bounded_threads(n: int | None) -> int:
+    """``--threads``: None is :func:`default_threads`; below 1 is refused; above the usable cores is the
+    usable cores (more cannot compute faster, and 1000 asked once made onnxruntime start 832 threads and
+    hang at an address-space cap)."""
+    if n is None:
+        return default_threads()
+    if n < 1:
+        raise UserError(f"--threads must be at least 1, not {n}")
+    return min(n, usable_cores())
+
+
 def prefer_passive_waiting() -> None:
     """Ask OpenMP to sleep rather than spin while waiting (before torch loads it; the user's setting wins).
 
@@ -47,13 +58,12 @@ def prefer_passive_waiting() -> None:
 
 @contextmanager
 def torch_threads(n: int | None) -> Iterator[int]:
-    """torch computes with ``n`` threads (None: :func:`default_threads`) inside; restored on the way out."""
-    if n is not None and n < 1:
-        raise UserError(f"--threads must be at least 1, not {n}")
+    """torch computes with ``n`` threads (see :func:`bounded_threads`) inside; restored on the way out."""
+    threads = bounded_threads(n)
     import torch
 
     before = torch.get_num_threads()
-    torch.set_num_threads(n or default_threads())
+    torch.set_num_threads(threads)
     try:
         yield torch.get_num_threads()
     finally:

@@ -98,10 +98,10 @@ def test_page_is_self_contained_with_spectrograms_numbers_and_credits(page_dir: 
 
 
 def test_credits_are_escaped_and_linked() -> None:
-    out = credits_html('a <b> & "c" https://example.org/x.\n\nnext')
+    out = credits_html('a <b> & "c" https://example.org/x.\n\nnext\nline')
     assert (
         out
-        == '<p>a &lt;b&gt; &amp; &quot;c&quot; <a href="https://example.org/x">https://example.org/x</a>.</p><p>next</p>'
+        == '<p>a &lt;b&gt; &amp; &quot;c&quot; <a href="https://example.org/x">https://example.org/x</a>.</p><p>next<br>line</p>'
     )
 
 
@@ -115,3 +115,15 @@ def test_credits_without_html_is_one_line(tmp_path: Path, capsys, tiny_model_fil
     pytest.importorskip("matplotlib")
     code, _, err = run_cli(capsys, "eval", two_files, "-m", tiny_model_file, "--credits", "x.txt", "-o", tmp_path)
     assert code == 1 and err == "vqcodec: --credits goes with --html\n"
+
+
+def test_the_committed_listening_page_plays_credits_its_clips_and_stays_small() -> None:
+    page_dir = Path(__file__).resolve().parents[2] / "docs" / "listen"
+    page = parse(page_dir / "index.html")
+    text = (page_dir / "index.html").read_text()
+    assert page.external == [] and len(page.audio) >= 3 * 9  # 3 clips or more, reference + 3 rungs + 6 others
+    for src in page.audio:
+        assert len(sf.read(page_dir / src, dtype="float32")[0]) > 16000, src
+    assert all(is_png(page_dir / src) for src in page.images)
+    assert sum((page_dir / src).stat().st_size for src in page.audio) <= 2_000_000
+    assert "CC BY 4.0" in text and "public domain" in text and "RAVDESS" not in text

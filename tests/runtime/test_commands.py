@@ -115,3 +115,17 @@ def test_a_finished_folder_run_again_exits_0_and_counts_its_outputs_kept(tmp_pat
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "0 files" in err and "2 kept" in err and "failed" not in err, err
         assert {p: p.stat().st_mtime_ns for p in Path(argv[3]).rglob("*") if p.is_file()} == before
+
+
+def test_threads_are_bounded_by_the_usable_cores(tmp_path, tiny_onnx, monkeypatch) -> None:
+    """--threads 1000 once started 832 onnxruntime threads; torch and onnxruntime get the usable cores."""
+    from vqcodec.runtime import files
+    from vqcodec.threads import torch_threads, usable_cores
+
+    sf.write(tmp_path / "a.wav", speech_like(0.2, 16000, seed=10), 16000)
+    asked, load = [], files.load
+    monkeypatch.setattr(files, "load", lambda model, threads: asked.append(threads) or load(model, threads))
+    argv = ["compress", str(tmp_path / "a.wav"), "-m", str(tiny_onnx["istft"]), "-q", "--threads", "1000"]
+    assert cli.main(argv) == 0 and asked == [usable_cores()]
+    with torch_threads(1000) as n:
+        assert n == usable_cores()

@@ -12,7 +12,7 @@ from vqcodec.errors import UserError
 from vqcodec.io.audio import AUDIO_EXTENSIONS
 from vqcodec.runtime import files, folders
 from vqcodec.runtime.codec import LightCodec
-from vqcodec.threads import default_threads
+from vqcodec.threads import bounded_threads
 
 VQC = ".vqc"
 # (input, -o value, default suffix, --force) -> the output path, checked before any work
@@ -46,9 +46,7 @@ def _codec(args: argparse.Namespace, workers: int = 1) -> LightCodec:
             f"{args.model}: the light runtime (folders, pipes, --runtime onnx) takes an exported model: "
             "vqcodec export --model MODEL DIR, then --model DIR/NAME.onnx.json"
         )
-    if args.threads is not None and args.threads < 1:
-        raise UserError(f"--threads must be at least 1, not {args.threads}")
-    threads = max(1, (args.threads or default_threads()) // workers)
+    threads = max(1, bounded_threads(args.threads) // workers)
     return files.load(args.model, threads)
 
 
