@@ -102,13 +102,14 @@ def info(path: str, model: str | None = None) -> dict:
     """
     from vqcodec.io import container
     from vqcodec.nn.config import ModelConfig
-    from vqcodec.runtime.streams import read_container
+    from vqcodec.runtime.streams import read_container, read_source
 
-    c = read_container(path)  # read and checked once (levels, limits), with one-line errors; no torch
+    data = read_source(path)  # a file, or stdin for "-"
+    c = read_container(path, data)  # checked once (levels, limits), with one-line errors; no torch
     if c.num_samples < 1:
         raise UserError(f"{path}: holds no audio")
     checks = _model_checks(path, c, model)
-    size, duration = Path(path).stat().st_size, c.num_samples / c.sample_rate
+    size, duration = len(data), c.num_samples / c.sample_rate
     levels = {
         name: {
             "codebooks": int(lv.codes.shape[1]),

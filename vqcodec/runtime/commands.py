@@ -12,6 +12,7 @@ from vqcodec.errors import UserError
 from vqcodec.io.audio import AUDIO_EXTENSIONS
 from vqcodec.runtime import files, folders
 from vqcodec.runtime.codec import LightCodec
+from vqcodec.runtime.streams import check_stdout
 from vqcodec.threads import bounded_threads
 
 VQC = ".vqc"
@@ -75,6 +76,7 @@ def decompress(args: argparse.Namespace, checked: Checker) -> int:
 def _single_output(args: argparse.Namespace, suffix: str, checked: Checker) -> Path | str:
     """The output of one file: ``-`` (stdout), or a path checked as the CLI checks every output."""
     if args.output == files.PIPE or (args.input == files.PIPE and args.output is None):
+        check_stdout()  # before the model loads
         return files.PIPE
     return checked(args.input, args.output, suffix, args.force)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import os
-import sys
 
 import soundfile as sf
 
@@ -19,7 +18,7 @@ from vqcodec.runtime.audio import file_blocks
 from vqcodec.runtime.codec import LightCodec
 from vqcodec.runtime.manifest import read_manifest
 from vqcodec.runtime.session import OnnxModel
-from vqcodec.runtime.streams import PIPE, read_container, to_bytes
+from vqcodec.runtime.streams import PIPE, check_stdout, read_container, stdin_bytes, to_bytes, write_stdout
 
 
 def load(manifest: str | os.PathLike | None = None, threads: int = 1) -> LightCodec:
@@ -39,11 +38,12 @@ def compress_file(
     """Audio file (or stdin) -> .vqc file (or stdout); a file is read block by block, never whole. The stream
     is entropy-coded when the model has shipped tables and ``entropy_coding``."""
     if str(src) == PIPE:
-        data = io.BytesIO(sys.stdin.buffer.read())
+        data = io.BytesIO(stdin_bytes())
         try:
             handle = sf.SoundFile(data)
         except (sf.LibsndfileError, RuntimeError, TypeError) as e:
-            raise UserError(f"stdin: not a readable audio file ({e})") from None
+            reason = str(e).replace(f"Error opening {data!r}: ", "").strip()  # not "<_io.BytesIO object at 0x…>"
+            raise UserError(f"stdin: not a readable audio file ({reason})") from None
         check_audio(handle.samplerate, handle.channels, handle.frames)
     else:
         handle = FileSource(src).file  # header checked against the limits on opening
@@ -64,10 +64,10 @@ def decompress_file(codec: LightCodec, src: str | os.PathLike, dst: str | os.Pat
     except ValueError as e:
         raise UserError(f"{src}: {e}") from None
     if str(dst) == PIPE:
+        check_stdout()
         out = io.BytesIO()
         _write_audio(codec, c, out, "WAV", "PCM_16")
-        sys.stdout.buffer.write(out.getvalue())
-        sys.stdout.buffer.flush()
+        write_stdout(out.getvalue())
         return c
     kind, subtype = output_format(dst)
     check_output(dst, kind, c.sample_rate, c.channels, c.num_samples)
@@ -87,7 +87,6 @@ def _write_audio(codec: LightCodec, c: container.Container, target, kind: str, s
 
 def _write_output(dst: str | os.PathLike, data: bytes) -> None:
     if str(dst) == PIPE:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        write_stdout(data)
     else:
         write_bytes(dst, data)

@@ -22,16 +22,42 @@ def to_bytes(c: container.Container, entropy_coding: bool = True) -> bytes:
     return container.write(c, entropy.coder_for(c.model_hash) if entropy_coding else None)
 
 
-def read_container(src: str | os.PathLike) -> container.Container:
-    """A .vqc file (or stdin, ``-``), checked whole, with one-line errors naming it: its levels are those a
-    model makes (and a pitch stream or none) and its rate, channels and length within the limits."""
+def stdin_bytes() -> bytes:
+    """All of stdin; one line if it is closed (Python then has no ``sys.stdin``)."""
+    if sys.stdin is None:
+        raise UserError("stdin is closed: give an input file, or pipe one in")
+    return sys.stdin.buffer.read()
+
+
+def check_stdout() -> None:
+    """Refuse, before any work, a stdout that is closed or a terminal (binary output would garble it)."""
+    if sys.stdout is None:
+        raise UserError("stdout is closed: give an output file with -o")
+    if sys.stdout.isatty():
+        raise UserError("stdout is a terminal: give an output file with -o, or redirect it (> out)")
+
+
+def write_stdout(data: bytes) -> None:
+    check_stdout()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def read_source(src: str | os.PathLike) -> bytes:
+    """The bytes of a .vqc file, or of stdin (``-``), with one-line errors naming it."""
     if str(src) == PIPE:
-        data = sys.stdin.buffer.read()
-    else:
-        path = Path(src)
-        if not path.is_file():
-            raise UserError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-        data = path.read_bytes()
+        return stdin_bytes()
+    path = Path(src)
+    if not path.is_file():
+        raise UserError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
+    return path.read_bytes()
+
+
+def read_container(src: str | os.PathLike, data: bytes | None = None) -> container.Container:
+    """A .vqc file (or stdin, ``-``; or its ``data`` already read), checked whole, with one-line errors naming
+    it: its levels are those a model makes (and a pitch stream or none) and its rate, channels and length
+    within the limits."""
+    data = read_source(src) if data is None else data
     try:
         c = container.read(data, entropy.coders())
         if len(c.levels) not in (len(ModelConfig.LEVELS), len(ModelConfig.LEVELS) + 1):
