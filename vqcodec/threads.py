@@ -1,7 +1,7 @@
 """How many CPU threads torch computes with: ``--threads N``, or a default that holds up on a busy machine.
 
 Measured on the project's 2-core machine with a training run busy on one core (benchmarks/threads.py,
-README "Threads"): OpenMP's default of spinning while it waits made 2 threads 8x slower than 1 at
+docs/benchmarks.md, "Threads"): OpenMP's default of spinning while it waits made 2 threads 8x slower than 1 at
 compressing a 3-minute file (18.2 s against 2.4 s). With passive waiting, 2 threads take 2.5 s busy, and
 on an idle machine they are faster than 1. So the CLI asks OpenMP to wait passively (unless
 ``OMP_WAIT_POLICY`` is set) and, by default, uses the cores not already busy: the usable cores minus the

@@ -10,7 +10,7 @@ from vqcodec.entropy import tables as T
 
 
 def test_shipped_tables_were_fitted_on_the_shipped_model(shipped_codec) -> None:
-    """Fails when the weights change without the tables: re-derive them (README, "Entropy coding")."""
+    """Fails when the weights change without the tables: re-derive them (docs/format.md, "Entropy coding")."""
     tables = T.load(entropy.default_tables_path())
     assert tables.model_hash == shipped_codec.hash, (
         f"tables fitted on model {tables.model_hash.hex()}, shipped weights are {shipped_codec.hash.hex()}: "

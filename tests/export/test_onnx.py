@@ -7,7 +7,7 @@ in the two runtimes (a near-tie); none occurs on these inputs, so any difference
 Decoded audio: within 1e-4 of full scale. The harmonic head integrates its predicted F0 into the phase of
 every harmonic, so rounding differences of ~1e-7 in F0 (convolutions summed in another order) grow over a
 window: torch itself differs from torch by up to 7e-4 between a batch of one and of two over 4 s, and by
-2e-3 between CPU vector units (ATEN_CPU_CAPABILITY default and avx2) -- see the README's "Light runtime".
+2e-3 between CPU vector units (ATEN_CPU_CAPABILITY default and avx2) -- see docs/benchmarks.md, "Light runtime".
 So the harmonic decoders are compared at 1e-4 over short windows (0.16 s), and over whole seconds to
 the SNR the golden tolerance asks of torch across CPUs.
 """

@@ -32,7 +32,7 @@ HERE = Path(__file__).parent
 SAMPLE = HERE.parent.parent / "samples" / "speech.wav"
 DECODED = HERE / "decoded.flac"
 KBPS = 1.5
-# Decode tolerance, in 16-bit steps and dB (see the README's "Test"). The harmonic source integrates its
+# Decode tolerance, in 16-bit steps and dB (see docs/format.md, "Determinism"). The harmonic source integrates its
 # F0 into its phase, the predicted F0 of unvoiced frames included, so float rounding there shifts the
 # phase of the next voiced run: model 66b2c21d decodes this file 71 steps apart (SNR 67 dB) under
 # ATEN_CPU_CAPABILITY=default against AVX-512 (earlier models: 1 step). The SNR bar still fails a 1 % gain

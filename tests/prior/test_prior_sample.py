@@ -74,7 +74,7 @@ def test_training_keeps_the_best_held_out_step() -> None:
 
 
 def test_shipped_prior_was_trained_on_the_shipped_model(shipped_codec) -> None:
-    """Fails when the weights change without the prior: re-train it (README, "The prior")."""
+    """Fails when the weights change without the prior: re-train it (docs/training.md, "The prior")."""
     _, facts = load_prior(default_prior_path())
     assert facts["model_hash"] == shipped_codec.hash.hex()
     assert default_prior_path().stat().st_size < 8e6

@@ -178,7 +178,7 @@ def test_light_refuses_a_fourth_stream_and_pitch_codes_out_of_range(tmp_path, pi
 def test_light_decodes_the_golden_file(shipped_onnx) -> None:
     """The golden .vqc (torch-made, 22.05 kHz) decodes on the light runtime to the committed reference, within
     what its other resampler allows: soxr and torchaudio's sinc differ by ~32 dB SNR near Nyquist on this
-    sample (README, "Light runtime"); a changed model or decoder is far below 20 dB."""
+    sample (docs/benchmarks.md, "Light runtime"); a changed model or decoder is far below 20 dB."""
     import importlib.util
     from pathlib import Path
 

@@ -117,7 +117,7 @@ def summary(result: TreeResult, verb: str) -> str:
 
 
 def usable_workers(jobs: int | None) -> int:
-    """``--jobs``: at least 1; None is 1 (the model already uses the cores; see README "Speed")."""
+    """``--jobs``: at least 1; None is 1 (the model already uses the cores; see docs/benchmarks.md, "Speed")."""
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs must be at least 1, not {jobs}")
     return jobs or 1
