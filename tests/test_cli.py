@@ -335,3 +335,18 @@ def test_version_names_the_package_and_the_shipped_models_hash(shipped_codec: Co
     done = subprocess.run([sys.executable, "-m", "vqcodec", "--version"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"vqcodec {version('vqcodec')} (model {shipped_codec.name} {shipped_codec.hash.hex()})\n"
+
+
+def test_nan_bitrate_is_refused_as_not_a_number(capsys: pytest.CaptureFixture) -> None:
+    """NaN is below no rung and above none: it once read "nan kbps is below this model's lowest rate"."""
+    for command in (["compress", "x.wav"], ["tokens", "x.wav", "-o", "out"]):
+        code, _, err = _run(capsys, *command, "--bitrate", "nan")
+        _assert_one_line_error(code, err, "--bitrate must be a number of kbps, not nan")
+
+
+def test_train_with_zero_steps_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """0 steps once exited 0 with no model and no message."""
+    argv = ["train", "recipe.json", "--data", str(tmp_path), "--out", str(tmp_path / "run"), "--steps", "0"]
+    code, _, err = _run(capsys, *argv)
+    _assert_one_line_error(code, err, "--steps must be at least 1, not 0")
+    assert not (tmp_path / "run").exists()

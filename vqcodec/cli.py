@@ -204,6 +204,8 @@ def cmd_info(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from vqcodec.train.loop import main_args
 
+    if args.steps is not None and args.steps < 1:  # 0 steps ran nothing and wrote no model, silently
+        raise UserError(f"--steps must be at least 1, not {args.steps}")
     args.name = model_name(args.name, args.out)
     main_args(args)
 
@@ -444,6 +446,9 @@ def _run(args: argparse.Namespace) -> int:
     """Run a command; one that computes on torch (it has ``--threads``) under its torch thread count."""
     if args.command in _FOLDER_COMMANDS and getattr(args, "output", None) is not None:
         _output_folder(args.output)
+    bitrate = getattr(args, "bitrate", None)
+    if bitrate is not None and bitrate != bitrate:  # NaN: no rung is at or below it, nor above
+        raise UserError("--bitrate must be a number of kbps, not nan")
     if args.command in ("compress", "decompress"):
         from vqcodec.runtime.commands import wanted
 
