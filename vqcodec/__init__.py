@@ -36,9 +36,22 @@ def __getattr__(name: str):
 
 
 def load(path: str | os.PathLike | None = None, device: str = "cpu") -> Codec:
-    """The shipped default model (``path=None``) or a model file written by ``vqcodec train``."""
-    from vqcodec.codec import Codec
-    from vqcodec.io.weights import load_model
+    """The shipped default model (``path=None``) or a model file written by ``vqcodec train``.
+
+    Raises:
+        ModuleNotFoundError: torch is not installed (the light install), with what to install or use instead.
+    """
+    try:
+        from vqcodec.codec import Codec
+        from vqcodec.io.weights import load_model
+    except ModuleNotFoundError as e:
+        if (e.name or "").split(".")[0] != "torch":
+            raise
+        raise ModuleNotFoundError(
+            "vqcodec.load() needs torch, which is not installed: pip install 'vqcodec[torch]' (without torch, "
+            "vqcodec.runtime.files.load() runs the shipped model on onnxruntime)",
+            name="torch",
+        ) from None
     from vqcodec.pretrained import default_model_path
 
     return Codec(load_model(default_model_path() if path is None else path), device=device)

@@ -224,3 +224,23 @@ def test_missing_torch_is_one_line(tmp_path) -> None:
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert r.returncode == 1 and r.stderr.count("\n") == 1
     assert "needs torch" in r.stderr and "pip install 'vqcodec[torch]'" in r.stderr
+
+
+def test_load_without_torch_says_what_to_install_or_use() -> None:
+    """vqcodec.load() on the light install: not a bare ModuleNotFoundError, but the CLI's hint and the
+    light runtime's way in."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys; sys.modules['torch'] = None\n"
+        "import vqcodec\n"
+        "try:\n"
+        "    vqcodec.load()\n"
+        "except ModuleNotFoundError as e:\n"
+        "    print(e.name, '|', e)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    name, message = r.stdout.strip().split(" | ")
+    assert name == "torch" and "pip install 'vqcodec[torch]'" in message
+    assert "vqcodec.runtime.files.load()" in message
