@@ -1,9 +1,12 @@
 """Tests for vqcodec.runtime.folders with a stand-in for the coding work: a file whose work fails, however
 it fails, is counted and the rest of the tree is still done; two inputs for one output are refused before
-any work; a finished tree run again keeps its outputs and fails nothing."""
+any work; a finished tree run again keeps its outputs and fails nothing; a signal in the main thread stops
+the file in flight at its next block, leaving no output."""
 
 from __future__ import annotations
 
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ def _files(root: Path, names: list[str]) -> Path:
     return root
 
 
-def _copy(src: Path, dst: Path) -> float:
+def _copy(src: Path, dst: Path, stop: threading.Event) -> float:
     if src.stem == "bad":
         raise AssertionError("a fault no check foresaw")
     dst.write_bytes(src.read_bytes())
@@ -59,3 +62,43 @@ def test_a_finished_tree_run_again_keeps_every_output_and_fails_none(tmp_path) -
     assert "2 kept" in folders.summary(again, "compressed")
     forced = folders.run(jobs, _copy, force=True, progress="off")
     assert (forced.done, forced.kept) == (2, 0) and (tmp_path / "out" / "a.vqc").read_bytes() == b"x"
+
+
+class _Signalled(BaseException):
+    """What the CLI's SIGTERM handler raises (cli.Terminated), here for SIGUSR1."""
+
+
+def test_a_signal_stops_the_file_in_flight_at_its_next_block_and_leaves_nothing(tmp_path) -> None:
+    """The main thread waits on the workers; a signal there sets the stop flag, and the work in flight (a
+    long file, block by block) ends at its next block instead of being waited for to the end."""
+    from vqcodec.io.atomic import atomic_path
+    from vqcodec.runtime.files import Stopped
+
+    src = _files(tmp_path / "in", ["long.wav", "next.wav"])
+    started, blocks = threading.Event(), []
+
+    def work(src: Path, dst: Path, stop: threading.Event) -> float:
+        with atomic_path(dst) as tmp:
+            for block in range(10_000):
+                if stop.is_set():
+                    raise Stopped()
+                blocks.append(block)
+                Path(tmp).write_bytes(b"x" * block)
+                if block == 10:  # well in flight: the main thread waits on its result by now
+                    started.set()
+                stop.wait(0.01)
+        return 1.0
+
+    def raise_signalled(signum, frame):
+        raise _Signalled()
+
+    previous = signal.signal(signal.SIGUSR1, raise_signalled)
+    main = threading.main_thread().ident
+    threading.Thread(target=lambda: started.wait() and signal.pthread_kill(main, signal.SIGUSR1)).start()
+    try:
+        with pytest.raises(_Signalled):
+            folders.run(folders.plan(src, tmp_path / "out", (".wav",), ".vqc"), work, force=False, progress="off")
+    finally:
+        signal.signal(signal.SIGUSR1, previous)
+    assert 10 < len(blocks) < 10_000
+    assert [p.name for p in (tmp_path / "out").rglob("*")] == []  # no output, no .part, next.wav not begun

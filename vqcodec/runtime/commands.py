@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,16 +90,16 @@ def _say(args: argparse.Namespace, line: str, dst) -> None:
 def _compress_work(codec: LightCodec, args: argparse.Namespace) -> folders.Work:
     kbps = codec.rung(args.bitrate).kbps
 
-    def work(src: Path, dst: Path) -> float:
-        c = files.compress_file(codec, src, dst, kbps, not args.no_entropy)
+    def work(src: Path, dst: Path, stop: threading.Event) -> float:
+        c = files.compress_file(codec, src, dst, kbps, not args.no_entropy, stop)
         return c.num_samples / c.sample_rate
 
     return work
 
 
 def _decompress_work(codec: LightCodec, args: argparse.Namespace) -> folders.Work:
-    def work(src: Path, dst: Path) -> float:
-        c = files.decompress_file(codec, src, dst)
+    def work(src: Path, dst: Path, stop: threading.Event) -> float:
+        c = files.decompress_file(codec, src, dst, stop)
         return c.num_samples / c.sample_rate
 
     return work

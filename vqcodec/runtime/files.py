@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import io
 import os
+import threading
+from collections.abc import Iterator
 
+import numpy as np
 import soundfile as sf
 
 from vqcodec.errors import UserError
@@ -28,15 +31,30 @@ def load(manifest: str | os.PathLike | None = None, threads: int = 1) -> LightCo
     return LightCodec(OnnxModel(read_manifest(default_onnx_path() if manifest is None else manifest), threads))
 
 
+class Stopped(BaseException):
+    """The run was stopped (``stop`` set, on SIGTERM) between two blocks: not a failure of the file. A
+    BaseException, so that no handler of file errors swallows it; the output's temporary file is removed."""
+
+
+def _until(stop: threading.Event | None, blocks: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
+    """``blocks``, raising :class:`Stopped` before the next one once ``stop`` is set."""
+    for block in blocks:
+        if stop is not None and stop.is_set():
+            raise Stopped()
+        yield block
+
+
 def compress_file(
     codec: LightCodec,
     src: str | os.PathLike,
     dst: str | os.PathLike,
     kbps: float | None = None,
     entropy_coding: bool = True,
+    stop: threading.Event | None = None,
 ) -> container.Container:
     """Audio file (or stdin) -> .vqc file (or stdout); a file is read block by block, never whole. The stream
-    is entropy-coded when the model has shipped tables and ``entropy_coding``."""
+    is entropy-coded when the model has shipped tables and ``entropy_coding``. ``stop``: set by another
+    thread, ends the work at the next block with :class:`Stopped`."""
     if str(src) == PIPE:
         data = io.BytesIO(stdin_bytes())
         try:
@@ -48,16 +66,18 @@ def compress_file(
     else:
         handle = FileSource(src).file  # header checked against the limits on opening
     with handle:
-        blocks = file_blocks(handle, handle.frames, "stdin" if str(src) == PIPE else str(src))
+        blocks = _until(stop, file_blocks(handle, handle.frames, "stdin" if str(src) == PIPE else str(src)))
         c = codec.encode(blocks, handle.samplerate, handle.frames, handle.channels, kbps)
     _write_output(dst, to_bytes(c, entropy_coding))
     return c
 
 
-def decompress_file(codec: LightCodec, src: str | os.PathLike, dst: str | os.PathLike) -> container.Container:
+def decompress_file(
+    codec: LightCodec, src: str | os.PathLike, dst: str | os.PathLike, stop: threading.Event | None = None
+) -> container.Container:
     """.vqc file (or stdin) -> audio file (or WAV on stdout) at the original rate and channels, written block
     by block; the output is checked before decoding and a failed write is one line, as on the torch runtime
-    (:mod:`vqcodec.io.output`)."""
+    (:mod:`vqcodec.io.output`). ``stop``: as for :func:`compress_file`."""
     c = read_container(src)
     try:
         codec.check(c)
@@ -66,22 +86,22 @@ def decompress_file(codec: LightCodec, src: str | os.PathLike, dst: str | os.Pat
     if str(dst) == PIPE:
         check_stdout()
         out = io.BytesIO()
-        _write_audio(codec, c, out, "WAV", "PCM_16")
+        _write_audio(codec, c, out, "WAV", "PCM_16", stop)
         write_stdout(out.getvalue())
         return c
     kind, subtype = output_format(dst)
     check_output(dst, kind, c.sample_rate, c.channels, c.num_samples)
     try:
         with atomic_path(dst) as tmp:
-            _write_audio(codec, c, tmp, kind, subtype)
+            _write_audio(codec, c, tmp, kind, subtype, stop)
     except sf.SoundFileError as e:
         raise write_failed(dst, e) from None
     return c
 
 
-def _write_audio(codec: LightCodec, c: container.Container, target, kind: str, subtype: str) -> None:
+def _write_audio(codec: LightCodec, c: container.Container, target, kind: str, subtype: str, stop=None) -> None:
     with sf.SoundFile(target, "w", c.sample_rate, c.channels, subtype, format=kind) as out:
-        for block in codec.decode(c):
+        for block in _until(stop, codec.decode(c)):
             out.write(block)
 
 

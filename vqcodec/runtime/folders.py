@@ -3,6 +3,7 @@ bar, failures reported and skipped, a summary at the end. No torch here: the wor
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +16,9 @@ from vqcodec.errors import UserError, VQCodecError
 from vqcodec.io.audio import audio_files
 from vqcodec.progress import ProgressBar
 
-Work = Callable[[Path, Path], float]  # (src, dst) -> seconds of audio coded
+# (src, dst, stop) -> seconds of audio coded; once ``stop`` is set the work ends soon (between two blocks),
+# raising a BaseException, and leaves no output
+Work = Callable[[Path, Path, threading.Event], float]
 
 
 @dataclass(frozen=True)
@@ -71,31 +74,43 @@ def _refuse_collisions(jobs: list[Job]) -> None:
 
 def run(jobs: list[Job], work: Work, force: bool, workers: int = 1, progress: str = "auto") -> TreeResult:
     """Do ``work`` on every job (``workers`` at a time); an existing output is replaced only with ``force``."""
-    result, start = TreeResult(), time.perf_counter()
+    result, start, stop = TreeResult(), time.perf_counter(), threading.Event()
     bar = ProgressBar(len(jobs), unit="file", desc="files", mode=progress)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for job, (seconds, error) in zip(jobs, pool.map(lambda j: _attempt(j, work, force), jobs), strict=True):
-            if error is None:
-                result.done, result.seconds = result.done + 1, result.seconds + seconds
-            elif error == _KEPT:
-                result.kept += 1
-            else:
-                result.failed.append((job.src, error))
-                bar.write(f"vqcodec: {job.src}: {error}")
-            rate = result.seconds / 60 / max(time.perf_counter() - start, 1e-9)
-            bar.update(1, postfix=f"{rate:.1f} audio min/s")
+        try:
+            for job, outcome in zip(jobs, pool.map(lambda j: _attempt(j, work, force, stop), jobs), strict=True):
+                _count(result, job, outcome, bar)
+                rate = result.seconds / 60 / max(time.perf_counter() - start, 1e-9)
+                bar.update(1, postfix=f"{rate:.1f} audio min/s")
+        except BaseException:  # SIGTERM or ^C in the main thread: the files in flight stop at their next block
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
     bar.close()
     result.wall = time.perf_counter() - start
     return result
 
 
-def _attempt(job: Job, work: Work, force: bool) -> tuple[float, str | None]:
+def _count(result: TreeResult, job: Job, outcome: tuple[float, str | None], bar: ProgressBar) -> None:
+    seconds, error = outcome
+    if error is None:
+        result.done, result.seconds = result.done + 1, result.seconds + seconds
+    elif error == _KEPT:
+        result.kept += 1
+    else:
+        result.failed.append((job.src, error))
+        bar.write(f"vqcodec: {job.src}: {error}")
+
+
+def _attempt(job: Job, work: Work, force: bool, stop: threading.Event) -> tuple[float, str | None]:
     """(audio seconds, None), (0, :data:`_KEPT`) or (0, a one-line reason): a bad file never stops the tree."""
+    if stop.is_set():  # picked up as the run stops: not started, not counted
+        return 0.0, "stopped"
     if job.dst.exists() and not force:
         return 0.0, _KEPT
     try:
         job.dst.parent.mkdir(parents=True, exist_ok=True)
-        return work(job.src, job.dst), None
+        return work(job.src, job.dst, stop), None
     except (VQCodecError, ValueError, sf.SoundFileError, RuntimeError) as e:
         return 0.0, str(e).removeprefix(f"{job.src}: ")
     except OSError as e:
