@@ -129,3 +129,36 @@ def test_threads_are_bounded_by_the_usable_cores(tmp_path, tiny_onnx, monkeypatc
     assert cli.main(argv) == 0 and asked == [usable_cores()]
     with torch_threads(1000) as n:
         assert n == usable_cores()
+
+
+def test_a_fifo_and_a_dangling_link_in_a_folder_fail_by_name(tmp_path, tiny_onnx, capsys) -> None:
+    """Once skipped without a word; a FIFO is refused before it is opened (opening it would block)."""
+    import os
+
+    src = tmp_path / "in"
+    src.mkdir()
+    sf.write(src / "a.wav", speech_like(0.3, 16000, seed=12), 16000)
+    os.mkfifo(src / "fifo.wav")
+    (src / "dangling.wav").symlink_to(tmp_path / "gone.wav")
+    argv = ["compress", str(src), "-o", str(tmp_path / "out"), "-m", str(tiny_onnx["istft"]), "-q"]
+    assert cli.main(argv) == 3
+    err = capsys.readouterr().err
+    assert "fifo.wav: not a regular file" in err and "dangling.wav: no such file" in err
+    assert "1 file compressed" in err and "2 failed" in err
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
+    tmp_path, tiny_onnx, capsys, monkeypatch
+) -> None:
+    """One line, not one error per file (as root, a read-only folder is writable: os.access says so)."""
+    from vqcodec.runtime import commands
+
+    src, parent = tmp_path / "in", tmp_path / "ro"
+    src.mkdir(), parent.mkdir()
+    sf.write(src / "a.wav", speech_like(0.3, 16000, seed=13), 16000)
+    sf.write(src / "b.wav", speech_like(0.3, 16000, seed=14), 16000)
+    monkeypatch.setattr(commands.os, "access", lambda path, mode: Path(path) != parent)
+    argv = ["compress", str(src), "-o", str(parent / "out"), "-m", str(tiny_onnx["istft"])]
+    assert cli.main(argv) == 1
+    assert capsys.readouterr().err == f"vqcodec: {parent / 'out'}: cannot write in {parent}\n"
+    assert list(parent.iterdir()) == []

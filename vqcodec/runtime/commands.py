@@ -4,6 +4,7 @@ in one process. The CLI parses; this module decides what the input is and does t
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -105,6 +106,15 @@ def _decompress_work(codec: LightCodec, args: argparse.Namespace) -> folders.Wor
     return work
 
 
+def _check_writable(out: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be written (or made): one line, not one per file."""
+    nearest = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not nearest.is_dir():
+        raise UserError(f"{out}: {nearest} is not a folder")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UserError(f"{out}: cannot write in {nearest}")
+
+
 def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb: str, make_work) -> int:
     """A folder to a mirrored folder (``-o`` required). Exit status 0, or 3 when some files failed."""
     if not args.output or args.output == files.PIPE:
@@ -114,6 +124,7 @@ def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb
         raise UserError(f"{out}: exists and is not a folder")
     if out.resolve() == src.resolve():
         raise UserError(f"{out}: the output folder would be the input folder")
+    _check_writable(out)
     jobs = folders.plan(src, out, suffixes, suffix)
     if not jobs:
         raise UserError(f"{src}: holds no {' or '.join(suffixes)} files")

@@ -13,7 +13,6 @@ from pathlib import Path
 import soundfile as sf
 
 from vqcodec.errors import UserError, VQCodecError
-from vqcodec.io.audio import audio_files
 from vqcodec.progress import ProgressBar
 
 # (src, dst, stop) -> seconds of audio coded; once ``stop`` is set the work ends soon (between two blocks),
@@ -52,9 +51,16 @@ def plan(src_dir: Path, out_dir: Path, suffixes: tuple[str, ...], suffix: str) -
         UserError: if two inputs would be written to one output (``s.wav`` and ``s.flac`` -> ``s.vqc``),
             naming them, before any work.
     """
-    jobs = [Job(p, out_dir / p.relative_to(src_dir).with_suffix(suffix)) for p in audio_files(src_dir, suffixes)]
+    jobs = [Job(p, out_dir / p.relative_to(src_dir).with_suffix(suffix)) for p in _inputs(src_dir, suffixes)]
     _refuse_collisions(jobs)
     return jobs
+
+
+def _inputs(src_dir: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """Every name under ``src_dir`` ending in one of ``suffixes`` that is not a folder, sorted: a FIFO or a
+    dangling link is kept, to fail by name (the file twins refuse them before opening) rather than be
+    skipped without a word."""
+    return sorted(p for p in src_dir.rglob("*") if p.suffix.lower() in suffixes and not p.is_dir())
 
 
 def _refuse_collisions(jobs: list[Job]) -> None:
