@@ -1,9 +1,11 @@
 """Codes are a function of the audio (issue 23): the shipped model gives a file the same top, bottom and pitch
-codes alone or beside files of other lengths, on the torch codec, in ``vqcodec tokens`` at any batch size,
-and on the light runtime (where a file's channels share its windows as a batch's files do).
+codes alone or beside files of other lengths, on the torch codec, in ``vqcodec tokens`` at any batch size, and
+on the light runtime (where a file's channels share its windows as a batch's files do), in windows of any size.
 
 Before the fix, Praat's frame grid moved with the zeros after each signal (which depend on the longest file
-of the batch), and 871 of 6932 pitch codes of 12 dev files changed between batches of 8 and files alone."""
+of the batch): 871 of 6932 pitch codes of 12 dev files changed between batches of 8 and files alone. And
+pitch was tracked on each coding window, whose split changes with ``chunk_frames`` and with the channels of
+a batch (more than WINDOW_CHANNELS shorten the windows): 60 of 1988 codes of a 40 s signal at 100 frames."""
 
 from __future__ import annotations
 
@@ -13,23 +15,28 @@ import soundfile as sf
 import soxr
 from conftest import speech_like
 
+from vqcodec.codec import Codec
 from vqcodec.codes import Codes
 from vqcodec.runtime import files
+from vqcodec.runtime.codec import LightCodec
 from vqcodec.tokens import extract, load_shard
+from vqcodec.windows import WINDOW_CHANNELS
 
 SR = 16000
 
 
 @pytest.fixture(scope="module")
 def signals(speech_wav) -> dict[str, np.ndarray]:
-    """Speech of different lengths at 16 kHz: espeak-ng's sentence and its first 1.7 s, and two synthetic
-    voiced signals (gliding pitch, syllable envelope) of 2.3 s and 0.6 s. Alone, 0.6 s (8 top frames) is the
-    length below 14 s where Praat's floor put its frames on the other grid than in a batch with a longer one."""
+    """Speech of different lengths at 16 kHz: espeak-ng's sentence (2.96 s), its first 1.7 s, the sentence then
+    the same 20 dB quieter (5.9 s: a window that sees only the quiet half tracks it against a lower peak), and
+    two synthetic voiced signals (gliding pitch, syllable envelope) of 2.3 s and 0.6 s. Alone, 0.6 s (8 top
+    frames) is the length below 14 s where Praat's floor put its frames on the other grid than in a batch."""
     x, sr = sf.read(speech_wav, dtype="float32")
     espeak = soxr.resample(x, sr, SR).astype(np.float32)
     return {
         "espeak": espeak,
         "espeak_cut": espeak[: int(1.7 * SR)],
+        "loud_quiet": np.concatenate([espeak, 0.1 * espeak]),
         "glide": speech_like(2.3, SR, seed=1),
         "short": speech_like(0.6, SR, seed=2),
     }
@@ -54,7 +61,7 @@ def test_the_signals_are_voiced_and_unvoiced(alone) -> None:
         assert (codes.pitch == 0).any()
 
 
-@pytest.mark.parametrize("order", [(0, 1, 2, 3), (3, 2, 1, 0), (1, 3)])
+@pytest.mark.parametrize("order", [(0, 1, 2, 3, 4), (4, 3, 2, 1, 0), (1, 4)])
 def test_torch_codes_alone_equal_codes_in_a_batch(shipped_codec, signals, alone, order) -> None:
     names = [list(signals)[i] for i in order]
     batch = shipped_codec.encode_batch([signals[n] for n in names], SR)
@@ -89,3 +96,24 @@ def test_light_codes_equal_torch_alone_and_as_channels_of_one_file(shipped_onnx,
     _assert_same(tuple(lv.codes[:1] for lv in c.levels), alone["espeak"], "espeak as channel 0")
     kept = [lv.codes[1:, :, : s.shape[-1]] for lv, s in zip(c.levels, alone["short"].streams, strict=True)]
     _assert_same(tuple(kept), alone["short"], "short as channel 1, silence after it")
+
+
+@pytest.mark.parametrize("chunk_frames", [3, 16])
+def test_codes_do_not_depend_on_the_window_split(shipped_codec, shipped_onnx, signals, alone, chunk_frames) -> None:
+    """Windows of 3 and 16 top frames (0.24 and 1.28 s) on both runtimes: the codes of the default 20 s ones."""
+    torch_codec = Codec(shipped_codec.model, chunk_frames=chunk_frames)
+    light = LightCodec(files.load(shipped_onnx).model, chunk_frames=chunk_frames)
+    for name, x in signals.items():
+        _assert_same(torch_codec.encode(x, SR).streams, alone[name], f"{name}, torch, {chunk_frames}-frame windows")
+        c = light.encode(iter([x[:, None]]), SR, len(x), 1)
+        _assert_same(tuple(lv.codes for lv in c.levels), alone[name], f"{name}, light, {chunk_frames}-frame windows")
+
+
+def test_codes_do_not_depend_on_a_batch_wide_enough_to_shorten_the_windows(shipped_codec, signals, alone) -> None:
+    """A batch of more channels than WINDOW_CHANNELS codes in shorter windows: 16-frame windows become 8."""
+    codec = Codec(shipped_codec.model, chunk_frames=16)
+    names = list(signals)
+    crowd = [signals["short"]] * (2 * WINDOW_CHANNELS - len(names))
+    batch = codec.encode_batch([signals[n] for n in names] + crowd, SR)
+    for name, codes in zip(names, batch, strict=False):
+        _assert_same(codes.streams, alone[name], f"{name} in a batch of {len(batch)}")

@@ -7,6 +7,8 @@ Every window extends ``context_frames`` past its last kept frame (into zeros pas
 signal), whether the signal is coded alone, in a batch or in chunks, so all three see the same input
 around every kept frame and give the same codes (up to floating-point ties): the context is the model's
 receptive field, measured (:mod:`vqcodec.nn.receptive_field`; 12 top frames for the default model).
+The pitch stream is tracked on blocks fixed in each signal instead (:mod:`vqcodec.pitch.blocks`): Praat's
+tracker sees all it is given, so its windows must not depend on the batch or the split.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from vqcodec.io.limits import MAX_CHANNELS, check_audio
 from vqcodec.io.weights import weights_hash
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.receptive_field import context_frames as measured_context
+from vqcodec.pitch.blocks import BLOCK_FRAMES, PitchBlocks
 from vqcodec.rates import DEFAULT_KBPS, Rung, ladder, rung
 from vqcodec.resample import Fetch, resample_window, window_of
 from vqcodec.windows import (
@@ -151,13 +154,24 @@ class Codec:
         lengths = [resampled_length(s.num_samples, s.sample_rate, self.sample_rate) for s in sources]
         fetches = [self._fetch_model_rate(s, n) for s, n in zip(sources, lengths, strict=True)]
         frames = [-(-n // self.config.top_hop) for n in lengths]
-        parts: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in sources]
+        pitches = [self._pitch_blocks(f, n, s.channels) for f, n, s in zip(fetches, frames, sources, strict=True)]
+        parts: list[list[tuple[torch.Tensor, ...]]] = [[] for _ in sources]
         step = window_frames(self.chunk_frames, sum(s.channels for s in sources))
         for a, b in kept_windows(max(frames), step):
             live = [i for i, f in enumerate(frames) if a < f]
-            for i, pair in zip(live, self._encode_window([fetches[i] for i in live], a, b, rung), strict=True):
-                parts[i].append(pair)
+            for i, levels in zip(live, self._encode_window([fetches[i] for i in live], a, b, rung), strict=True):
+                pitch = () if pitches[i] is None else (torch.from_numpy(pitches[i].codes(a, b)),)
+                parts[i].append((*levels, *pitch))
         return [self._codes(src, p, f) for src, p, f in zip(sources, parts, frames, strict=True)]
+
+    def _pitch_blocks(self, fetch: Fetch, frames: int, channels: int) -> PitchBlocks | None:
+        """The source's pitch codes, tracked on blocks fixed in the signal (a model with a pitch stream)."""
+        c = self.config
+        if not c.pitch_bits:
+            return None
+        read = lambda start, stop: fetch(start, stop).numpy()  # noqa: E731
+        block = window_frames(BLOCK_FRAMES, channels)
+        return PitchBlocks(read, frames, block, c.sample_rate, c.top_hop, c.hop, c.pitch_bits)
 
     def _fetch_model_rate(self, source, length: int) -> Fetch:
         """Reader of the source resampled to the model rate, zero outside ``[0, length)``."""
@@ -171,19 +185,17 @@ class Codec:
     def _encode_window(
         self, fetches: list[Fetch], a: int, b: int, rung: Rung
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
-        """Codes of top frames ``[a, b)`` for each source, one tensor per stream: ``[C, n_q, r (b - a)]`` for
-        a stream of ``r`` frames per top frame (top ``[C, n_top, b-a]``, bottom ``[C, n_bottom, r(b-a)]``, and
-        pitch ``[C, 1, r(b-a)]`` for a model with a pitch stream)."""
+        """Codes of top frames ``[a, b)`` for each source, one tensor per level: ``[C, n_q, r (b - a)]`` for
+        a level of ``r`` frames per top frame (top ``[C, n_top, b-a]``, bottom ``[C, n_bottom, r(b-a)]``).
+        The pitch stream is not tracked here but on blocks fixed in each signal (:class:`PitchBlocks`)."""
         hop = self.config.top_hop
         w0, w1 = encode_span(a, b, self.context_frames)
         xs = [f(w0 * hop, w1 * hop) for f in fetches]  # each [C_i, n]
         x = torch.cat(xs).unsqueeze(1).to(self.device)  # [sum C_i, 1, n]
         calls = [self.model.encode(rows, *rung.codebooks) for rows in x.split(ROWS_PER_CALL)]
         levels = [torch.cat(level) for level in zip(*calls, strict=True)]  # each [sum C_i, n_q, frames]
-        if self.config.pitch_bits:
-            levels.append(self.model.track_pitch(x))  # [sum C_i, 1, bottom frames]
         # a level with r frames per top frame keeps frames r(a - w0) .. r(b - w0) of the window
-        kept = [lv[..., r * (a - w0) : r * (b - w0)].cpu() for lv, r in zip(levels, self.ratios, strict=True)]
+        kept = [lv[..., r * (a - w0) : r * (b - w0)].cpu() for lv, r in zip(levels, self.ratios[:2], strict=True)]
         sizes = [len(x) for x in xs]
         return list(zip(*(lv.split(sizes) for lv in kept), strict=True))
 

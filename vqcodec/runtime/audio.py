@@ -38,16 +38,19 @@ def exact(blocks: Iterator[np.ndarray], length: int, channels: int) -> Iterator[
 
 class BlockReader:
     """A stream of ``[n, C]`` blocks read as ``[C, stop - start]`` windows that move forward (a window may
-    start before the previous one ends, never before it starts); zeros outside ``[0, length)``."""
+    start before the previous one ends, never more than ``history`` samples before it starts); zeros outside
+    ``[0, length)``."""
 
-    def __init__(self, blocks: Iterator[np.ndarray], channels: int):
-        self.blocks, self.channels = blocks, channels
+    def __init__(self, blocks: Iterator[np.ndarray], channels: int, history: int = 0):
+        self.blocks, self.channels, self.history = blocks, channels, history
         self.buffer = np.zeros((0, channels), np.float32)  # samples [base, base + len(buffer))
         self.base = 0
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """``[C, stop - start]`` float32."""
-        keep = max(0, start - self.base)
+        if start < self.base and self.base > 0:
+            raise ValueError(f"read from sample {start}, but samples before {self.base} are gone")
+        keep = max(0, start - self.history - self.base)
         self.buffer, self.base = self.buffer[keep:], self.base + keep
         while self.base + len(self.buffer) < stop:
             block = next(self.blocks, None)

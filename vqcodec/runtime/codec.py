@@ -9,7 +9,8 @@ import numpy as np
 
 from vqcodec.checks import check_codes
 from vqcodec.io import container
-from vqcodec.pitch.quantize import frame_f0, track_codes
+from vqcodec.pitch.blocks import BLOCK_FRAMES, CONTEXT_FRAMES, PitchBlocks
+from vqcodec.pitch.quantize import frame_f0
 from vqcodec.rates import Rung, rung
 from vqcodec.runtime.audio import BlockReader, exact, resampled_blocks
 from vqcodec.runtime.session import OnnxModel
@@ -51,12 +52,17 @@ class LightCodec:
         """``[n, C]`` float32 blocks of a ``num_samples``-long signal -> a :class:`container.Container`."""
         rung = self.rung(kbps)
         length = resampled_length(num_samples, sample_rate, self.sample_rate)
+        # a pitch block's read starts up to CONTEXT_FRAMES before the kept frames of the window that asks for it
+        history = (CONTEXT_FRAMES + self.context_frames) * self.config.top_hop if self.config.pitch_bits else 0
         reader = BlockReader(
-            exact(resampled_blocks(blocks, sample_rate, self.sample_rate, channels), length, channels), channels
+            exact(resampled_blocks(blocks, sample_rate, self.sample_rate, channels), length, channels),
+            channels,
+            history,
         )
         frames = -(-length // self.config.top_hop)
+        pitch = self._pitch_blocks(reader, frames, channels)
         parts = [
-            self._encode_window(reader, a, b, rung)
+            self._encode_window(reader, a, b, rung, pitch)
             for a, b in kept_windows(frames, window_frames(self.chunk_frames, channels))
         ]
         levels = tuple(
@@ -65,26 +71,31 @@ class LightCodec:
         )
         return container.Container(self.name, self.hash, sample_rate, channels, num_samples, levels)
 
-    def _encode_window(self, reader: BlockReader, a: int, b: int, rung: Rung) -> list[np.ndarray]:
+    def _encode_window(
+        self, reader: BlockReader, a: int, b: int, rung: Rung, pitch: PitchBlocks | None
+    ) -> list[np.ndarray]:
         """Codes of top frames ``[a, b)``, one array per stream: ``[C, n_q, r (b - a)]`` for a stream of ``r``
-        frames per top frame (the rung's codebooks of each level, then the pitch ``[C, 1, r (b - a)]`` if the
-        model has a pitch stream), coded on the window with its context, as the torch codec codes it."""
+        frames per top frame (the rung's codebooks of each level, coded on the window with its context as the
+        torch codec codes it, then the pitch ``[C, 1, r (b - a)]`` of its blocks if the model has a pitch stream)."""
         w0, w1 = encode_span(a, b, self.context_frames)
         x = reader.read(w0 * self.config.top_hop, w1 * self.config.top_hop)  # [C, n]
-        streams = [lv[:, :n] for lv, n in zip(self._encode_rows(x), rung.codebooks, strict=True)]
-        if self.config.pitch_bits:
-            streams.append(self._track_pitch(x))
-        return [lv[..., r * (a - w0) : r * (b - w0)] for lv, r in zip(streams, self.ratios, strict=True)]
+        levels = [lv[:, :n] for lv, n in zip(self._encode_rows(x), rung.codebooks, strict=True)]
+        kept = [lv[..., r * (a - w0) : r * (b - w0)] for lv, r in zip(levels, self.ratios[:2], strict=True)]
+        return kept if pitch is None else [*kept, pitch.codes(a, b)]
 
     def _encode_rows(self, x: np.ndarray) -> list[np.ndarray]:
         """``[C, n]`` -> every codebook's codes per level, ``[C, n_q, frames]``, ROWS_PER_CALL rows a call."""
         calls = [self.model.encode(x[i : i + ROWS_PER_CALL, None]) for i in range(0, len(x), ROWS_PER_CALL)]
         return [np.concatenate(level) for level in zip(*calls, strict=True)]
 
-    def _track_pitch(self, x: np.ndarray) -> np.ndarray:
-        """``[C, n]`` -> pitch codes ``[C, 1, n / hop]``: F0 tracked and quantized (as ``VQCodecModel.track_pitch``)."""
+    def _pitch_blocks(self, reader: BlockReader, frames: int, channels: int) -> PitchBlocks | None:
+        """The signal's pitch codes, tracked on blocks fixed in it (a model with a pitch stream), as the torch
+        codec tracks them."""
         c = self.config
-        return track_codes(x, c.sample_rate, c.hop, c.pitch_bits)[:, None]
+        if not c.pitch_bits:
+            return None
+        block = window_frames(BLOCK_FRAMES, channels)
+        return PitchBlocks(reader.read, frames, block, c.sample_rate, c.top_hop, c.hop, c.pitch_bits)
 
     def check(self, c: container.Container) -> None:
         """Refuse codes this model did not make or could not have made (:func:`check_codes`)."""
