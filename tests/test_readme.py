@@ -3,6 +3,7 @@ untracked files, its links lead somewhere, and it stays a front page (short, in 
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import shlex
 import shutil
@@ -96,3 +97,15 @@ def test_links_lead_somewhere() -> None:
                 continue
             path = (page.parent / target.split("#")[0]).resolve()
             assert path.exists(), f"{page.relative_to(REPO)} links {target}, which does not exist"
+
+
+def test_the_results_table_is_what_its_refresh_command_prints() -> None:
+    """``benchmarks/results_table.py`` prints a table whose header is the README's, rows in the same form."""
+    spec = importlib.util.spec_from_file_location("results_table", REPO / "benchmarks" / "results_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = {"codec": "vqcodec", "setting": "3.85 kbps (4t+6b)", "real_kbps": 2.91, "pesq_wb": 1.94, "stoi": 0.887}
+    result = {"files": 60, "total_seconds": 328.3, "data": "dev", "model_hash": "c677aad2", "rows": [row]}
+    lines = module.table(result).splitlines()
+    assert lines[2] in README and lines[3] in README
+    assert lines[4] == "| vqcodec | 3.85 kbps | 2.91 | 1.940 | 0.887 | n/a |" and lines[4] in README
