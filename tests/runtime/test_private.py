@@ -1,6 +1,6 @@
 """Nothing written outside the outputs, nothing sent: compress, decompress and info, on both runtimes, with
 an empty temporary HOME leave it empty and open no socket (onnxruntime's telemetry is switched off by the
-package, not by the user's environment)."""
+package, not by the user's environment); inspect's plots leave HOME empty too (matplotlib's folders)."""
 
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ def _runs(tmp: Path) -> list[list[str]]:
 
 
 def _env(home: Path) -> dict[str, str]:
-    """The environment with HOME an empty folder, no XDG folders and no telemetry switch of the user's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_") and k != "ORT_DISABLE_TELEMETRY"}
+    """The environment with HOME an empty folder, and none of the user's XDG folders, telemetry switch or
+    matplotlib folder."""
+    mine = ("ORT_DISABLE_TELEMETRY", "MPLCONFIGDIR")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_") and k not in mine}
     return env | {"HOME": str(home)}
 
 
@@ -84,3 +86,17 @@ def test_importing_the_package_switches_onnxruntime_telemetry_off(tmp_path) -> N
     code = "import os, vqcodec; print(os.environ['ORT_DISABLE_TELEMETRY'])"
     r = subprocess.run([sys.executable, "-c", code], env=_env(tmp_path), capture_output=True, text=True)
     assert r.stdout.strip() == "1", r.stderr
+
+
+def test_inspect_plots_without_writing_under_home(tmp_path, tiny_model_file) -> None:
+    """matplotlib writes ~/.config/matplotlib and a font list under ~/.cache unless told otherwise."""
+    pytest.importorskip("matplotlib")
+    home = tmp_path / "home"
+    home.mkdir()
+    sf.write(tmp_path / "a.wav", speech_like(0.5, 16000, seed=4), 16000)
+    argv = ["inspect", str(tmp_path / "a.wav"), "-o", str(tmp_path / "report"), "-m", tiny_model_file]
+    code = f"import sys; from vqcodec.cli import main; sys.exit(main({argv!r}))"
+    r = subprocess.run([sys.executable, "-c", code], env=_env(home), capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (tmp_path / "report" / "tokens.png").is_file()
+    assert list(home.iterdir()) == []
