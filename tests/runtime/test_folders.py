@@ -102,3 +102,12 @@ def test_a_signal_stops_the_file_in_flight_at_its_next_block_and_leaves_nothing(
         signal.signal(signal.SIGUSR1, previous)
     assert 10 < len(blocks) < 10_000
     assert [p.name for p in (tmp_path / "out").rglob("*")] == []  # no output, no .part, next.wav not begun
+
+
+def test_on_a_file_system_that_ignores_case_names_apart_only_in_case_collide(tmp_path, monkeypatch) -> None:
+    src = _files(tmp_path / "in", ["S.wav", "s.flac"])
+    assert not folders.case_insensitive(tmp_path)  # Linux: S.vqc and s.vqc are two files
+    assert len(folders.plan(src, tmp_path / "out", (".wav", ".flac"), ".vqc")) == 2
+    monkeypatch.setattr(folders, "case_insensitive", lambda folder: True)
+    with pytest.raises(UserError, match="1 output would be written from several inputs: "):
+        folders.plan(src, tmp_path / "out", (".wav", ".flac"), ".vqc")

@@ -188,7 +188,7 @@ class _Reader:
     def decode(self, model) -> int:
         try:
             symbol = self.decoder.decode(model)
-        except AssertionError:  # constriction's word for a point no code's interval covers
+        except (AssertionError, RuntimeError):  # constriction's words for a point no code's interval covers
             raise StreamError("entropy-coded payload is damaged: no stream these tables write") from None
         self.encoder.encode(symbol, model)
         return symbol

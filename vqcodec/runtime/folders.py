@@ -3,6 +3,7 @@ bar, failures reported and skipped, a summary at the end. No torch here: the wor
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -52,7 +53,7 @@ def plan(src_dir: Path, out_dir: Path, suffixes: tuple[str, ...], suffix: str) -
             naming them, before any work.
     """
     jobs = [Job(p, out_dir / p.relative_to(src_dir).with_suffix(suffix)) for p in _inputs(src_dir, suffixes)]
-    _refuse_collisions(jobs)
+    _refuse_collisions(jobs, case_insensitive(out_dir))
     return jobs
 
 
@@ -63,18 +64,32 @@ def _inputs(src_dir: Path, suffixes: tuple[str, ...]) -> list[Path]:
     return sorted(p for p in src_dir.rglob("*") if p.suffix.lower() in suffixes and not p.is_dir())
 
 
-def _refuse_collisions(jobs: list[Job]) -> None:
-    by_output: dict[Path, list[Path]] = {}
+def case_insensitive(folder: Path) -> bool:
+    """Whether names in ``folder`` (or, before it exists, in its nearest existing parent) ignore case, as on
+    macOS and Windows by default: the nearest existing folder whose name has letters is found under its
+    name with the case swapped."""
+    for p in (folder, *folder.absolute().parents):
+        if p.exists() and p.name.swapcase() != p.name:
+            twin = p.with_name(p.name.swapcase())
+            return twin.exists() and os.path.samefile(p, twin)
+    return False
+
+
+def _refuse_collisions(jobs: list[Job], ignore_case: bool = False) -> None:
+    """Refuse two inputs for one output (``ignore_case``: one output up to case, as the output's file system
+    sees them)."""
+    by_output: dict[str, tuple[Path, list[Path]]] = {}
     for job in jobs:
-        by_output.setdefault(job.dst, []).append(job.src)
-    clashes = [(dst, srcs) for dst, srcs in by_output.items() if len(srcs) > 1]
+        key = str(job.dst).casefold() if ignore_case else str(job.dst)
+        by_output.setdefault(key, (job.dst, []))[1].append(job.src)
+    clashes = [(dst, srcs) for dst, srcs in by_output.values() if len(srcs) > 1]
     if not clashes:
         return
     named = "; ".join(f"{' and '.join(map(str, srcs))} -> {dst}" for dst, srcs in clashes[:_SHOWN_COLLISIONS])
     more = f" (and {len(clashes) - _SHOWN_COLLISIONS} more)" if len(clashes) > _SHOWN_COLLISIONS else ""
+    what = "1 output would be" if len(clashes) == 1 else f"{len(clashes)} outputs would each be"
     raise UserError(
-        f"{len(clashes)} outputs would each be written from several inputs: {named}{more}; "
-        "rename one of each, or code them into separate folders"
+        f"{what} written from several inputs: {named}{more}; rename one of each, or code them into separate folders"
     )
 
 
