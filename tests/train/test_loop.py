@@ -599,3 +599,19 @@ def test_a_head_given_its_phase_starts_as_the_trained_one(data_dir: Path, tmp_pa
             resume=False,
             init=str(tmp_path / "c" / "model.safetensors"),
         )
+
+
+def test_a_phase_locked_run_measures_the_inputs_fundamental_phase(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``phase_lock``: the source is driven by the pitch stream's F0 and locked to the input's fundamental phase,
+    measured on each batch."""
+    import vqcodec.train.loop as loop
+
+    seen = []
+    measure = loop.fundamental_phase
+    monkeypatch.setattr(loop, "fundamental_phase", lambda *a, **k: seen.append(a[0].shape) or measure(*a, **k))
+    model = dataclasses.replace(TRAIN_MODEL, head="harmonic", pitch_bits=7, phase_terms=2)
+    cfg = dataclasses.replace(CFG, model=model, steps=2, phase_weight=1.0, phase_lock=True)
+    run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
+    assert seen == [(CFG.batch_size, CFG.segment_frames * model.top_hop)] * 2

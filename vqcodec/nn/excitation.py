@@ -23,10 +23,14 @@ class Pitch:
     Attributes:
         f0: [B, N] Hz on frames at ``k * hop`` samples, 0 where unvoiced.
         voiced: [B, N] bool.
+        phase: [B, N] radians or None: the voice's fundamental phase at each frame centre, as a sine's
+            (:func:`fundamental_phase`); given, a source-filter head locks its source to it on voiced frames
+            (:func:`locked_phase`), else the source runs free.
     """
 
     f0: torch.Tensor
     voiced: torch.Tensor
+    phase: torch.Tensor | None = None
 
 
 def upsample_frames(x: torch.Tensor, hop: int) -> torch.Tensor:
@@ -38,18 +42,51 @@ NYQUIST_FADE = 0.5  # the highest harmonic fades out over its last half f0 below
 
 
 def harmonic_phase(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
-    """The fundamental's phase of :func:`harmonic_source`, ``[B, T]`` float64 in ``[0, 2 pi)``: the running
-    integral of ``f0`` ``[B, T]`` (Hz, clamped to at least 1), accumulated in float64 and wrapped."""
+    """The fundamental's free-running phase of :func:`harmonic_source`, ``[B, T]`` float64 in ``[0, 2 pi)``: the
+    running integral of ``f0`` ``[B, T]`` (Hz, clamped to at least 1), accumulated in float64 and wrapped."""
     step = f0.clamp(min=1.0).double() * (2 * math.pi / sample_rate)
     return torch.cumsum(step, dim=-1).remainder(2 * math.pi)
 
 
-def harmonic_source(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
+def locked_phase(free: torch.Tensor, lock: torch.Tensor, hop: int) -> torch.Tensor:
+    """A free-running phase ``[B, T]`` (:func:`harmonic_phase`) pulled onto ``lock`` ``[B, N]`` (radians to add
+    at the frame centres ``k * hop``): ``lock`` is unwrapped along the frames and interpolated linearly
+    between their centres (held past the last), so the source's frequency bends by at most half a cycle per
+    frame and its phase passes through ``free + lock`` at every centre. Returns ``[B, T]`` float64."""
+    step = torch.diff(lock.double(), dim=-1)
+    step = (step + math.pi).remainder(2 * math.pi) - math.pi  # the shortest way round
+    first = lock[:, :1].double()
+    unwrapped = torch.cat([first, first + torch.cumsum(step, -1)], -1)  # [B, N]
+    t = torch.arange(free.shape[-1], dtype=torch.float64, device=free.device) / hop  # in frames
+    k = t.floor().long().clamp(max=lock.shape[-1] - 1)
+    frac = (t - k).clamp(max=1.0)
+    nxt = (k + 1).clamp(max=lock.shape[-1] - 1)
+    return free + unwrapped[:, k] + (unwrapped[:, nxt] - unwrapped[:, k]) * frac
+
+
+def fundamental_phase(x: torch.Tensor, f0: torch.Tensor, hop: int, sample_rate: int, width: int = 512) -> torch.Tensor:
+    """The phase of the fundamental of ``x`` ``[B, T]`` at each frame centre ``k * hop``, as the phase of a
+    sine (what :func:`harmonic_source` sums): the angle of ``x`` under a ``width``-sample Hann window centred
+    there, heterodyned by that frame's ``f0`` ``[B, N]`` (Hz; frames at 0 give 0), plus pi / 2. The window
+    spans two periods of a 62.5 Hz voice, where the second harmonic falls on its first null.
+    Returns ``[B, N]`` radians, ``N = f0.shape[1]``, the frames past ``x``'s end zero-padded."""
+    n = f0.shape[1]
+    pad = width // 2
+    frames = F.pad(x.double(), (pad, pad + max(0, n * hop - x.shape[-1]))).unfold(-1, width, hop)[:, :n]  # [B, N, W]
+    m = torch.arange(width, dtype=torch.float64, device=x.device) - pad  # samples from the centre
+    window = torch.hann_window(width, periodic=False, dtype=torch.float64, device=x.device)
+    carrier = torch.exp(-2j * math.pi * f0.double()[..., None] * m / sample_rate)  # [B, N, W]
+    c = (frames * window * carrier).sum(-1)
+    return torch.where(f0 > 0, torch.angle(c) + math.pi / 2, torch.zeros_like(c.real))
+
+
+def harmonic_source(f0: torch.Tensor, sample_rate: int, phase: torch.Tensor | None = None) -> torch.Tensor:
     """Sum of the harmonics of ``f0`` strictly below Nyquist, of unit amplitude but for the highest, which
     fades out over the last ``NYQUIST_FADE`` f0 below Nyquist.
 
     Args:
         f0: [B, T] instantaneous fundamental in Hz (positive).
+        phase: [B, T] the fundamental's phase (radians, float64); None: :func:`harmonic_phase` of ``f0``.
     Returns:
         [B, T] samples.
 
@@ -60,7 +97,7 @@ def harmonic_source(f0: torch.Tensor, sample_rate: int) -> torch.Tensor:
     harmonic on or off at a rounding difference (torch against its ONNX graph, or one CPU against another).
     """
     f0 = f0.clamp(min=1.0)
-    phase = harmonic_phase(f0, sample_rate)
+    phase = harmonic_phase(f0, sample_rate) if phase is None else phase.remainder(2 * math.pi)
     room = sample_rate / 2 / f0.double()  # harmonics that fit below Nyquist, as a real number
     k = (torch.ceil(room) - 1).clamp(min=1)  # the highest one strictly below it
     fade = ((room - k) / NYQUIST_FADE).clamp(0.0, 1.0)  # 0 as its frequency reaches Nyquist

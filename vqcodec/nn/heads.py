@@ -13,7 +13,14 @@ import torch
 from torch import nn
 
 from vqcodec.errors import ConfigError, UserError
-from vqcodec.nn.excitation import Pitch, harmonic_phase, harmonic_source, hashed_noise, upsample_frames
+from vqcodec.nn.excitation import (
+    Pitch,
+    harmonic_phase,
+    harmonic_source,
+    hashed_noise,
+    locked_phase,
+    upsample_frames,
+)
 from vqcodec.nn.layers import full_precision
 
 
@@ -150,23 +157,48 @@ class HarmonicHead(Head):
         self.proj.weight[: 2 * self.bins] = torch.cat([w, w])
         self.proj.bias[: 2 * self.bins] = torch.cat([b, b])
 
-    def sources(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int | torch.Tensor) -> torch.Tensor:
-        """Detached frame controls [B, N] -> the harmonic and noise sources, [2B, N * hop] (harmonic rows first).
+    def source_phase(
+        self, f0: torch.Tensor, voiced: torch.Tensor | None = None, phase: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """The F0 driving the source [B, N] -> the fundamental's phase at the sample rate, [B, N * hop] float64:
+        running free, or with ``phase`` [B, N] (the voice's, see :class:`Pitch`) locked to it on the frames
+        where ``voiced`` [B, N] is positive."""
+        free = harmonic_phase(upsample_frames(f0, self.hop), self.sample_rate)
+        if phase is None:
+            return free
+        n = f0.shape[1]
+        phase = torch.nn.functional.pad(phase, (0, max(0, n - phase.shape[1])))[:, :n]
+        lock = torch.where(voiced > 0, phase.double() - free[:, :: self.hop][:, :n], torch.zeros_like(phase).double())
+        return locked_phase(free, lock, self.hop)
+
+    def sources(
+        self, f0: torch.Tensor, voiced: torch.Tensor, offset: int | torch.Tensor, phase: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Detached frame controls [B, N] -> the harmonic and noise sources, [2B, N * hop] (harmonic rows first);
+        ``phase``: the voice's, to lock to (see :class:`Pitch`).
 
         Scaled so that a harmonic's peak bin, and a noise bin on average, have magnitude 1 in the STFT: a unit
         sine peaks at sum(w) / 2 there, unit-variance noise has rms sqrt(sum(w^2)).
         """
         b, n = f0.shape
-        harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate)
+        locked = None if phase is None else self.source_phase(f0, voiced, phase)
+        harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate, locked)
         harmonic = harmonic * upsample_frames(voiced, self.hop) / (self.window.sum() / 2)
         noise = hashed_noise(n * self.hop, offset, b, f0.device) / self.window.pow(2).sum().sqrt()
         return torch.cat([harmonic, noise])
 
-    def _excitation(self, f0: torch.Tensor, voiced: torch.Tensor, offset: int) -> torch.Tensor:
+    def _excitation(
+        self, f0: torch.Tensor, voiced: torch.Tensor, offset: int, phase: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Detached frame controls [B, N] -> STFTs of the harmonic and noise sources, [2, B, F, N]."""
         b, n = f0.shape
         spec = torch.stft(
-            self.sources(f0, voiced, offset), self.n_fft, self.hop, window=self.window, center=True, return_complex=True
+            self.sources(f0, voiced, offset, phase),
+            self.n_fft,
+            self.hop,
+            window=self.window,
+            center=True,
+            return_complex=True,
         )  # [2B, F, N + 1]
         return spec[..., :n].reshape(2, b, self.bins, n)
 
@@ -190,21 +222,25 @@ class HarmonicHead(Head):
         with full_precision(x) as x:
             gains, f0, voicing = self.controls(x)
             driven_f0, voiced = self.drive(f0, voicing, pitch)
-            source = self._excitation(driven_f0, voiced, offset)
+            phase = None if pitch is None else pitch.phase
+            source = self._excitation(driven_f0, voiced, offset, phase)
             harmonic = gains[:, : self.bins] * source[0]
             if self.phase_terms:
-                harmonic = harmonic * torch.complex(*self.rotation(x, driven_f0))
+                harmonic = harmonic * torch.complex(*self.rotation(x, driven_f0, voiced, phase))
             spec = harmonic + gains[:, self.bins :] * source[1]
             audio = torch.istft(
                 spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
             )
             return HeadOutput(audio, f0, voicing)
 
-    def rotation(self, x: torch.Tensor, f0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """[B, N, dim] float32 frames and the F0 driving the source [B, N] (detached) -> cos and sin of the
-        harmonic filter's phase theta, [B, F, N] each (see the class docstring)."""
+    def rotation(
+        self, x: torch.Tensor, f0: torch.Tensor, voiced: torch.Tensor | None = None, phase: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """[B, N, dim] float32 frames and the F0 driving the source [B, N] (detached; ``voiced`` and ``phase``:
+        see :meth:`source_phase`) -> cos and sin of the harmonic filter's phase theta, [B, F, N] each (see the
+        class docstring)."""
         n = f0.shape[1]
-        phi = harmonic_phase(upsample_frames(f0, self.hop), self.sample_rate)[:, :: self.hop][:, :n].float()  # [B, N]
+        phi = self.source_phase(f0, voiced, phase)[:, :: self.hop][:, :n].remainder(2 * math.pi).float()  # [B, N]
         out = self.phase(x).transpose(1, 2)  # [B, 2 + P, N]
         re = 1 + out[:, 0] * torch.cos(phi) + out[:, 1] * torch.sin(phi)  # r = 1 + u e^{-i phi}
         im = out[:, 1] * torch.cos(phi) - out[:, 0] * torch.sin(phi)

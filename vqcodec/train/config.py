@@ -29,7 +29,11 @@ class TrainConfig:
 
     ``phase_weight`` weighs a loudness-weighted phase distance (:class:`vqcodec.train.losses.PhaseLoss`, on the
         ``spectral_n_ffts``): it rewards a head that owns its phase (``model.phase_terms``) for the voice's own
-        phase, without pulling the level down as a complex MSE does.
+        phase, without pulling the level down as a complex MSE does. ``phase_lock`` (a model with a pitch stream):
+    the source is phase-locked to the input's fundamental (:attr:`vqcodec.nn.excitation.Pitch.phase`,
+    measured on the input itself), as a pitch stream carrying the fundamental's phase would drive it. No
+    file format carries that phase yet, so a model trained so is an experiment, measured with
+    ``benchmarks/phase_lock.py``, not a model to ship.
 
         Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
         multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
@@ -70,6 +74,7 @@ class TrainConfig:
     spectral_weight: float = 1.0
     complex_weight: float = 0.1
     phase_weight: float = 0.0
+    phase_lock: bool = False
     codebook_weight: float = 1.0
     f0_weight: float = 1.0
     voicing_weight: float = 0.5

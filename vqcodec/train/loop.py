@@ -29,7 +29,7 @@ from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path
 from vqcodec.io.manifest import read_manifest
 from vqcodec.io.weights import load_model, save_model
-from vqcodec.nn.excitation import Pitch
+from vqcodec.nn.excitation import Pitch, fundamental_phase
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.quantizer import FactorizedVQ, sync_whitening
 from vqcodec.pitch.target import PitchSpec
@@ -173,6 +173,9 @@ class Trainer:
         self._train_mode()
         x, target = self._batch()  # [B, 1, T]
         forced = target if target is not None and (c.model.pitch_bits or self.step < c.f0_teacher_steps) else None
+        if forced is not None and c.phase_lock:
+            head = _unwrap(self.model).decoder.head
+            forced = Pitch(forced.f0, forced.voiced, fundamental_phase(x[:, 0], forced.f0, head.hop, head.sample_rate))
         with self._autocast():
             out = self.parallel(x, forced)
         audio = out.audio.float()
