@@ -615,3 +615,21 @@ def test_a_phase_locked_run_measures_the_inputs_fundamental_phase(
     cfg = dataclasses.replace(CFG, model=model, steps=2, phase_weight=1.0, phase_lock=True)
     run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
     assert seen == [(CFG.batch_size, CFG.segment_frames * model.top_hop)] * 2
+
+
+def test_train_threads_are_bounded(
+    data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--threads`` above the usable cores computes with the usable cores (1000 once started 832 threads);
+    below 1 is one line and a non-zero exit."""
+    from vqcodec.threads import usable_cores
+
+    asked = []
+    monkeypatch.setattr(torch, "set_num_threads", asked.append)
+    recipe = tmp_path / "r.json"
+    recipe.write_text(json.dumps(_recipe_dict(dataclasses.replace(CFG, steps=1))))
+    common = ["train", str(recipe), "--data", str(data_dir), "--progress", "lines"]
+    assert cli.main([*common, "--out", str(tmp_path / "a"), "--threads", "1000"]) == 0
+    assert asked and max(asked) == usable_cores()
+    assert cli.main([*common, "--out", str(tmp_path / "b"), "--threads", "0"]) != 0
+    assert "--threads must be at least 1" in capsys.readouterr().err

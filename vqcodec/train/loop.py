@@ -34,6 +34,7 @@ from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.quantizer import FactorizedVQ, sync_whitening
 from vqcodec.pitch.target import PitchSpec
 from vqcodec.progress import ProgressBar
+from vqcodec.threads import bounded_threads
 from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
@@ -573,8 +574,8 @@ def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, 
 
 
 def main_args(args: argparse.Namespace) -> None:
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    if args.threads is not None:
+        torch.set_num_threads(bounded_threads(args.threads))  # 1000 asked once started 832 threads
     cfg = load_train_config(
         args.config,
         steps=args.steps,
