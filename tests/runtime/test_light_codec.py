@@ -58,11 +58,16 @@ def test_light_codes_and_audio_equal_torch_at_the_model_rate(tiny_onnx, length: 
 
 @pytest.mark.parametrize(("length", "rate", "channels"), [(7, 11025, 1), (3000, 44100, 2), (999, 22050, 1)])
 def test_light_round_trip_keeps_rate_length_and_channels(tiny_onnx, length: int, rate: int, channels: int) -> None:
-    """Other rates are resampled by soxr: codes may differ from torch's (another resampler), lengths may not."""
-    _, light = _codecs(tiny_onnx["harmonic"])
-    c = light.encode(_blocks(_signal(channels, length, 1)), rate, length, channels)
+    """Other rates are resampled by the torch codec's windowed sinc (:mod:`vqcodec.runtime.sinc`): the same
+    codes as torch's, and the exact length back."""
+    torch_codec, light = _codecs(tiny_onnx["harmonic"])
+    x = _signal(channels, length, 1)
+    c = light.encode(_blocks(x), rate, length, channels)
     model_rate = -(-length * 16000 // rate)
     assert c.levels[0].codes.shape[-1] == -(-model_rate // light.config.top_hop)
+    codes = torch_codec.encode(x, rate)
+    for got, want in zip(c.levels, codes.levels, strict=True):
+        assert np.array_equal(got.codes, want.numpy())
     decoded = np.concatenate(list(light.decode(c)))
     assert decoded.shape == (length, channels) and np.abs(decoded).max() <= 1.0
 
@@ -176,10 +181,11 @@ def test_light_refuses_a_fourth_stream_and_pitch_codes_out_of_range(tmp_path, pi
 
 
 def test_light_decodes_the_golden_file(shipped_onnx) -> None:
-    """The golden .vqc (torch-made, 22.05 kHz) decodes on the light runtime to the committed reference, within
-    what its other resampler allows: soxr and torchaudio's sinc differ by ~32 dB SNR near Nyquist on this
-    sample (docs/benchmarks.md, "Light runtime"); a changed model or decoder is far below 20 dB."""
+    """The golden .vqc (torch-made, 22.05 kHz) decodes on the light runtime to the committed reference within
+    the torch runtime's own tolerance: both resample with the same windowed sinc (the light runtime's soxr
+    was 33 dB away); what is left is the ONNX decoder's rounding (55 dB measured)."""
     import importlib.util
+    import json
     from pathlib import Path
 
     golden = Path(__file__).parents[1] / "golden"
@@ -190,7 +196,8 @@ def test_light_decodes_the_golden_file(shipped_onnx) -> None:
     c = files.read_container(golden / "speech.vqc")
     decoded = np.concatenate(list(light.decode(c))).T  # [C, T]
     diff = make.compare(make.to_pcm16(decoded), make.read_reference())
-    assert diff["snr_db"] >= 30.0, diff
+    tol = json.loads((golden / "expected.json").read_text())["decode_tolerance"]
+    assert diff["max_abs_steps"] <= tol["max_abs_steps"] and diff["snr_db"] >= tol["min_snr_db"], diff
 
 
 def test_light_codec_never_imports_torch(tmp_path, shipped_onnx) -> None:

@@ -1,27 +1,15 @@
-"""Audio in and out of the light runtime, streamed: a file is read and written block by block and
-resampled with soxr (libsoxr, the SoX resampler), so memory does not grow with its length."""
+"""Audio in and out of the light runtime, streamed: a file is read and written block by block (and resampled
+by :mod:`vqcodec.runtime.sinc`), so memory does not grow with its length."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 import numpy as np
-import soxr
 
 from vqcodec.errors import UserError
 
 _BLOCK = 1 << 16  # input samples read per step
-
-
-def resampled_blocks(blocks: Iterator[np.ndarray], sr_in: int, sr_out: int, channels: int) -> Iterator[np.ndarray]:
-    """``[n, C]`` float32 blocks at ``sr_in`` -> blocks at ``sr_out`` (soxr's high quality, its delay removed)."""
-    if sr_in == sr_out:
-        yield from blocks
-        return
-    stream = soxr.ResampleStream(sr_in, sr_out, channels, dtype="float32", quality="HQ")
-    for block in blocks:
-        yield stream.resample_chunk(block)
-    yield stream.resample_chunk(np.zeros((0, channels), np.float32), last=True)
 
 
 def exact(blocks: Iterator[np.ndarray], length: int, channels: int) -> Iterator[np.ndarray]:

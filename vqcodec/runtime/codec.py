@@ -12,8 +12,9 @@ from vqcodec.io import container
 from vqcodec.pitch.blocks import BLOCK_FRAMES, CONTEXT_FRAMES, PitchBlocks
 from vqcodec.pitch.quantize import frame_f0
 from vqcodec.rates import Rung, rung
-from vqcodec.runtime.audio import BlockReader, exact, resampled_blocks
+from vqcodec.runtime.audio import BlockReader, exact
 from vqcodec.runtime.session import OnnxModel
+from vqcodec.runtime.sinc import resampled_blocks
 from vqcodec.windows import (
     ROWS_PER_CALL,
     decode_span,
@@ -54,11 +55,10 @@ class LightCodec:
         length = resampled_length(num_samples, sample_rate, self.sample_rate)
         # a pitch block's read starts up to CONTEXT_FRAMES before the kept frames of the window that asks for it
         history = (CONTEXT_FRAMES + self.context_frames) * self.config.top_hop if self.config.pitch_bits else 0
-        reader = BlockReader(
-            exact(resampled_blocks(blocks, sample_rate, self.sample_rate, channels), length, channels),
-            channels,
-            history,
+        model_rate = resampled_blocks(
+            exact(blocks, num_samples, channels), sample_rate, self.sample_rate, channels, length
         )
+        reader = BlockReader(exact(model_rate, length, channels), channels, history)
         frames = -(-length // self.config.top_hop)
         pitch = self._pitch_blocks(reader, frames, channels)
         parts = [
@@ -108,7 +108,9 @@ class LightCodec:
         length = resampled_length(c.num_samples, c.sample_rate, self.sample_rate)
         blocks = exact(self._decode_windows(c), length, c.channels)
         for block in exact(
-            resampled_blocks(blocks, self.sample_rate, c.sample_rate, c.channels), c.num_samples, c.channels
+            resampled_blocks(blocks, self.sample_rate, c.sample_rate, c.channels, c.num_samples),
+            c.num_samples,
+            c.channels,
         ):
             yield np.clip(block, -1.0, 1.0)
 
