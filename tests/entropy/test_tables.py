@@ -24,6 +24,23 @@ def test_save_load_round_trip_keeps_the_hash(tmp_path: Path) -> None:
             np.testing.assert_array_equal(x.freqs, y.freqs)
 
 
+def test_compressed_file_holds_the_same_tables(tmp_path: Path) -> None:
+    """A ``.gz`` name stores the same safetensors file gzip-compressed: smaller, the same tables and provenance,
+    and the same bytes each time (no time stamp), so a committed file is reproducible."""
+    from vqcodec.entropy.rewrite import main
+
+    t = tables(2)
+    T.save(t, tmp_path / "t.safetensors", {"note": "test"})
+    main([str(tmp_path / "t.safetensors"), "-o", str(tmp_path / "t.safetensors.gz")])
+    back = T.load(tmp_path / "t.safetensors.gz")
+    assert back.hash == t.hash and T.provenance(tmp_path / "t.safetensors.gz") == {"note": "test"}
+    assert (tmp_path / "t.safetensors.gz").stat().st_size < (tmp_path / "t.safetensors").stat().st_size
+    T.save(t, tmp_path / "again.safetensors.gz", {"note": "test"})
+    assert (tmp_path / "again.safetensors.gz").read_bytes() == (tmp_path / "t.safetensors.gz").read_bytes()
+    main([str(tmp_path / "t.safetensors.gz"), "-o", str(tmp_path / "plain.safetensors")])
+    assert (tmp_path / "plain.safetensors").read_bytes() == (tmp_path / "t.safetensors").read_bytes()
+
+
 def test_hash_changes_with_any_frequency() -> None:
     t = tables(2)
     before = t.hash
@@ -43,6 +60,9 @@ def test_not_a_tables_file_is_one_line(tmp_path: Path) -> None:
     bad.write_bytes(b"not safetensors")
     with pytest.raises(UserError, match="not a vqcodec entropy tables file"):
         T.load(bad)
+    bad.with_suffix(".gz").write_bytes(b"\x1f\x8b not gzip")
+    with pytest.raises(UserError, match="not a vqcodec entropy tables file"):
+        T.load(bad.with_suffix(".gz"))
 
 
 def test_row_sum_scales_to_exactly_two_to_the_24() -> None:

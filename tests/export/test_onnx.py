@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -107,7 +108,59 @@ def test_manifest_records_the_weights(tiny_onnx, tiny_model_file) -> None:
     assert m.model_hash == weights_hash(load_model(tiny_model_file))
     assert m.encoder.is_file() and m.decoder.is_file() and m.context_frames >= 1
     raw = json.loads(tiny_onnx["istft"].read_text())
-    assert raw["format"] == "vqcodec-onnx-1" and raw["opset"] == 18
+    assert raw["format"] == "vqcodec-onnx-2" and raw["opset"] == 18
+    assert m.weights == tiny_onnx["istft"].with_name("tiny.safetensors")
+
+
+# ---------------------------------------------------------------- each weight stored once
+
+
+def _inline_floats(path) -> int:
+    """Bytes of float initializers and constants a graph holds inside (not read from its weights file)."""
+    import onnx
+
+    graph = onnx.load(str(path), load_external_data=False).graph
+    inits = [i for i in graph.initializer if i.data_location != onnx.TensorProto.EXTERNAL]
+    consts = [n.attribute[0].t for n in graph.node if n.op_type == "Constant" and n.attribute[0].name == "value"]
+    floats = (onnx.TensorProto.FLOAT, onnx.TensorProto.FLOAT16, onnx.TensorProto.DOUBLE)
+    return sum(len(t.raw_data) for t in [*inits, *consts] if t.data_type in floats)
+
+
+def test_graphs_read_their_weights_from_the_weights_file(tiny_onnx) -> None:
+    """Every weight's bytes live once, in the safetensors file the manifest names; the graphs keep only small
+    derived tensors (a codebook's projections, a window, index ranges)."""
+    import onnx
+
+    m = read_manifest(tiny_onnx["harmonic"])
+    for path in (m.encoder, m.decoder):
+        graph = onnx.load(str(path), load_external_data=False).graph
+        external = [i for i in graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
+        assert external and {e.external_data[0].value for e in external} == {m.weights.name}
+        assert _inline_floats(path) < 0.1 * m.weights.stat().st_size
+
+
+def test_export_elsewhere_copies_the_weights_beside_the_graphs(tmp_path, tiny_model_file) -> None:
+    from vqcodec.export.onnx import export_file
+
+    m = export_file(tiny_model_file, tmp_path / "out")
+    assert m.weights == tmp_path / "out" / Path(tiny_model_file).name
+    assert m.weights.read_bytes() == Path(tiny_model_file).read_bytes()
+    assert OnnxModel(m).load()
+
+
+def test_graphs_refuse_weights_they_were_not_exported_from(tmp_path, tiny_model_file) -> None:
+    """The graphs read their weights by byte offsets: another file beside them, or none, is one line."""
+    from vqcodec.errors import UserError
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    m = export_file(tiny_model_file, tmp_path)
+    save_model(make_model(load_model(tiny_model_file).config, seed=99), m.weights)
+    with pytest.raises(UserError, match="not the weights .* was exported from"):
+        OnnxModel(m).load()
+    m.weights.unlink()
+    with pytest.raises(UserError, match="no such weights file"):
+        OnnxModel(m).load()
 
 
 # ---------------------------------------------------------------- a pitch stream
@@ -226,9 +279,21 @@ def test_shipped_graphs_come_from_the_shipped_weights(shipped_onnx, shipped_code
     from vqcodec.pretrained import default_model_path
 
     m = read_manifest(shipped_onnx)
+    assert m.weights == default_model_path()
     assert m.weights_sha256 == file_sha256(default_model_path()), "re-export the ONNX graphs (see docstring)"
     assert m.model_hash == shipped_codec.hash
     assert m.config == shipped_codec.config
+
+
+def test_shipped_package_holds_each_weight_once(shipped_onnx) -> None:
+    """Issue 25's size bar: the shipped folder (weights, graphs, prior, tables) fits in 32 MiB, the graphs
+    holding under 1 MB of numbers of their own."""
+    from vqcodec.pretrained import default_model_path
+
+    m = read_manifest(shipped_onnx)
+    assert _inline_floats(m.encoder) + _inline_floats(m.decoder) < 1e6
+    folder = default_model_path().parent
+    assert sum(p.stat().st_size for p in folder.iterdir() if p.is_file()) <= 32 * 2**20
 
 
 def test_tiny_phase_head_decode_matches_torch(tmp_path) -> None:

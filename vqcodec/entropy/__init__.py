@@ -11,7 +11,8 @@ The bytes side of any runtime (torch or light) codes with it through the contain
     entropy.bits_per_code(c)                         # {level index: bits per code} under its tables
 
 Tables are fitted from token shards by ``python -m vqcodec.entropy.fit`` (see :mod:`.fit`) and ship as
-``vqcodec/pretrained/default.tables.safetensors`` beside the model they belong to (by its weights hash).
+``vqcodec/pretrained/default.tables.safetensors.gz`` (gzip-compressed safetensors) beside the model they belong
+to (by its weights hash).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 from vqcodec.entropy.coder import RangeCoder, StreamError
 from vqcodec.entropy.tables import CodebookTable, Tables, load, save
 
-DEFAULT_TABLES = "default.tables.safetensors"
+DEFAULT_TABLES = "default.tables.safetensors.gz"
 
 __all__ = [
     "CodebookTable",

@@ -1,6 +1,6 @@
 """Fit the context tables of a model from token shards, choosing each codebook's context by measurement.
 
-    python -m vqcodec.entropy.fit TRAIN_TOKENS DEV_TOKENS -o vqcodec/pretrained/default.tables.safetensors
+    python -m vqcodec.entropy.fit TRAIN_TOKENS DEV_TOKENS -o vqcodec/pretrained/default.tables.safetensors.gz
 
 Both folders come from ``vqcodec tokens ... -b <top rung>`` (every codebook) with the model the tables are
 for. For every codebook each candidate context (``CANDIDATES``) is fitted on the training tokens and costed

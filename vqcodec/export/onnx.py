@@ -2,20 +2,24 @@
 
     vqcodec export --model vqcodec/pretrained/default.safetensors vqcodec/pretrained/
 
-re-derives the shipped graphs from the shipped weights; the manifest records the weights' SHA-256, and a
-test fails when the shipped graphs and weights disagree.
+re-derives the shipped graphs from the shipped weights. The graphs hold no copy of the weights: they read them
+from the safetensors file beside them (:mod:`vqcodec.export.link`; the file is copied there when the model
+comes from another folder), and compute their DFT bases (:mod:`vqcodec.export.bases`). The manifest records
+the weights' SHA-256, which the light runtime checks before it loads the graphs.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
+from vqcodec.export import bases, link
 from vqcodec.export.graphs import DecoderGraph, EncoderGraph
 from vqcodec.io.atomic import atomic_path, write_bytes
 from vqcodec.io.weights import load_model, weights_hash
@@ -27,41 +31,48 @@ OPSET = 18  # BitwiseXor (the harmonic head's hashed noise) needs 18
 
 
 def export_file(model_path: str | os.PathLike, out_dir: str | os.PathLike) -> Manifest:
-    """Export the model file ``model_path`` (safetensors) into ``out_dir``, named after the file's stem."""
-    model_path = Path(model_path)
-    return export(load_model(model_path), out_dir, model_path.stem, file_sha256(model_path))
-
-
-def export(model: VQCodecModel, out_dir: str | os.PathLike, stem: str, weights_sha256: str = "") -> Manifest:
-    """Write ``STEM.encoder.onnx``, ``STEM.decoder.onnx`` and ``STEM.onnx.json`` into ``out_dir`` (made if
-    missing; each file atomically)."""
-    out_dir = Path(out_dir)
+    """Export the model file ``model_path`` (safetensors) into ``out_dir`` (made if missing), named after the
+    file's stem: ``STEM.encoder.onnx``, ``STEM.decoder.onnx``, ``STEM.onnx.json`` and, unless it is there,
+    a copy of the model file as ``STEM.safetensors`` (each file atomically)."""
+    model_path, out_dir = Path(model_path), Path(out_dir)
+    model = load_model(model_path).eval()
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = model.eval()
+    weights = _beside(model_path, out_dir)
     m = Manifest(
         model.config,
         weights_hash(model),
-        weights_sha256,
-        out_dir / f"{stem}.encoder.onnx",
-        out_dir / f"{stem}.decoder.onnx",
+        file_sha256(weights),
+        out_dir / f"{model_path.stem}.encoder.onnx",
+        out_dir / f"{model_path.stem}.decoder.onnx",
         OPSET,
         context_frames(model.config),
+        weights,
     )
+    stored = link.Weights.of(weights)
     with torch.no_grad():
-        _export_encoder(model, m.encoder)
-        _export_decoder(model, m.decoder)
-    write_bytes(manifest_path(out_dir, stem), m.to_json().encode())
+        _export_encoder(model, m.encoder, stored)
+        _export_decoder(model, m.decoder, stored)
+    write_bytes(manifest_path(out_dir, model_path.stem), m.to_json().encode())
     return m
 
 
-def _export_encoder(model: VQCodecModel, path: Path) -> None:
+def _beside(model_path: Path, out_dir: Path) -> Path:
+    """The model file in ``out_dir``, where the graphs will read their weights: copied there if elsewhere."""
+    target = out_dir / model_path.name
+    if not (target.exists() and target.samefile(model_path)):
+        with atomic_path(target) as tmp:
+            shutil.copyfile(model_path, tmp)
+    return target
+
+
+def _export_encoder(model: VQCodecModel, path: Path, weights: link.Weights) -> None:
     audio = torch.zeros(2, 1, 4 * model.config.top_hop)  # [B, 1, T]; any length of whole top frames
     names = [f"{level}_codes" for level in model.config.LEVELS]
     axes = {"audio": {0: "batch", 2: "samples"}} | {n: {0: "batch", 2: f"{n}_frames"} for n in names}
-    _trace(EncoderGraph(model), (audio,), path, ["audio"], names, axes)
+    _trace(EncoderGraph(model), (audio,), path, ["audio"], names, axes, weights)
 
 
-def _export_decoder(model: VQCodecModel, path: Path) -> None:
+def _export_decoder(model: VQCodecModel, path: Path, weights: link.Weights) -> None:
     """Inputs: each level's codes and ``offset``, then ``pitch_f0`` for a model with a pitch stream."""
     c = model.config
     frames = [4 * c.top_hop // hop for hop in c.level_hops]
@@ -73,10 +84,12 @@ def _export_decoder(model: VQCodecModel, path: Path) -> None:
         f0 = torch.zeros(2, frames[-1] * c.decoder_upsample)  # [B, N] on the decoder's frames
         args, inputs = (*args, f0), [*inputs, "pitch_f0"]
         axes["pitch_f0"] = {0: "batch", 1: "pitch_frames"}
-    _trace(DecoderGraph(model), args, path, inputs, ["audio"], axes)
+    _trace(DecoderGraph(model), args, path, inputs, ["audio"], axes, weights)
 
 
-def _trace(graph: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict) -> None:
+def _trace(
+    graph: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict, weights: link.Weights
+) -> None:
     """The legacy (TorchScript) exporter: it handles the codec's loops and int64 hashing without fuss."""
     with atomic_path(path) as tmp, warnings.catch_warnings(), _symbolics():
         warnings.simplefilter("ignore")  # tracer notes on Python-side shape checks; the tests check the graphs
@@ -90,7 +103,7 @@ def _trace(graph: torch.nn.Module, args: tuple, path: Path, inputs: list, output
             output_names=outputs,
             dynamic_axes=axes,
         )
-        _store_half(tmp)
+        _store_once(tmp, weights)
 
 
 _XOR_OPS = ("aten::__xor_", "aten::bitwise_xor")
@@ -116,20 +129,28 @@ def _symbolics() -> Iterator[None]:
 _MIN_HALF = 1024  # smaller tensors are not worth a Cast node
 
 
-def _store_half(path: str) -> None:
-    """Store every float32 weight that float16 holds exactly as float16, cast back to float32 in the graph.
+def _store_once(path: str, weights: link.Weights) -> None:
+    """Rewrite the graph at ``path`` to hold each weight once: DFT bases computed, weights read from
+    ``weights``, and any other float32 constant that float16 holds exactly stored as
+    float16 (the whitening statistics, the mel filters and the like stay float32)."""
+    import onnx
 
-    The shipped weights are float16 in their safetensors file, so nothing changes but the size (about
-    half); onnxruntime folds the casts when it loads the graph. Buffers that are not float16 values (the
-    whitening statistics, the DFT bases) stay float32.
-    """
+    model = onnx.load(path)
+    bases.derive(model)
+    link.link(model, weights)
+    _store_half(model)
+    onnx.save(model, path)
+
+
+def _store_half(model) -> None:
+    """Store every float32 initializer that float16 holds exactly as float16, cast back to float32 in the
+    graph; onnxruntime folds the casts when it loads the graph."""
     import onnx
     from onnx import helper, numpy_helper
 
-    model = onnx.load(path)
     graph, casts = model.graph, []
     for init in graph.initializer:
-        if init.data_type != onnx.TensorProto.FLOAT:
+        if init.data_type != onnx.TensorProto.FLOAT or init.data_location == onnx.TensorProto.EXTERNAL:
             continue
         values = numpy_helper.to_array(init)
         if values.size < _MIN_HALF or not (values.astype("float16").astype("float32") == values).all():
@@ -139,10 +160,7 @@ def _store_half(path: str) -> None:
         casts.append(
             helper.make_node("Cast", [half.name], [half.name.removesuffix("_fp16")], to=onnx.TensorProto.FLOAT)
         )
-    nodes = [*casts, *graph.node]  # casts before every use: nodes are in topological order
-    del graph.node[:]
-    graph.node.extend(nodes)
-    onnx.save(model, path)
+    link.prepend(graph, casts)
 
 
 def add_arguments(p) -> None:

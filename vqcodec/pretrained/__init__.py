@@ -1,5 +1,6 @@
 """Weights shipped inside the package: no download, ever. The safetensors weights serve the torch runtime;
-the ONNX graphs exported from them (``default.onnx.json`` and the two graphs it names) serve the light one."""
+the ONNX graphs exported from them (``default.onnx.json`` and the two graphs it names) serve the light one,
+reading their weights from the same safetensors file."""
 
 from __future__ import annotations
 

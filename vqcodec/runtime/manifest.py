@@ -1,11 +1,15 @@
-"""What an exported model is: its two ONNX graphs, and a small JSON beside them that says which weights they
-came from and the model's config (read without onnx or onnxruntime, so ``vqcodec info`` starts fast).
+"""What an exported model is: its two ONNX graphs, the weights file they read, and a small JSON beside them
+that says which weights those are and the model's config (read without onnx or onnxruntime, so ``vqcodec
+info`` starts fast).
 
-    default.onnx.json      {"format", "config", "model_hash", "weights_sha256", "encoder", "decoder", "opset",
-                            "context_frames"}
+    default.onnx.json      {"format", "config", "model_hash", "weights", "weights_sha256", "encoder", "decoder",
+                            "opset", "context_frames"}
     default.encoder.onnx   audio [B, 1, T] -> codes of each level [B, n_q, T_level]
     default.decoder.onnx   codes of each level [B, q, T_level], offset (and pitch_f0 [B, N] for a model
                            with a pitch stream, config.pitch_bits > 0) -> audio [B, 1, T]
+    default.safetensors    the weights, which both graphs read (ONNX external data) when they load
+
+Format 1 graphs held their own copy of the weights ("weights" absent); they still load.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from pathlib import Path
 from vqcodec.errors import UserError
 from vqcodec.nn.config import ModelConfig
 
-FORMAT = "vqcodec-onnx-1"
+FORMAT = "vqcodec-onnx-2"
+_READABLE = ("vqcodec-onnx-1", FORMAT)
 SUFFIX = ".onnx.json"
 
 
@@ -34,6 +39,7 @@ class Manifest:
         encoder, decoder: paths of the two graphs.
         opset: the ONNX opset they use.
         context_frames: top frames of context a window needs (the receptive field, measured at export).
+        weights: path of the safetensors file the graphs read their weights from (None: format 1, inside).
     """
 
     config: ModelConfig
@@ -43,6 +49,7 @@ class Manifest:
     decoder: Path
     opset: int
     context_frames: int
+    weights: Path | None = None
 
     def to_json(self) -> str:
         fields = {
@@ -54,6 +61,7 @@ class Manifest:
             "decoder": self.decoder.name,
             "opset": self.opset,
             "context_frames": self.context_frames,
+            "weights": self.weights.name,
         }
         return json.dumps(fields, indent=2, sort_keys=True) + "\n"
 
@@ -67,7 +75,7 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
     path = Path(path)
     try:
         raw = json.loads(path.read_text())
-        if raw.get("format") != FORMAT:
+        if raw.get("format") not in _READABLE:
             raise ValueError(f"format {raw.get('format')!r}, expected {FORMAT!r}")
         return Manifest(
             ModelConfig.from_dict(raw["config"]),
@@ -77,6 +85,7 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
             path.parent / raw["decoder"],
             int(raw["opset"]),
             int(raw["context_frames"]),
+            path.parent / raw["weights"] if "weights" in raw else None,
         )
     except FileNotFoundError:
         raise UserError(f"{path}: no such exported model") from None

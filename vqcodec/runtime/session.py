@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import onnxruntime as ort
 
-from vqcodec.runtime.manifest import Manifest
+from vqcodec.errors import UserError
+from vqcodec.runtime.manifest import Manifest, file_sha256
 
 ort.disable_telemetry_events()  # vqcodec/__init__ keeps the device id unwritten; this, the events unsent
 
@@ -27,6 +28,8 @@ class OnnxModel:
 
     def _session(self, which: str) -> ort.InferenceSession:
         if which not in self._sessions:
+            if not self._sessions:
+                check_weights(self.manifest)
             options = ort.SessionOptions()
             options.intra_op_num_threads = self.threads
             options.inter_op_num_threads = 1
@@ -66,3 +69,15 @@ class OnnxModel:
         if pitch_f0 is None:
             return np.full((bottom.shape[0], bottom.shape[-1] * self.config.decoder_upsample), -1.0, np.float32)
         return np.ascontiguousarray(pitch_f0, dtype=np.float32)
+
+
+def check_weights(manifest: Manifest) -> None:
+    """Refuse, in one line, graphs whose weights file is missing or not the one they were exported from: the
+    graphs read it by byte offsets, and another file would decode garbage."""
+    path = manifest.weights
+    if path is None:  # format 1: the graphs hold their weights
+        return
+    if not path.is_file():
+        raise UserError(f"{path}: no such weights file (the exported graphs read their weights from it)")
+    if file_sha256(path) != manifest.weights_sha256:
+        raise UserError(f"{path}: not the weights {manifest.decoder.name} was exported from: export the model again")
