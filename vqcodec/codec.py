@@ -14,6 +14,7 @@ tracker sees all it is given, so its windows must not depend on the batch or the
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -217,31 +218,42 @@ class Codec:
         """The decoded audio in consecutive ``[C, n]`` pieces (bounded memory for long recordings)."""
         self.check(codes)
         length = resampled_length(codes.num_samples, codes.sample_rate, self.sample_rate)
-        fetch = self._decoded_model_rate(codes, length)
         step = window_frames(self.chunk_frames, codes.channels)
         pitch = None if codes.pitch is None else codes.pitch.numpy()
+        windows = decode_windows(codes.top.shape[-1], step, pitch)
+        fetch = self._decoded_model_rate(codes, length, windows)
         to_output = self.config.top_hop * codes.sample_rate  # top frames -> output samples, times the model rate
-        for a, b in decode_windows(codes.top.shape[-1], step, pitch):
+        for a, b in windows:
             start, stop = a * to_output // self.sample_rate, min(b * to_output // self.sample_rate, codes.num_samples)
             if start < stop:
                 yield resample_window(fetch, self.sample_rate, codes.sample_rate, start, stop).clamp(-1, 1)
 
-    def _decoded_model_rate(self, codes: Codes, length: int) -> Fetch:
-        """Reader of the decoded signal at the model rate, zero outside ``[0, length)``."""
-        hop, k, frames = self.config.top_hop, self.context_frames, codes.top.shape[-1]
+    def _decoded_model_rate(self, codes: Codes, length: int, windows: list[tuple[int, int]]) -> Fetch:
+        """Reader of the decoded signal at the model rate, zero outside ``[0, length)``: each sample as the
+        decoding window that keeps it decodes it, also where a resampler's margin reaches into a neighbour
+        window (decoded on its own span, a harmonic source's phase would start elsewhere), as the light
+        runtime decodes, so a file decodes alike on both at any rate."""
+        hop = self.config.top_hop
+        decoded = lru_cache(maxsize=3)(lambda a, b: self._decode_window(codes, a, b))  # a window and its neighbours
 
-        @torch.inference_mode()
         def fetch(start: int, stop: int) -> torch.Tensor:
             out = torch.zeros(codes.channels, stop - start)
-            a, b = decode_span(start // hop, -(-stop // hop), frames, k)
-            if a < b:
-                streams = [
-                    lv[..., r * a : r * b].to(self.device)
-                    for lv, r in zip(codes.streams, self.ratios[: len(codes.streams)], strict=True)
-                ]
-                y = self.model.decode(*streams, offset=a * hop)[:, 0].cpu()
+            for a, b in windows:
                 lo, hi = max(start, a * hop), min(stop, b * hop)
-                out[:, lo - start : hi - start] = y[:, lo - a * hop : hi - a * hop]
+                if lo < hi:
+                    out[:, lo - start : hi - start] = decoded(a, b)[:, lo - a * hop : hi - a * hop]
             return out
 
         return lambda start, stop: _window(fetch, length, start, stop)
+
+    @torch.inference_mode()
+    def _decode_window(self, codes: Codes, a: int, b: int) -> torch.Tensor:
+        """Top frames ``[a, b)`` decoded with their context: ``[C, (b - a) * top_hop]``."""
+        hop = self.config.top_hop
+        a0, b0 = decode_span(a, b, codes.top.shape[-1], self.context_frames)
+        streams = [
+            lv[..., r * a0 : r * b0].to(self.device)
+            for lv, r in zip(codes.streams, self.ratios[: len(codes.streams)], strict=True)
+        ]
+        y = self.model.decode(*streams, offset=a0 * hop)[:, 0].cpu()
+        return y[:, (a - a0) * hop : (b - a0) * hop]
