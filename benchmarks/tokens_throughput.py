@@ -33,7 +33,10 @@ def tokens_of(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def same(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(np.array_equal(a[k][i], b[k][i]) for k in a for i in (0, 1))
+    """Every stream of every utterance equal: top, bottom and, for a model with a pitch stream, pitch."""
+    return a.keys() == b.keys() and all(
+        len(a[k]) == len(b[k]) and all(np.array_equal(x, y) for x, y in zip(a[k], b[k], strict=True)) for k in a
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
