@@ -24,6 +24,8 @@ def test_every_recipe_loads_and_documents_its_commands() -> None:
     speech = load_train_config(RECIPES / "speech16k" / "config.json")
     assert speech.loader == "memory" and speech.valid_every == 0  # the shipped model's run is unchanged
     for name in names:
+        if name == "general24k":  # the general-audio model: its own rate and data script (test_general24k.py)
+            continue
         cfg = load_train_config(RECIPES / name / "config.json")
         assert cfg.model.sample_rate == 16000
         readme = (RECIPES / name / "README.md").read_text()

@@ -1,0 +1,87 @@
+"""The general-audio recipe (recipes/general24k): its config loads with the documented rates, and the
+data script's licence rules keep what its README says they keep."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vqcodec.rates import ladder
+from vqcodec.train.config import load_train_config
+
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "general24k"
+
+
+@pytest.fixture(scope="module")
+def prepare():
+    spec = importlib.util.spec_from_file_location("general24k_prepare", RECIPE / "prepare.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+def test_config_is_a_24k_non_pitch_model_with_the_documented_ladder() -> None:
+    cfg = load_train_config(RECIPE / "config.json")
+    m = cfg.model
+    assert (m.sample_rate, m.hop, m.top_hop) == (24000, 320, 1280)  # 75 Hz bottom, 18.75 Hz top frames
+    assert (m.head, m.pitch_bits, m.phase_terms) == ("istft", 0, 0)
+    assert [r.kbps for r in ladder(m)] == [0.75 * (n + 1) for n in range(1, 16)]  # 1.5 to 12 kbps
+    assert cfg.split == "train" and cfg.valid_split == "dev"  # dev is never trained on
+    readme = " ".join((RECIPE / "README.md").read_text().split())
+    assert "vqcodec train recipes/general24k/config.json" in readme
+    assert "python recipes/general24k/prepare.py" in readme
+    assert "1.5, 2.25, 3, 3.75, 4.5, 5.25, 6, 6.75, 7.5, 8.25, 9, 9.75, 10.5, 11.25, 12" in readme
+
+
+@pytest.mark.parametrize(
+    ("licence", "kind"),
+    [
+        ("CC0", "permissive"),
+        ("public-domain", "permissive"),
+        ("CC-BY-3.0", "permissive"),
+        ("BSD-3-Clause and MIT", "permissive"),
+        ("CC-BY-SA-3.0 or CC-BY-3.0", "permissive"),
+        ("zlib or GPL-2 or CC-BY-3.0", "permissive"),
+        ("GPL-2+", "copyleft"),
+        ("GPL-2 and MIT", "copyleft"),
+        ("CC-BY-SA-4.0", "copyleft"),
+        ("CC-BY-NC-3.0", ""),
+        ("CC-BY-SA-3.0 and CC-BY-NC-3.0", ""),
+        ("", ""),
+    ],
+)
+def test_licence_kinds(prepare, licence: str, kind: str) -> None:
+    assert prepare.licence_kind(licence) == kind
+
+
+def test_copyright_stanzas_license_only_files_of_the_named_folders(prepare, tmp_path: Path) -> None:
+    copyright_file = tmp_path / "copyright"
+    copyright_file.write_text(
+        "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+        "Files: *\nCopyright: someone\nLicense: GPL-3+\n\n"
+        "Files: data/sfx/*\nCopyright: a\nLicense: CC-BY-SA-3.0\n\n"
+        "Files:\n data/sfx/boing.ogg\n data/sfx/clock.ogg\nCopyright: b\nLicense: CC0\n text of the licence\n\n"
+        "Files: data/music/song*.ogg\nCopyright: c\nLicense: CC-BY-4.0\n"
+    )
+    rules = prepare.dep5_licences(copyright_file, ("data/music", "data/sfx"))
+    assert prepare.dep5_lookup(rules, "data/sfx/clock.ogg") == "CC0"  # the last matching stanza wins
+    assert prepare.dep5_lookup(rules, "data/sfx/crash.ogg") == "CC-BY-SA-3.0"
+    assert prepare.dep5_lookup(rules, "data/music/song_fast.ogg") == "CC-BY-4.0"
+    assert prepare.dep5_lookup(rules, "data/music/other.ogg") == ""  # the catch-all '*' licenses no sound
+
+
+def test_channels_are_kept_apart_unless_equal_or_silent(prepare) -> None:
+    t = np.arange(24000) / 24000
+    tone = (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    assert [s for s, _ in prepare.channels(np.stack([tone, -tone], 1))] == ["-L", "-R"]
+    assert [s for s, _ in prepare.channels(np.stack([tone, tone], 1))] == [""]
+    assert [s for s, _ in prepare.channels(np.stack([tone, tone * 1e-4], 1))] == ["-L"]  # -R under -60 dBFS
+    assert prepare.channels(np.zeros((100, 1), np.float32)) == []
