@@ -4,11 +4,13 @@ data script's licence rules keep what its README says they keep."""
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from vqcodec.rates import ladder
 from vqcodec.train.config import load_train_config
@@ -85,3 +87,23 @@ def test_channels_are_kept_apart_unless_equal_or_silent(prepare) -> None:
     assert [s for s, _ in prepare.channels(np.stack([tone, tone], 1))] == [""]
     assert [s for s, _ in prepare.channels(np.stack([tone, tone * 1e-4], 1))] == ["-L"]  # -R under -60 dBFS
     assert prepare.channels(np.zeros((100, 1), np.float32)) == []
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_convert_writes_one_24k_flac_per_channel_and_its_manifest_rows(prepare, tmp_path: Path) -> None:
+    t = np.arange(44100) / 44100
+    stereo = np.stack([0.3 * np.sin(2 * np.pi * 440 * t), 0.2 * np.sin(2 * np.pi * 660 * t)], 1)
+    wav = tmp_path / "in.wav"
+    sf.write(str(wav), stereo, 44100)
+    source = prepare.Source("tones", "none", "train", "", lambda: iter(()))
+    item = prepare.Item("tone", "CC0", wav)
+    out = tmp_path / "out"
+    rows = prepare.convert(source, item, out, 24000, False, tmp_path)
+    assert [r["path"] for r in rows] == ["train/tones/tone-L.flac", "train/tones/tone-R.flac"]
+    for r in rows:
+        info = sf.info(str(out / r["path"]))
+        assert (info.samplerate, info.channels, info.frames) == (24000, 1, r["frames"]) and r["orig_sr"] == 44100
+        assert abs(info.frames - 24000) <= 1 and r["license"] == "CC0" and r["split"] == "train"
+    y, _ = sf.read(str(out / rows[1]["path"]))
+    assert np.sqrt(np.mean(y**2)) == pytest.approx(0.2 / np.sqrt(2), rel=0.01)
+    assert prepare.convert(source, item, out, 24000, False, tmp_path) == rows  # a rerun reuses the files
