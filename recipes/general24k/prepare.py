@@ -379,7 +379,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rate", type=int, default=24000, help="sample rate of the output files (default 24000)")
     p.add_argument("--jobs", type=int, default=1, help="files converted at once (default 1)")
     p.add_argument("--permissive-only", action="store_true", help="leave out copyleft files (GPL, CC-BY-SA)")
-    p.add_argument("--only", action="append", help="convert only this source (repeatable; for tests)")
+    p.add_argument(
+        "--only",
+        action="append",
+        help="convert only this source (repeatable); the manifest then lists only these sources",
+    )
     p.add_argument("--force", action="store_true", help="convert again files already converted")
     args = p.parse_args(argv)
     try:
