@@ -11,6 +11,9 @@ default model's head resolution) and rebuilt with parts swapped between them:
   structure (harmonics, noise texture): reference envelope + decoded fine structure, and the reverse,
   both with the decoded phase.
 
+The phase swap is also split: the reference's phase on one band (below 1 kHz, 1-4 kHz, above 4 kHz), or
+only near the harmonics of its voiced frames, the decoded phase elsewhere.
+
 For a source-filter head, one more row: the codes decoded with the reference's tracked F0 driving the
 source (what a perfect F0 would be worth).
 
@@ -73,6 +76,28 @@ def variants(ref: np.ndarray, deg: np.ndarray, lifter: int) -> dict[str, np.ndar
     }
 
 
+def phase_parts(ref: np.ndarray, deg: np.ndarray, sample_rate: int) -> dict[str, np.ndarray]:
+    """The decoded magnitude with the reference's phase on a part of the bins only (the decoded phase on the
+    rest): by band, and on the bins near a harmonic of the reference's tracked F0 in its voiced frames (within
+    a quarter of F0) against all others. Where the phase swap's gain comes from."""
+    r, d = stft(ref), stft(deg)
+    dm, rp, dp = d.abs(), torch.exp(1j * r.angle()), torch.exp(1j * d.angle())
+    freqs = torch.arange(r.shape[0], dtype=torch.float64)[:, None] * sample_rate / N_FFT  # [F, 1]
+    pitch = track(torch.from_numpy(ref)[None, None], sample_rate, HOP)
+    f0 = torch.nn.functional.pad(pitch.f0[0].double(), (0, r.shape[1]))[: r.shape[1]]  # [N]
+    ratio = freqs / f0.clamp(min=1.0)
+    harmonic = ((ratio - ratio.round()).abs() < 0.25) & (ratio.round() >= 1) & (f0 > 0)  # [F, N]
+    parts = {
+        "below 1 kHz": freqs < 1000,
+        "1-4 kHz": (freqs >= 1000) & (freqs < 4000),
+        "above 4 kHz": freqs >= 4000,
+        "near the harmonics of voiced frames": harmonic,
+        "everywhere but near the harmonics": ~harmonic,
+    }
+    n = len(ref)
+    return {f"decoded magnitude + reference phase {k}": istft(dm * torch.where(m, rp, dp), n) for k, m in parts.items()}
+
+
 def oracle_f0(codec, ref: np.ndarray, kbps: float) -> np.ndarray | None:
     """The file decoded from its codes with the F0 and voicing tracked on the reference driving a
     source-filter head's excitation instead of the predicted ones (None for heads without a source): how
@@ -108,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
         decoded = decompress(codec, compress(codec, ref[None], SR, args.kbps))[0][0].numpy()
         deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * SR)), len(ref))
         rebuilt = variants(ref, deg.astype(np.float32), args.lifter)
+        rebuilt |= phase_parts(ref, deg.astype(np.float32), SR)
         oracle = oracle_f0(codec, ref, args.kbps)
         if oracle is not None:
             rebuilt["decoded with the reference's tracked F0 driving the source"] = oracle
