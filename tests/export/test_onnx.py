@@ -148,6 +148,17 @@ def test_export_elsewhere_copies_the_weights_beside_the_graphs(tmp_path, tiny_mo
     assert OnnxModel(m).load()
 
 
+@pytest.mark.parametrize("name", ["../tiny.safetensors", "/etc/passwd", "", ".."])
+def test_manifest_names_its_weights_beside_it(tiny_onnx, tmp_path, name) -> None:
+    """A manifest whose weights are anywhere but beside it is refused in one line, before anything is read."""
+    from vqcodec.errors import UserError
+
+    raw = json.loads(tiny_onnx["istft"].read_text()) | {"weights": name}
+    (tmp_path / "x.onnx.json").write_text(json.dumps(raw))
+    with pytest.raises(UserError, match="not an exported vqcodec model .*not a file name beside the manifest"):
+        read_manifest(tmp_path / "x.onnx.json")
+
+
 def test_graphs_refuse_weights_they_were_not_exported_from(tmp_path, tiny_model_file) -> None:
     """The graphs read their weights by byte offsets: another file beside them, or none, is one line."""
     from vqcodec.errors import UserError

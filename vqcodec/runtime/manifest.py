@@ -61,8 +61,9 @@ class Manifest:
             "decoder": self.decoder.name,
             "opset": self.opset,
             "context_frames": self.context_frames,
-            "weights": self.weights.name,
         }
+        if self.weights is not None:
+            fields["weights"] = self.weights.name
         return json.dumps(fields, indent=2, sort_keys=True) + "\n"
 
 
@@ -85,12 +86,19 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
             path.parent / raw["decoder"],
             int(raw["opset"]),
             int(raw["context_frames"]),
-            path.parent / raw["weights"] if "weights" in raw else None,
+            path.parent / _file_name(raw["weights"]) if "weights" in raw else None,
         )
     except FileNotFoundError:
         raise UserError(f"{path}: no such exported model") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:  # JSONDecodeError is a ValueError
         raise UserError(f"{path}: not an exported vqcodec model ({e})") from None
+
+
+def _file_name(name: str) -> str:
+    """``name`` if it is a bare file name: the weights lie beside the graphs that read them."""
+    if not isinstance(name, str) or not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"weights {name!r} is not a file name beside the manifest")
+    return name
 
 
 def file_sha256(path: str | os.PathLike) -> str:
