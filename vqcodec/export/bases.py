@@ -1,6 +1,6 @@
 """DFT bases computed in the graph instead of stored in it: the STFT convolutions' bases
 (:mod:`vqcodec.export.spectral`, the encoder's log mel input) are 1.6 MB each as float32 constants, and
-a window and two index ranges make them.
+a window, two index ranges and a cosine table make them.
 
 A basis ``[2F, 1, N]`` is, in float64 and in this order of operations (as ``dft_basis`` and the modules
 that use it compute it, so each product rounds as there), then rounded to float32::
@@ -10,9 +10,10 @@ that use it compute it, so each product rounds as there), then rounded to float3
 
 with ``scale = 1, divisor = 1`` for a forward transform and the inverse real DFT's weights (1, 2, ..., 2, 1)
 and ``divisor = N`` for the inverse one (multiplying and dividing by 1 is exact, so both are one formula).
-A graph constant is replaced only when one of the candidates here equals it exactly in torch; onnxruntime
-evaluates cos and sin with its own float64 routines when it loads the graph, which may differ from torch's
-in the last float64 bit and, rarely, round to the neighbouring float32 (the export tests bound the effect).
+A graph constant is replaced only when one of the candidates here equals it exactly in torch. The graph
+takes cos and sin from tables of ``2 pi m / N``, ``m = k n mod N`` (see :func:`_row_nodes`): within about
+1e-13 of torch's values, so a few entries of the float32 basis round to the neighbouring float (the export
+tests bound the effect on the decoded audio).
 """
 
 from __future__ import annotations
@@ -97,24 +98,30 @@ def _match(node: onnx.NodeProto) -> Basis | None:
 
 
 def _row_inputs(n: int) -> list[onnx.TensorProto]:
-    """k as a column, n as a row, 2 pi and N: float64, what the angles start from."""
+    """k as a column, n as a row and N (int64), and cos and sin of 2 pi m / N for m < N (float64)."""
+    angle = 2 * math.pi * np.arange(n, dtype=np.float64) / n
     arrays = {
-        "k": np.arange(n // 2 + 1, dtype=np.float64)[:, None],
-        "n": np.arange(n, dtype=np.float64)[None],
-        "two_pi": np.array(2 * math.pi),
-        "n_fft": np.array(float(n)),
+        "k": np.arange(n // 2 + 1, dtype=np.int64)[:, None],
+        "n": np.arange(n, dtype=np.int64)[None],
+        "n_fft": np.array(n, dtype=np.int64),
+        "cos_table": np.cos(angle),
+        "sin_table": np.sin(angle),
     }
     return [numpy_helper.from_array(a, f"dft{n}_{name}") for name, a in arrays.items()]
 
 
 def _row_nodes(n: int) -> list[onnx.NodeProto]:
-    """``angle = two_pi * k * n / n_fft; rows = [cos; -sin]``, ``[2F, N]`` float64, named ``dft{n}_rows``."""
+    """``m = k n mod N; rows = [cos_table[m]; -sin_table[m]]``, ``[2F, N]`` float64, named ``dft{n}_rows``.
+
+    The angle's multiple of 2 pi is taken out exactly in integers, so no cosine runs in the graph (onnxruntime
+    before 1.18 has none for float64) and the values do not depend on onnxruntime's: they are numpy's of
+    angles below 2 pi, within about 1e-13 of torch's ``dft_basis`` (whose angles reach 2000 radians).
+    """
     steps = [
-        ("Mul", ["two_pi", "k"], "2pik"),
-        ("Mul", ["2pik", "n"], "2pikn"),
-        ("Div", ["2pikn", "n_fft"], "angle"),
-        ("Cos", ["angle"], "cos"),
-        ("Sin", ["angle"], "sin"),
+        ("Mul", ["k", "n"], "kn"),
+        ("Mod", ["kn", "n_fft"], "m"),
+        ("Gather", ["cos_table", "m"], "cos"),
+        ("Gather", ["sin_table", "m"], "sin"),
         ("Neg", ["sin"], "-sin"),
     ]
     nodes = [helper.make_node(op, [f"dft{n}_{i}" for i in ins], [f"dft{n}_{out}"]) for op, ins, out in steps]
