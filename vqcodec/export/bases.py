@@ -98,41 +98,44 @@ def _match(node: onnx.NodeProto) -> Basis | None:
 
 
 def _row_inputs(n: int) -> list[onnx.TensorProto]:
-    """k as a column, n as a row and N (int64), and cos and sin of 2 pi m / N for m < N (float64)."""
+    """k ``[F, 1, 1]``, n ``[1, 1, N]``, N and N (int32), and the table ``[cos; -sin]`` of 2 pi m / N for m < N
+    ``[2N]`` (float64)."""
     angle = 2 * math.pi * np.arange(n, dtype=np.float64) / n
     arrays = {
-        "k": np.arange(n // 2 + 1, dtype=np.int64)[:, None],
-        "n": np.arange(n, dtype=np.int64)[None],
-        "n_fft": np.array(n, dtype=np.int64),
-        "cos_table": np.cos(angle),
-        "sin_table": np.sin(angle),
+        "k": np.arange(n // 2 + 1, dtype=np.int32)[:, None, None],
+        "n": np.arange(n, dtype=np.int32)[None, None],
+        "n_fft": np.array(n, dtype=np.int32),
+        "table": np.concatenate([np.cos(angle), -np.sin(angle)]),
     }
     return [numpy_helper.from_array(a, f"dft{n}_{name}") for name, a in arrays.items()]
 
 
 def _row_nodes(n: int) -> list[onnx.NodeProto]:
-    """``m = k n mod N; rows = [cos_table[m]; -sin_table[m]]``, ``[2F, N]`` float64, named ``dft{n}_rows``.
+    """``m = k n mod N; rows = table[[m; m + N]]``: ``[cos; -sin]`` of the angles, ``[2F, 1, N]`` float64,
+    named ``dft{n}_rows``.
 
     The angle's multiple of 2 pi is taken out exactly in integers, so no cosine runs in the graph (onnxruntime
     before 1.18 has none for float64) and the values do not depend on onnxruntime's: they are numpy's of
-    angles below 2 pi, within about 1e-13 of torch's ``dft_basis`` (whose angles reach 2000 radians).
+    angles below 2 pi, within about 1e-13 of torch's ``dft_basis`` (whose angles reach 2000 radians). Few and
+    small intermediates (int32 indices, one gather): onnxruntime holds every one while it folds them at load.
     """
     steps = [
         ("Mul", ["k", "n"], "kn"),
         ("Mod", ["kn", "n_fft"], "m"),
-        ("Gather", ["cos_table", "m"], "cos"),
-        ("Gather", ["sin_table", "m"], "sin"),
-        ("Neg", ["sin"], "-sin"),
+        ("Add", ["m", "n_fft"], "m_sin"),
+        ("Concat", ["m", "m_sin"], "index"),
+        ("Gather", ["table", "index"], "rows"),
     ]
-    nodes = [helper.make_node(op, [f"dft{n}_{i}" for i in ins], [f"dft{n}_{out}"]) for op, ins, out in steps]
-    nodes.append(helper.make_node("Concat", [f"dft{n}_cos", f"dft{n}_-sin"], [f"dft{n}_rows"], axis=0))
-    return nodes
+    return [
+        helper.make_node(op, [f"dft{n}_{i}" for i in ins], [f"dft{n}_{out}"], **({"axis": 0} if op == "Concat" else {}))
+        for op, ins, out in steps
+    ]
 
 
 def _basis_inputs(basis: Basis, prefix: str) -> list[onnx.TensorProto]:
-    arrays = {"window": basis.window.numpy()[None], "axes": np.array([1], np.int64)}
+    arrays = {"window": basis.window.numpy()[None, None]}  # [1, 1, N]
     if basis.inverse:
-        arrays |= {"scale": basis.scale().numpy(), "divisor": np.array(basis.divisor())}
+        arrays |= {"scale": basis.scale().numpy()[:, None], "divisor": np.array(basis.divisor())}  # [2F, 1, 1]
     return [numpy_helper.from_array(a, f"{prefix}_{name}") for name, a in arrays.items()]
 
 
@@ -152,6 +155,5 @@ def _basis_nodes(basis: Basis, rows: str, prefix: str, output: str) -> list[onnx
     if basis.inverse:
         nodes.append(helper.make_node("Div", [last, p("divisor")], [p("basis64")]))
         last = p("basis64")
-    nodes.append(helper.make_node("Cast", [last], [p("basis32")], to=onnx.TensorProto.FLOAT))
-    nodes.append(helper.make_node("Unsqueeze", [p("basis32"), p("axes")], [output]))
+    nodes.append(helper.make_node("Cast", [last], [output], to=onnx.TensorProto.FLOAT))
     return nodes
