@@ -17,7 +17,7 @@ Two ways to the same sums, by the rates' ratio reduced by their gcd g (``sr_in /
 
 - **any other ratio** (coprime rates such as 22051:16000): the polyphase kernel would have ``sr_out / g``
   rows of ``sr_in / g`` taps (gigabytes), so each output sample takes its own taps from a table of the
-  kernel at ``_PHASES`` fractional positions (the nearest one: a timing error below 1/(2 * _PHASES) of an
+  kernel at ``PHASES`` fractional positions (the nearest one: a timing error below 1/(2 * PHASES) of an
   input sample, an error below -80 dB at the Nyquist frequency). Time and memory are linear in the
   signal, whatever the rates' gcd (22051 -> 16000 Hz: 3 s of audio in 0.02 s, not 25 s and 6 GB).
 """
@@ -26,11 +26,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from functools import lru_cache
 
 import torch
 import torchaudio.functional as AF
 
+from vqcodec.runtime.sinc import TABLE as _TABLE  # noqa: F401  (the table's bound, for tests)
+from vqcodec.runtime.sinc import kernel_table, small_ratio
 from vqcodec.windows import resampled_length
 
 __all__ = ["Fetch", "resample", "resample_window", "resampled_length", "window_of"]
@@ -38,13 +39,7 @@ __all__ = ["Fetch", "resample", "resample_window", "resampled_length", "window_o
 Fetch = Callable[[int, int], torch.Tensor]  # (start, stop) -> [C, stop - start], zeros outside the signal
 
 _MARGIN_OUT = 64  # output samples of margin; torchaudio's default kernel reaches ~6 input periods
-_ZEROS = 6  # zero crossings of the sinc on each side (torchaudio's lowpass_filter_width)
-_ROLLOFF = 0.99  # cut-off as a fraction of the lower Nyquist frequency (torchaudio's rolloff)
-_PHASES = 16384  # fractional positions tabulated for the any-ratio path ...
-_TABLE = 1 << 22  # ... unless the table would hold more values than this
 _BLOCK = 1 << 22  # values gathered at once by the any-ratio path
-_POLYPHASE_MAX_UNIT = 4096  # the polyphase path when both reduced rates are at most this ...
-_POLYPHASE_MAX_KERNEL = 1 << 20  # ... and the kernel (sr_in / g by sr_out / g) holds at most this many taps
 
 
 def window_of(x: torch.Tensor, start: int, stop: int) -> torch.Tensor:
@@ -64,7 +59,7 @@ def resample(x: torch.Tensor, sr_in: int, sr_out: int) -> torch.Tensor:
     pair (coprime rates) the same kernel at arbitrary ratio, whose cost stays linear in the signal.
     """
     flat = x.reshape(-1, x.shape[-1]).float()  # [C, T]
-    if sr_in == sr_out or _small_ratio(sr_in, sr_out):
+    if sr_in == sr_out or small_ratio(sr_in, sr_out):
         return AF.resample(flat, sr_in, sr_out).reshape(*x.shape[:-1], -1)
 
     def fetch(start: int, stop: int) -> torch.Tensor:
@@ -82,16 +77,9 @@ def resample_window(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int
     """
     if sr_in == sr_out:
         return fetch(start, stop)
-    if _small_ratio(sr_in, sr_out):
+    if small_ratio(sr_in, sr_out):
         return _polyphase(fetch, sr_in, sr_out, start, stop)
     return _interpolate(fetch, sr_in, sr_out, start, stop)
-
-
-def _small_ratio(sr_in: int, sr_out: int) -> bool:
-    """Whether torchaudio's polyphase kernel (sr_out / g rows of about sr_in / g taps) is small."""
-    g = math.gcd(sr_in, sr_out)
-    unit_in, unit_out = sr_in // g, sr_out // g
-    return max(unit_in, unit_out) <= _POLYPHASE_MAX_UNIT and unit_in * unit_out <= _POLYPHASE_MAX_KERNEL
 
 
 def _polyphase(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -> torch.Tensor:
@@ -136,21 +124,6 @@ def _interpolate(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -
     return y
 
 
-@lru_cache(maxsize=8)
 def _kernel_table(sr_in: int, sr_out: int) -> torch.Tensor:
-    """[phases, taps] float32: the kernel at fractional position p / phases, tap j from -reach + 1.
-
-    The kernel is torchaudio's ``sinc_interp_hann``: at distance d input samples from the output's
-    position, with c the cut-off in cycles per input sample times 2, h(d) = c sinc(c d) cos^2(pi c d / 12)
-    for |c d| <= 6, else 0; c = 0.99 min(1, sr_out / sr_in). Phases: _PHASES, fewer when a strong
-    downsampling makes the kernel long (so the table stays small); the timing error, at most half a phase,
-    stays below 1/(2 _PHASES) of the kernel's own time scale 1/c.
-    """
-    cutoff = _ROLLOFF * min(1.0, sr_out / sr_in)
-    reach = math.floor(_ZEROS / cutoff) + 1
-    phases = max(1, min(_PHASES, _TABLE // (2 * reach)))
-    j = torch.arange(-reach + 1, reach + 1, dtype=torch.float64)[None]  # [1, taps]
-    frac = torch.arange(phases, dtype=torch.float64)[:, None] / phases  # [P, 1]
-    t = ((j - frac) * cutoff).clamp(-_ZEROS, _ZEROS)  # [P, taps], in zero crossings
-    window = torch.cos(t * math.pi / _ZEROS / 2) ** 2
-    return (cutoff * torch.sinc(t) * window).float().contiguous()
+    """[phases, taps] float32: :func:`vqcodec.runtime.sinc.kernel_table`, the one table both runtimes use."""
+    return torch.from_numpy(kernel_table(sr_in, sr_out))

@@ -5,7 +5,7 @@ either runtime. No torch here.
 The kernel is torchaudio's default (Hann-windowed sinc, 6 zero crossings, cut-off at 0.99 of the lower
 Nyquist frequency); output sample ``n`` sits at input time ``n * sr_in / sr_out``. As there, rates whose
 ratio reduces (by their gcd g) to small units ``sr_in / g : sr_out / g`` take the polyphase kernel, and
-any other pair (coprime rates) the kernel tabulated at 16384 fractional positions (:func:`_kernel_table`).
+any other pair (coprime rates) the kernel tabulated at 16384 fractional positions (:func:`kernel_table`).
 The stream computes its output in chunks on a grid fixed from sample 0, so each output sample comes out of
 the same sums whatever windows the codec then reads. soxr, which this replaces, sat ~32 dB from the torch
 codec's resampler near Nyquist (other codes for a 44.1 kHz file on each runtime).
@@ -25,10 +25,10 @@ Read = Callable[[int, int], np.ndarray]  # (start, stop) -> [C, stop - start] fl
 
 _ZEROS = 6  # zero crossings of the sinc on each side (torchaudio's lowpass_filter_width)
 _ROLLOFF = 0.99  # cut-off as a fraction of the lower Nyquist frequency (torchaudio's rolloff)
-_PHASES = 16384  # fractional positions tabulated for the any-ratio path ...
-_TABLE = 1 << 22  # ... unless the table would hold more values than this
-_POLYPHASE_MAX_UNIT = 4096  # the polyphase path when both reduced rates are at most this ...
-_POLYPHASE_MAX_KERNEL = 1 << 20  # ... and the kernel (sr_in / g by sr_out / g) holds at most this many taps
+PHASES = 16384  # fractional positions tabulated for the any-ratio path ...
+TABLE = 1 << 22  # ... unless the table would hold more values than this
+POLYPHASE_MAX_UNIT = 4096  # the polyphase path when both reduced rates are at most this ...
+POLYPHASE_MAX_KERNEL = 1 << 20  # ... and the kernel (sr_in / g by sr_out / g) holds at most this many taps
 _CHUNK = 1 << 14  # output samples (about) computed at once by the stream
 _BLOCK = 1 << 22  # values gathered at once by the any-ratio path
 _PRODUCT = 1 << 18  # multiply-adds per matrix product (OpenBLAS threads larger ones)
@@ -50,21 +50,23 @@ def resampled_blocks(
 def _chunk(sr_in: int, sr_out: int) -> int:
     """Output samples per chunk of the stream: whole polyphase units where there are some."""
     unit_out = sr_out // math.gcd(sr_in, sr_out)
-    return max(1, _CHUNK // unit_out) * unit_out if _small_ratio(sr_in, sr_out) else _CHUNK
+    return max(1, _CHUNK // unit_out) * unit_out if small_ratio(sr_in, sr_out) else _CHUNK
 
 
 def resample_window(read: Read, sr_in: int, sr_out: int, start: int, stop: int) -> np.ndarray:
     """Output samples ``[start, stop)`` of the signal ``read`` gives at ``sr_in``: ``[C, stop - start]``
     float32. Reads one span of input, which moves forward with ``start``."""
-    if _small_ratio(sr_in, sr_out):
+    if small_ratio(sr_in, sr_out):
         return _polyphase(read, sr_in, sr_out, start, stop)
     return _interpolate(read, sr_in, sr_out, start, stop)
 
 
-def _small_ratio(sr_in: int, sr_out: int) -> bool:
+def small_ratio(sr_in: int, sr_out: int) -> bool:
+    """Whether torchaudio's polyphase kernel (sr_out / g rows of about sr_in / g taps) is small (both
+    runtimes take the polyphase path then, the tabulated kernel otherwise)."""
     g = math.gcd(sr_in, sr_out)
     unit_in, unit_out = sr_in // g, sr_out // g
-    return max(unit_in, unit_out) <= _POLYPHASE_MAX_UNIT and unit_in * unit_out <= _POLYPHASE_MAX_KERNEL
+    return max(unit_in, unit_out) <= POLYPHASE_MAX_UNIT and unit_in * unit_out <= POLYPHASE_MAX_KERNEL
 
 
 def _polyphase(read: Read, sr_in: int, sr_out: int, start: int, stop: int) -> np.ndarray:
@@ -111,8 +113,9 @@ def _polyphase_kernel(unit_in: int, unit_out: int) -> tuple[np.ndarray, int]:
 
 def _interpolate(read: Read, sr_in: int, sr_out: int, start: int, stop: int) -> np.ndarray:
     """Each output sample from the tabulated kernel at its own fractional input position (as
-    :func:`vqcodec.resample._interpolate`): ``tau = k0 + p / phases`` in exact integer arithmetic."""
-    table = _kernel_table(sr_in, sr_out)  # [phases, taps]
+    :func:`vqcodec.resample._interpolate`, on the same :func:`kernel_table`): ``tau = k0 + p / phases`` in
+    exact integer arithmetic."""
+    table = kernel_table(sr_in, sr_out)  # [phases, taps]
     phases, taps = table.shape
     reach = taps // 2
 
@@ -132,12 +135,12 @@ def _interpolate(read: Read, sr_in: int, sr_out: int, start: int, stop: int) -> 
 
 
 @lru_cache(maxsize=8)
-def _kernel_table(sr_in: int, sr_out: int) -> np.ndarray:
+def kernel_table(sr_in: int, sr_out: int) -> np.ndarray:
     """[phases, taps] float32: the kernel at fractional position p / phases, tap j from -reach + 1 (as
-    :func:`vqcodec.resample._kernel_table`)."""
+    :func:`vqcodec.resample.kernel_table`)."""
     cutoff = _ROLLOFF * min(1.0, sr_out / sr_in)
     reach = math.floor(_ZEROS / cutoff) + 1
-    phases = max(1, min(_PHASES, _TABLE // (2 * reach)))
+    phases = max(1, min(PHASES, TABLE // (2 * reach)))
     j = np.arange(-reach + 1, reach + 1, dtype=np.float64)[None]  # [1, taps]
     frac = np.arange(phases, dtype=np.float64)[:, None] / phases  # [P, 1]
     t = ((j - frac) * cutoff).clip(-_ZEROS, _ZEROS)  # [P, taps], in zero crossings
