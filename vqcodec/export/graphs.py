@@ -76,10 +76,12 @@ class HarmonicGraph(nn.Module):
         h, bins = self.head, self.head.bins
         gains, f0, voicing = h.controls(x)  # [B, 2F, N], [B, N], [B, N]
         b, n = f0.shape
-        spec = self.stft(h.sources(*pitch_drive(f0, voicing, pitch_f0), offset))[..., :n]  # [2B, 2F, N]
+        driven, voiced = pitch_drive(f0, voicing, pitch_f0)
+        track = h.source_phase(driven) if h.phase_terms else None  # shared by the source and the rotation
+        spec = self.stft(h.sources(driven, voiced, offset, track))[..., :n]  # [2B, 2F, N]
         harmonic, noise = spec[:b], spec[b:]  # [B, 2F, N] each: real parts, then imaginary
         if h.phase_terms:
-            cos, sin = h.rotation(x, pitch_drive(f0, voicing, pitch_f0)[0])  # [B, F, N] each
+            cos, sin = h.rotation(x, driven, track)  # [B, F, N] each
             re, im = harmonic[:, :bins], harmonic[:, bins:]
             harmonic = torch.cat([re * cos - im * sin, re * sin + im * cos], 1)
         gains = torch.cat([gains[:, :bins], gains[:, :bins]], 1), torch.cat([gains[:, bins:], gains[:, bins:]], 1)

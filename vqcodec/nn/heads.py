@@ -172,28 +172,27 @@ class HarmonicHead(Head):
         return locked_phase(free, lock, self.hop)
 
     def sources(
-        self, f0: torch.Tensor, voiced: torch.Tensor, offset: int | torch.Tensor, phase: torch.Tensor | None = None
+        self, f0: torch.Tensor, voiced: torch.Tensor, offset: int | torch.Tensor, track: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Detached frame controls [B, N] -> the harmonic and noise sources, [2B, N * hop] (harmonic rows first);
-        ``phase``: the voice's, to lock to (see :class:`Pitch`).
+        ``track``: the fundamental's phase [B, N * hop] (:meth:`source_phase`), None for the free-running one.
 
         Scaled so that a harmonic's peak bin, and a noise bin on average, have magnitude 1 in the STFT: a unit
         sine peaks at sum(w) / 2 there, unit-variance noise has rms sqrt(sum(w^2)).
         """
         b, n = f0.shape
-        locked = None if phase is None else self.source_phase(f0, voiced, phase)
-        harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate, locked)
+        harmonic = harmonic_source(upsample_frames(f0, self.hop), self.sample_rate, track)
         harmonic = harmonic * upsample_frames(voiced, self.hop) / (self.window.sum() / 2)
         noise = hashed_noise(n * self.hop, offset, b, f0.device) / self.window.pow(2).sum().sqrt()
         return torch.cat([harmonic, noise])
 
     def _excitation(
-        self, f0: torch.Tensor, voiced: torch.Tensor, offset: int, phase: torch.Tensor | None = None
+        self, f0: torch.Tensor, voiced: torch.Tensor, offset: int, track: torch.Tensor | None = None
     ) -> torch.Tensor:
         """Detached frame controls [B, N] -> STFTs of the harmonic and noise sources, [2, B, F, N]."""
         b, n = f0.shape
         spec = torch.stft(
-            self.sources(f0, voiced, offset, phase),
+            self.sources(f0, voiced, offset, track),
             self.n_fft,
             self.hop,
             window=self.window,
@@ -223,10 +222,13 @@ class HarmonicHead(Head):
             gains, f0, voicing = self.controls(x)
             driven_f0, voiced = self.drive(f0, voicing, pitch)
             phase = None if pitch is None else pitch.phase
-            source = self._excitation(driven_f0, voiced, offset, phase)
+            track = None  # computed once here when both the source and the rotation need it
+            if phase is not None or self.phase_terms:
+                track = self.source_phase(driven_f0, voiced, phase)
+            source = self._excitation(driven_f0, voiced, offset, track)
             harmonic = gains[:, : self.bins] * source[0]
             if self.phase_terms:
-                harmonic = harmonic * torch.complex(*self.rotation(x, driven_f0, voiced, phase))
+                harmonic = harmonic * torch.complex(*self.rotation(x, driven_f0, track))
             spec = harmonic + gains[:, self.bins :] * source[1]
             audio = torch.istft(
                 spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
@@ -234,13 +236,14 @@ class HarmonicHead(Head):
             return HeadOutput(audio, f0, voicing)
 
     def rotation(
-        self, x: torch.Tensor, f0: torch.Tensor, voiced: torch.Tensor | None = None, phase: torch.Tensor | None = None
+        self, x: torch.Tensor, f0: torch.Tensor, track: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """[B, N, dim] float32 frames and the F0 driving the source [B, N] (detached; ``voiced`` and ``phase``:
-        see :meth:`source_phase`) -> cos and sin of the harmonic filter's phase theta, [B, F, N] each (see the
-        class docstring)."""
+        """[B, N, dim] float32 frames and the F0 driving the source [B, N] (detached; ``track``: the source's
+        phase, see :meth:`sources`) -> cos and sin of the harmonic filter's phase theta, [B, F, N] each (see
+        the class docstring)."""
         n = f0.shape[1]
-        phi = self.source_phase(f0, voiced, phase)[:, :: self.hop][:, :n].remainder(2 * math.pi).float()  # [B, N]
+        track = self.source_phase(f0) if track is None else track
+        phi = track[:, :: self.hop][:, :n].remainder(2 * math.pi).float()  # [B, N]
         out = self.phase(x).transpose(1, 2)  # [B, 2 + P, N]
         re = 1 + out[:, 0] * torch.cos(phi) + out[:, 1] * torch.sin(phi)  # r = 1 + u e^{-i phi}
         im = out[:, 1] * torch.cos(phi) - out[:, 0] * torch.sin(phi)
