@@ -55,7 +55,8 @@ def main() -> None:
     codec = vqcodec.load(args.model)
     model, hop = codec.model, codec.model.config.top_hop
     rows: dict[tuple[float, str], list[tuple]] = {}
-    for path in list_files(args.data, args.limit):
+    files = list_files(args.data, args.limit)
+    for path in files:
         ref = load_reference(path)
         x = torch.from_numpy(np.pad(ref, (0, -len(ref) % hop)))[None, None]
         for kbps in (float(r) for r in args.rates.split(",")):
@@ -64,7 +65,7 @@ def main() -> None:
                 for name, y in decodings(model, x, rung.n_top, rung.n_bottom).items():
                     rows.setdefault((rung.kbps, name), []).append(scores(ref, y[: len(ref)]))
         print(f"{path.name}", flush=True)
-    print(f"\n{len(list_files(args.data, args.limit))} files, model {codec.name} ({codec.hash.hex()})\n")
+    print(f"\n{len(files)} files, model {codec.name} ({codec.hash.hex()})\n")
     print("| rung (kbps) | source | PESQ-WB | STOI | SI-SDR (dB) |\n|---:|---|---:|---:|---:|")
     for (kbps, name), vals in rows.items():
         p = [v[0] for v in vals if v[0] is not None]
