@@ -4,7 +4,7 @@
 #     recipes/speech16k/derive.sh [DATA] [PRIOR_MINUTES]      # defaults: ../shared/speech, 25
 #
 # 1. tokens of DATA/train and DATA/dev at the top rung (every codebook) with the shipped model, in tokens/derive/;
-# 2. the entropy tables (vqcodec/pretrained/default.tables.safetensors), contexts chosen on dev, and the
+# 2. the entropy tables (vqcodec/pretrained/default.tables.safetensors.gz), contexts chosen on dev, and the
 #    golden files (tests/golden/make.py), which hold an entropy-coded stream;
 # 3. the prior (vqcodec/pretrained/default.prior.safetensors), PRIOR_MINUTES of training on one thread;
 # 4. the README's spectrograms of the prior (docs/prior.png) and its entropy-coding table
@@ -19,7 +19,7 @@ rm -rf "$out" && mkdir -p "$out"
 vqcodec tokens "$data/dev" -o "$out/dev" -b 100 --threads 1 -q &
 vqcodec tokens "$data/train" -o "$out/train" -b 100 --threads 1 -q
 wait
-python -m vqcodec.entropy.fit "$out/train" "$out/dev" -o vqcodec/pretrained/default.tables.safetensors \
+python -m vqcodec.entropy.fit "$out/train" "$out/dev" -o vqcodec/pretrained/default.tables.safetensors.gz \
   --report "$out/candidates.json"
 python tests/golden/make.py > /dev/null
 vqcodec train-prior "$out/train" --dev "$out/dev" -o vqcodec/pretrained/default.prior.safetensors \
