@@ -1,4 +1,5 @@
-"""Shared fixtures: tiny model configs, tiny codecs, the shipped codec (loaded once) and a speech sample.
+"""Shared fixtures: tiny model configs, tiny codecs, the shipped codec (loaded once) and a speech sample
+(``speech_like``, the synthetic voice of :mod:`vqcodec.analysis.synthetic`, is imported from here by tests).
 
 Every model built here is tiny (a few thousand parameters) so the whole suite runs in seconds on a
 2-core machine that is busy training; the shipped model is loaded at most once per session.
@@ -22,6 +23,7 @@ import soundfile as sf
 import torch
 
 import vqcodec
+from vqcodec.analysis.synthetic import speech_like
 from vqcodec.codec import Codec
 from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.model import VQCodecModel
@@ -105,22 +107,6 @@ def make_codec() -> Callable[..., Codec]:
 def shipped_codec() -> Codec:
     """The default model shipped inside the package, loaded once for the whole session."""
     return vqcodec.load()
-
-
-def speech_like(seconds: float, sample_rate: int = 16000, seed: int = 0) -> np.ndarray:
-    """Synthetic voiced speech: a harmonic source with gliding pitch, syllable-rate envelope, some noise.
-
-    Returns:
-        float32 ``[T]`` in [-1, 1].
-    """
-    rng = np.random.default_rng(seed)
-    t = np.arange(round(seconds * sample_rate)) / sample_rate
-    f0 = 120 + 30 * np.sin(2 * np.pi * 0.5 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / sample_rate
-    voiced = sum(np.sin(k * phase) / k for k in range(1, 20))
-    envelope = (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 2
-    x = 0.1 * voiced * envelope + 0.003 * rng.standard_normal(len(t))
-    return np.clip(x, -1, 1).astype(np.float32)
 
 
 @pytest.fixture(scope="session")

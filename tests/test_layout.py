@@ -1,6 +1,6 @@
 """The package's layout holds: no import cycles (lazy imports inside functions included), the model's parts
-(``vqcodec.nn``) import nothing of files, training or analysis, and the file formats (``vqcodec.io``) nothing of
-training or analysis."""
+(``vqcodec.nn``) import nothing of files, training or analysis, the file formats (``vqcodec.io``) nothing of
+training or analysis, the analysis nothing of training, and only ``__main__`` modules import the CLI."""
 
 from __future__ import annotations
 
@@ -58,3 +58,19 @@ def test_parts_depend_one_way() -> None:
             if module.startswith(part + ".") or module == part:
                 bad = sorted(t for t in targets if not t.startswith(ok))
                 assert not bad, f"{module} imports {bad}"
+
+
+def test_analysis_does_not_import_training() -> None:
+    """Measuring a model needs nothing of training: training may use the analysis, not the reverse."""
+    for module, targets in _imports().items():
+        if module.startswith("vqcodec.analysis."):
+            bad = sorted(t for t in targets if t.startswith("vqcodec.train"))
+            assert not bad, f"{module} imports {bad}"
+
+
+def test_only_main_modules_import_the_cli() -> None:
+    """The CLI is the outermost layer: what it runs lives elsewhere, and only a ``__main__`` module (the way in
+    of ``python -m``) may call it."""
+    for module, targets in _imports().items():
+        if "vqcodec.cli" in targets:
+            assert module.endswith("__main__"), f"{module} imports vqcodec.cli"

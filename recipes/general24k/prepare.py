@@ -3,7 +3,7 @@
     python recipes/general24k/prepare.py [OUT] [--rate 24000] [--jobs 1] [--permissive-only] [--force]
 
 OUT (default ``../shared-data/general``, beside the repository) receives ``train/SOURCE/*.flac``,
-``dev/SOURCE/*.flac``, ``manifest.csv`` (the columns of :data:`vqcodec.io.manifest.COLUMNS`) and
+``dev/SOURCE/*.flac``, ``manifest.csv`` (the columns of :data:`vqcodec.io.corpus.COLUMNS`) and
 ``sources.csv`` (one row per source: package, version, licences, files, minutes, split). Every file is
 decoded, resampled to ``--rate`` (ffmpeg's soxr resampler) and written as 16-bit FLAC, one mono file per
 channel (``NAME-L.flac``, ``NAME-R.flac``; a stereo file whose channels are equal gives one ``NAME.flac``):

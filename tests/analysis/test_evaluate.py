@@ -85,7 +85,7 @@ def test_a_long_run_draws_a_progress_bar_on_a_terminal(monkeypatch, audio_dir, t
     pytest.importorskip("tqdm")
     for module in ("pesq", "pystoi"):
         pytest.importorskip(module)
-    from vqcodec.analysis.evaluate import code_all
+    from vqcodec.analysis.quality import code_all
     from vqcodec.analysis.reference_codecs import Coded
 
     stream = _Terminal() if terminal else io.StringIO()

@@ -80,7 +80,7 @@ def test_pitch_losses_zero_at_target_and_masked_when_unvoiced() -> None:
 
 
 def test_teacher_forced_pitch_drives_the_source_but_predictions_are_returned() -> None:
-    from vqcodec.analysis.pitch import Pitch
+    from vqcodec.nn.excitation import Pitch
 
     model = make_model(HARMONIC).eval()
     x = _audio(4)

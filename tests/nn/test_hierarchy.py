@@ -48,3 +48,17 @@ def test_a_level_takes_any_quantizer_of_the_interface() -> None:
     torch.testing.assert_close(q_bottom, out.bottom, rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(decoded_top, out.top)
     assert out.metrics["top"]["counts"].sum() == 8 and out.metrics["bottom"]["counts"].shape == (TINY.n_bottom, 16)
+
+
+@torch.no_grad()
+def test_quantizer_inputs_are_what_encode_codes() -> None:
+    """The public view of each level's quantizer input: coding it gives encode()'s codes, at any top prefix."""
+    model = make_model(TINY)
+    h = model.hierarchy
+    latents = model.encoder(0.3 * torch.randn(2, 1, 4 * TINY.top_hop, generator=torch.Generator().manual_seed(1)))
+    for n_top in range(1, TINY.n_top + 1):
+        z_top, z_bottom = h.quantizer_inputs(latents, n_top)
+        top_codes, bottom_codes = h.encode(latents, n_top, TINY.n_bottom)
+        assert z_top.shape[-1] * TINY.top_strides[0] == z_bottom.shape[-1] == latents.shape[-1]
+        assert torch.equal(h.top_quantizer.encode(z_top, n_top), top_codes)
+        assert torch.equal(h.bottom_quantizer.encode(z_bottom, TINY.n_bottom), bottom_codes)

@@ -134,3 +134,21 @@ def test_quantizer_settings_come_from_the_config() -> None:
     for layer in [*h.top_quantizer.layers, *h.bottom_quantizer.layers]:
         assert (layer.usage_decay, layer.restart_every, layer.restart_threshold) == (0.9, 7, 0.2)
     assert ModelConfig.from_json(config.to_json()) == config
+
+
+@torch.no_grad()
+def test_decode_with_a_given_pitch() -> None:
+    """A pitch given to decode drives the source as the pitch codes it comes from do; not both at once."""
+    from conftest import TINY_PITCH
+
+    from vqcodec.errors import UserError
+
+    model = make_model(TINY_PITCH)
+    x = _audio(1, 3, TINY_PITCH)
+    top, bottom = model.encode(x, *TINY_PITCH.codebooks)
+    codes = model.track_pitch(x)
+    pitch = model.pitch(codes)
+    assert torch.equal(model.decode(top, bottom, pitch=pitch), model.decode(top, bottom, codes))
+    assert not torch.equal(model.decode(top, bottom, pitch=pitch), model.decode(top, bottom))
+    with pytest.raises(UserError, match="not both"):
+        model.decode(top, bottom, codes, pitch=pitch)

@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
-from vqcodec.io.manifest import AudioEntry, read_manifest, write_manifest
+from vqcodec.io.corpus import AudioEntry, read_manifest, write_manifest
 from vqcodec.resample import resampled_length
 from vqcodec.train.data import StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 

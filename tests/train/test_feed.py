@@ -6,7 +6,7 @@ import torch
 
 pytest.importorskip("parselmouth")
 
-from vqcodec.analysis.pitch import coded, track  # noqa: E402
+from vqcodec.analysis.tracked_pitch import coded, track  # noqa: E402
 from vqcodec.pitch.target import PitchSpec  # noqa: E402
 from vqcodec.train.data import SegmentSampler  # noqa: E402
 from vqcodec.train.feed import PitchFeed  # noqa: E402

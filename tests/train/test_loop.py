@@ -20,14 +20,14 @@ from vqcodec.errors import UserError
 
 # The training losses use STFTs of up to 2048 points, so a segment must be over 1024 samples: this tiny
 # model has top_hop 640, and 2 top frames make a 1280-sample segment.
-from vqcodec.io.manifest import write_manifest
+from vqcodec.io.corpus import write_manifest
 from vqcodec.io.weights import load_model
 from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.quantizer import FactorizedVQ
 from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, list_audio, load_corpus
-from vqcodec.train.loop import CollapseWatch, Trainer, _Progress, run
+from vqcodec.train.loop import WARNING, CollapseWatch, Trainer, progress_bar, run, show_row
 
 TRAIN_MODEL = dataclasses.replace(TINY, name="tinytrain", strides=(16, 20))
 
@@ -493,10 +493,12 @@ def test_collapse_warning_printed_by_the_loop(corpus: Path, tmp_path: Path, caps
 
 
 def test_progress_bar(capsys: pytest.CaptureFixture) -> None:
+    """On a bar, a log row is the bar's postfix and a warning a line above it, all on stderr."""
     pytest.importorskip("tqdm")
-    bar = _Progress("bar", 10, 3)
-    bar.update()
-    bar.row(
+    bar = progress_bar("bar", 10, 3)
+    bar.update(1)
+    show_row(
+        bar,
         {
             "step": 4,
             "loss": 1.0,
@@ -508,9 +510,9 @@ def test_progress_bar(capsys: pytest.CaptureFixture) -> None:
             "top_perplexity": 12.0,
             "bottom_perplexity": 14.0,
             "audio_s_per_s": 3.3,
-        }
+        },
     )
-    bar.warn("top codebook 1 may be collapsing")
+    bar.write(WARNING + "top codebook 1 may be collapsing")
     bar.close()
     captured = capsys.readouterr()
     assert captured.out == "" and "4/10" in captured.err and "3.3 audio-s/s" in captured.err

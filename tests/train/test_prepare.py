@@ -10,7 +10,7 @@ import pytest
 import soundfile as sf
 
 from vqcodec import cli
-from vqcodec.io.manifest import COLUMNS, read_manifest
+from vqcodec.io.corpus import COLUMNS, read_manifest
 from vqcodec.train import prepare as prep
 from vqcodec.train.data import list_audio, list_entries
 

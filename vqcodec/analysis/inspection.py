@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from vqcodec.analysis.evaluate import list_files, load_reference
+from vqcodec.analysis.references import list_files, load_reference
 from vqcodec.analysis.stats import code_counts, collapse_warnings, level_usage
 from vqcodec.codec import ArraySource, Codec, Rung
 from vqcodec.codes import Codes

@@ -60,7 +60,7 @@ def write_audio(path: Path, audio: np.ndarray) -> None:
 
 
 def file_metrics(acc, i: int, seconds: float) -> dict[str, str]:
-    """File ``i``'s numbers from an :class:`~vqcodec.analysis.evaluate.Accumulator`, formatted for the page."""
+    """File ``i``'s numbers from an :class:`~vqcodec.analysis.scoring.Accumulator`, formatted for the page."""
 
     def f(x: float | None, digits: int) -> str:
         return "n/a" if x is None else f"{x:.{digits}f}"
@@ -102,7 +102,7 @@ class ListenPage:
         self.out.mkdir(parents=True, exist_ok=True)
 
     def add(self, example, accs: Sequence) -> None:
-        """One scored file: ``example`` (:class:`~vqcodec.analysis.evaluate.Example`, every codec's decoding)
+        """One scored file: ``example`` (:class:`~vqcodec.analysis.quality.Example`, every codec's decoding)
         and the accumulators holding its metrics (its index is the number of files added before)."""
         n = len(self.entries) + 1
         seconds = len(example.reference) / SR
@@ -152,7 +152,7 @@ def credits_html(text: str) -> str:
 
 
 def summary_table(rows: Sequence) -> str:
-    """The run's averaged rows (:class:`~vqcodec.analysis.evaluate.Row`)."""
+    """The run's averaged rows (:class:`~vqcodec.analysis.scoring.Row`)."""
 
     def f(x: float | None, digits: int) -> str:
         return "n/a" if x is None else f"{x:.{digits}f}"

@@ -2,7 +2,7 @@
 
 PESQ-WB and STOI come from the optional ``pesq`` and ``pystoi`` packages, DNSMOS (a no-reference MOS estimate)
 from ``speechmos``, which ships its ONNX models (nothing is downloaded), F0 and voicing errors from Praat's
-pitch tracker (``praat-parselmouth``, see :mod:`vqcodec.analysis.pitch`), loudness from ``pyloudnorm`` (ITU-R BS.1770)
+pitch tracker (``praat-parselmouth``, see :mod:`vqcodec.pitch.tracker`), loudness from ``pyloudnorm`` (ITU-R BS.1770)
 (all ``pip install 'vqcodec[eval]'``), imported only when first used; log-mel distance, SI-SDR and the delay
 estimate need nothing beyond torch and numpy.
 """
@@ -59,7 +59,7 @@ def _dnsmos_module():
 
 def require_eval() -> None:
     """Fail now, in one line, if a metric cannot be computed (before a long run, not after)."""
-    from vqcodec.analysis.pitch import _praat
+    from vqcodec.pitch.tracker import _praat
 
     _pesq_module()
     _stoi_function()
@@ -175,7 +175,7 @@ def pitch_errors(ref: np.ndarray, deg: np.ndarray) -> tuple[float | None, float]
         Mean absolute F0 difference in cents over frames voiced in both (None if there are none), and the
         fraction of frames on which the two voicing decisions differ.
     """
-    from vqcodec.analysis.pitch import track_one
+    from vqcodec.pitch.tracker import track_one
 
     frames = len(ref) // PITCH_HOP
     a, b = track_one(ref, SR, PITCH_HOP, frames), track_one(deg, SR, PITCH_HOP, frames)

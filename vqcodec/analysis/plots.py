@@ -62,7 +62,7 @@ def _save(fig, path: Path, dpi: int = 110) -> None:
 
 
 def rate_quality_plot(rows: Sequence, path: Path, title: str = "") -> None:
-    """PESQ-WB and STOI against real kbps, one curve per codec (rows: :class:`vqcodec.analysis.evaluate.Row`)."""
+    """PESQ-WB and STOI against real kbps, one curve per codec (rows: :class:`vqcodec.analysis.scoring.Row`)."""
     fig = _figure(12, 4.8)
     axes = fig.subplots(1, 2)
     codecs = list(dict.fromkeys(r.codec for r in rows))

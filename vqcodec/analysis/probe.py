@@ -40,8 +40,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vqcodec.analysis.evaluate import list_files, load_reference
 from vqcodec.analysis.inspection import encode_files, pick_rung
+from vqcodec.analysis.references import list_files, load_reference
 from vqcodec.analysis.stats import code_counts
 from vqcodec.codec import Codec, Rung
 from vqcodec.codes import Codes

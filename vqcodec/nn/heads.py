@@ -96,7 +96,7 @@ class HarmonicHead(Head):
 
     The filters are real and non-negative, so the excitation's phases pass through: harmonics stay
     coherent across frames and exist from the first step; the network only has to get F0 (supervised by
-    a pitch tracker, see :mod:`vqcodec.analysis.pitch`), voicing and the two envelopes right. F0 and voicing
+    a pitch tracker, see :mod:`vqcodec.pitch.tracker`), voicing and the two envelopes right. F0 and voicing
     reach the excitation detached: the reconstruction loss shapes the filters, not the pitch.
 
     With ``phase_terms`` > 0 the head owns its harmonics' phase: the harmonic filter becomes

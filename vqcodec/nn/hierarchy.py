@@ -83,6 +83,13 @@ class Hierarchy(nn.Module):
         bottom_codes = self.bottom_quantizer.encode(self._bottom_input(h_bottom, top), n_bottom)
         return top_codes, bottom_codes
 
+    def quantizer_inputs(self, h_bottom: torch.Tensor, n_top: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """What each level's quantizer is given when the top is coded with its first ``n_top`` codebooks:
+        [B, D, T_b] -> the top's input [B, D, T_t] and the bottom's [B, D, T_b] (conditioned on that top)."""
+        z_top = self.top_encoder(h_bottom)
+        top = self.top_decoder(self.top_quantizer.decode(self.top_quantizer.encode(z_top, n_top)))
+        return z_top, self._bottom_input(h_bottom, top)
+
     def decode(self, top_codes: torch.Tensor, bottom_codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Codes -> quantized bottom [B, D, T_b] and decoded top [B, D, T_b]."""
         top = self.top_decoder(self.top_quantizer.decode(top_codes))

@@ -108,13 +108,20 @@ class VQCodecModel(nn.Module):
         bottom_codes: torch.Tensor,
         pitch_codes: torch.Tensor | None = None,
         offset: int = 0,
+        *,
+        pitch: Pitch | None = None,
     ) -> torch.Tensor:
         """Codes -> [B, 1, T_b * hop] audio; ``offset``: index of the first sample in the whole signal
         (a source-filter head's noise is a function of it, so windows decode as the whole would).
         ``pitch_codes`` [B, 1, T_b] (a model with a pitch stream) drive the source; without them the
-        predicted F0 does. The audio is scaled by the calibrated ``config.output_gain``."""
+        predicted F0 does. ``pitch``, on the decoder's frames, drives it instead of either (an F0 tracked on
+        the reference, a phase lock: what an oracle would send). The audio is scaled by the calibrated
+        ``config.output_gain``."""
+        if pitch is not None and pitch_codes is not None:
+            raise UserError("give pitch codes or a pitch, not both")
         bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
-        audio = self.decoder(bottom, top, offset, self.pitch(pitch_codes)).audio.unsqueeze(1)
+        pitch = self.pitch(pitch_codes) if pitch is None else pitch
+        audio = self.decoder(bottom, top, offset, pitch).audio.unsqueeze(1)
         return audio * self.config.output_gain if self.config.output_gain_db else audio
 
     def pitch(self, pitch_codes: torch.Tensor | None) -> Pitch | None:

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from vqcodec.errors import UserError
 from vqcodec.io.audio import audio_files
-from vqcodec.io.manifest import read_manifest
+from vqcodec.io.corpus import read_manifest
 
 
 @dataclass(frozen=True)

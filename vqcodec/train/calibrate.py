@@ -21,9 +21,10 @@ import numpy as np
 import torch
 
 from vqcodec.codec import Codec
+from vqcodec.io.corpus import evenly_spaced
 from vqcodec.io.weights import load_model, save_model
 from vqcodec.nn.model import VQCodecModel
-from vqcodec.train.data import evenly_spaced, list_audio
+from vqcodec.train.data import list_audio
 
 
 def with_gain(model: VQCodecModel, gain_db: float) -> VQCodecModel:
@@ -35,8 +36,8 @@ def with_gain(model: VQCodecModel, gain_db: float) -> VQCodecModel:
 
 def loudness_offsets(model: VQCodecModel, files: list[Path], kbps: float) -> list[float]:
     """Decoded minus input loudness in dB of each file (too short or silent ones left out), uncalibrated."""
-    from vqcodec.analysis.evaluate import load_reference
     from vqcodec.analysis.metrics import SR, loudness_difference
+    from vqcodec.analysis.references import load_reference
 
     codec = Codec(with_gain(model, 0.0))
     out = []

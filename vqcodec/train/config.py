@@ -22,10 +22,11 @@ class TrainConfig:
 
         Source-filter heads (``model.head == "harmonic"``) also learn F0, by an L1 loss in octaves on frames a
         pitch tracker calls voiced in the input (``f0_weight``), and the voicing decision, by a cross-entropy
-        against it (``voicing_weight``); see :mod:`vqcodec.analysis.pitch`. For the first ``f0_teacher_steps`` steps the
-        tracked F0 drives the excitation (teacher forcing): the filters learn what a right harmonic source
-        needs while the F0 predictor is still poor; after that the predicted F0 does, as at decoding. A model with
-        a pitch stream (``model.pitch_bits``) is always driven by the quantized tracked F0, as at decoding.
+        against it (``voicing_weight``); see :mod:`vqcodec.analysis.tracked_pitch`. For the first
+        ``f0_teacher_steps`` steps the tracked F0 drives the excitation (teacher forcing): the filters learn what a
+        right harmonic source needs while the F0 predictor is still poor; after that the predicted F0 does, as at
+        decoding. A model with a pitch stream (``model.pitch_bits``) is always driven by the quantized tracked F0,
+        as at decoding.
 
     ``phase_weight`` weighs a loudness-weighted phase distance (:class:`vqcodec.train.losses.PhaseLoss`, on the
         ``spectral_n_ffts``): it rewards a head that owns its phase (``model.phase_terms``) for the voice's own

@@ -23,23 +23,15 @@ import torch
 from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 
 from vqcodec.io.audio import AUDIO_EXTENSIONS, audio_files, read_mono
-from vqcodec.io.manifest import AudioEntry, read_manifest, with_lengths
+from vqcodec.io.corpus import AudioEntry, read_manifest, with_lengths
 from vqcodec.resample import resample_window
-
-
-def evenly_spaced(items: list, n: int | None) -> list:
-    """``n`` items at indices ``floor(i * len / n)`` (all of them when ``n`` is None, 0 or too big):
-    a deterministic subset that samples every part of a sorted list."""
-    if not n or n >= len(items):
-        return items
-    return [items[i * len(items) // n] for i in range(n)]
 
 
 def list_audio(root: str | Path, split: str | None = None) -> list[Path]:
     """Audio files of ``root``: a folder (recursively), or a manifest ``.csv`` (paths relative to it).
 
     A folder holding a ``manifest.csv`` is read through it when ``split`` is given; with ``split``, only
-    that split's rows (see :func:`vqcodec.io.manifest.read_manifest`).
+    that split's rows (see :func:`vqcodec.io.corpus.read_manifest`).
     """
     return [e.path for e in list_entries(root, split, lengths=False)]
 

@@ -4,7 +4,8 @@ Writes ``OUT/checkpoint.pt`` (resumable, tensors and plain values only, loaded w
 ``weights_only=True``), ``OUT/model.safetensors`` (the shipped-model format) and ``OUT/log.jsonl``; with
 validation on (``valid_every``), ``OUT/valid.jsonl`` and ``OUT/valid/step-N/*.wav`` (see
 :mod:`vqcodec.train.validate`). Progress: a tqdm bar when stderr is a terminal, else one line per log row; a
-codebook that starts to collapse is reported once, on stderr, when it does.
+codebook that starts to collapse is reported once, on stderr, when it does. A run from a trained model
+(``--init``) starts from it through :mod:`vqcodec.train.warm_start`.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from pathlib import Path
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from vqcodec.analysis.pitch import pitch_of
 from vqcodec.analysis.stats import collapse_warnings, usage_fields
+from vqcodec.analysis.tracked_pitch import pitch_of
 from vqcodec.distributed import Context, barrier, setup
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path
-from vqcodec.io.manifest import read_manifest
-from vqcodec.io.weights import load_model, save_model
+from vqcodec.io.corpus import read_manifest
+from vqcodec.io.weights import save_model
 from vqcodec.nn.excitation import Pitch, fundamental_phase
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.quantizer import FactorizedVQ, sync_whitening
@@ -41,10 +42,13 @@ from vqcodec.train.discriminators import MultiResolutionDiscriminator, discrimin
 from vqcodec.train.feed import PitchFeed
 from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
 from vqcodec.train.validate import Validator, load_segments
+from vqcodec.train.warm_start import init_from
+
+WARNING = "vqcodec train: warning: "
 
 
 def _warn(message: str) -> None:
-    print(f"vqcodec train: warning: {message}", file=sys.stderr, flush=True)
+    print(WARNING + message, file=sys.stderr, flush=True)
 
 
 class Trainer:
@@ -386,7 +390,7 @@ def run(
             fresh = SegmentSampler(sampler.clips, sampler.segment, seed=cfg.seed + ctx.rank + trainer.step)
             sampler.set_state(fresh.state())
     elif init:
-        _init_from(trainer.model, init)
+        init_from(trainer.model, init)
     if ctx.is_main:
         (out / "config.json").write_text(cfg.to_json())
     try:
@@ -399,127 +403,37 @@ def run(
     return trainer
 
 
-def _init_from(model: VQCodecModel, init: str) -> None:
-    """Fine-tune: start from shipped weights (``default``) or a model file. The configs must match, except
-    for the name, the decoder head (a new head starts from what the old one shares with it, see ``adopt``),
-    the residual fit (a new latent scale is set by the first batch), a pitch stream, more decoder blocks
-    (the new ones start as identities, see ``Decoder.grown_from``) and a spectral input for the encoder
-    (it starts silent, see ``SpectralInput.silence``)."""
-    from vqcodec.pretrained import default_model_path
+def progress_bar(mode: str, total: int, initial: int) -> ProgressBar:
+    """The run's bar of steps (``mode`` "bar", or "auto" when stderr is a terminal and tqdm is installed), or
+    none: then log rows are plain lines on stdout."""
+    bar = ProgressBar(total, unit="step", desc="train", initial=initial, mode=mode, dynamic_ncols=True)
+    if bar.missing:
+        _warn("no progress bar: tqdm is not installed (pip install tqdm)")
+    return bar
 
-    source = load_model(default_model_path() if init == "default" else init)
-    tunable = {
-        k: getattr(model.config, k)
-        for k in (
-            "head",
-            "name",
-            "residual_fit",
-            "decoder_blocks",
-            "pitch_bits",
-            "output_gain_db",
-            "encoder_mels",
-            "phase_terms",
-        )
-    }
-    if dataclasses.replace(source.config, **tunable) != model.config:
-        raise UserError(f"{init}: its model config differs from the recipe's")
-    if model.config.decoder_blocks < source.config.decoder_blocks:
-        raise UserError(f"{init}: has more decoder blocks than the recipe's model (a decoder can grow, not shrink)")
-    if model.config.encoder_mels != source.config.encoder_mels:
-        _add_spectral_input(model, source)
+
+def show_row(bar: ProgressBar, row: dict) -> None:
+    """A log row: the main numbers after the bar, or the whole row as a plain line on stdout."""
+    if bar.bar is None:
+        print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
         return
-    if model.config.decoder_blocks > source.config.decoder_blocks:
-        _grow_decoder(model, source)
-        return
-    if model.config.phase_terms != source.config.phase_terms:
-        _add_phase(model, source)
-        return
-    state = source.state_dict()
-    if source.config.head == model.config.head:
-        model.load_state_dict(state, strict=source.config.residual_fit == model.config.residual_fit)
-        return
-    head = {k: v for k, v in state.items() if k.startswith("decoder.head.")}
-    model.load_state_dict({k: v for k, v in state.items() if k not in head}, strict=False)
-    model.decoder.head.adopt(source.decoder.head)
+    bar.update(
+        0,
+        postfix=(
+            f"loss={row['loss']:.3f} mel={row['mel']:.3f} spec={row['spectral']:.3f} commit={row['commit']:.3f} "
+            f"usage t/b={row['top_usage']:.2f}/{row['bottom_usage']:.2f} "
+            f"ppl t/b={row['top_perplexity']:.0f}/{row['bottom_perplexity']:.0f} "
+            f"{row['audio_s_per_s']:.1f} audio-s/s"
+        ),
+    )
 
 
-def _add_spectral_input(model: VQCodecModel, source: VQCodecModel) -> None:
-    """Load ``source`` into ``model``, whose encoder adds a spectral input that ``source``'s lacks: the input
-    starts silent, so the model codes and decodes as ``source`` until training puts it to use."""
-    c, s = model.config, source.config
-    if s.encoder_mels or (c.head, c.decoder_blocks) != (s.head, s.decoder_blocks):
-        raise UserError("add a spectral input to an encoder without one, in a stage of its own")
-    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
-    if unexpected or not all(k.startswith("encoder.spectral.") for k in missing):
-        raise UserError("could not add the spectral input: the model files do not line up")
-    model.encoder.spectral.silence()
-
-
-def _add_phase(model: VQCodecModel, source: VQCodecModel) -> None:
-    """Load ``source`` into ``model``, whose harmonic head owns its phase (``phase_terms``) where the source's
-    did not: the phase projection starts at zero, so the model decodes as ``source`` until training moves it."""
-    if source.config.phase_terms or source.config.head != "harmonic" or model.config.head != "harmonic":
-        raise UserError("a head's phase can be added to a harmonic head without one, not changed")
-    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
-    if unexpected or not all(k.startswith("decoder.head.phase.") for k in missing):
-        raise UserError("could not add the head's phase: the model files do not line up")
-
-
-def _grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
-    """Load ``source`` into ``model``, whose decoder has more blocks (same head): each half of the decoder
-    (before and after its upsampling) keeps the source's blocks first, and the new ones start as identities."""
-    if source.config.head != model.config.head:
-        raise UserError("grow the decoder and change its head in separate stages")
-    n = source.config.decoder_blocks
-    old = {f"decoder.pre.{i}." for i in range(n // 2)} | {f"decoder.post.{i}." for i in range(n - n // 2)}
-    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
-    grown = all(k.startswith(("decoder.pre.", "decoder.post.")) and not k.startswith(tuple(old)) for k in missing)
-    if unexpected or not grown:
-        raise UserError("could not grow the decoder: the model files do not line up")
-    model.decoder.grown_from(n)
-
-
-class _Progress:
-    """A tqdm bar (``mode`` "bar", or "auto" when stderr is a terminal and tqdm is installed), else the
-    plain log lines; warnings go to stderr either way, without breaking the bar."""
-
-    def __init__(self, mode: str, total: int, initial: int):
-        self.lines = ProgressBar(total, unit="step", desc="train", initial=initial, mode=mode, dynamic_ncols=True)
-        self.bar = self.lines.bar
-        if self.lines.missing:
-            _warn("no progress bar: tqdm is not installed (pip install tqdm)")
-
-    def update(self) -> None:
-        self.lines.update(1)
-
-    def row(self, row: dict) -> None:
-        if self.bar is None:
-            print(" ".join(f"{k}={v}" for k, v in row.items()), flush=True)
-            return
-        self.lines.update(
-            0,
-            postfix=(
-                f"loss={row['loss']:.3f} mel={row['mel']:.3f} spec={row['spectral']:.3f} commit={row['commit']:.3f} "
-                f"usage t/b={row['top_usage']:.2f}/{row['bottom_usage']:.2f} "
-                f"ppl t/b={row['top_perplexity']:.0f}/{row['bottom_perplexity']:.0f} "
-                f"{row['audio_s_per_s']:.1f} audio-s/s"
-            ),
-        )
-
-    def info(self, line: str) -> None:
-        if self.bar is None:
-            print(line, flush=True)
-        else:
-            self.lines.write(line)
-
-    def warn(self, message: str) -> None:
-        if self.bar is None:
-            _warn(message)
-        else:
-            self.lines.write(f"vqcodec train: warning: {message}")
-
-    def close(self) -> None:
-        self.lines.close()
+def show_line(bar: ProgressBar, line: str) -> None:
+    """A line above the bar, or a plain line on stdout."""
+    if bar.bar is None:
+        print(line, flush=True)
+    else:
+        bar.write(line)
 
 
 class CollapseWatch:
@@ -542,7 +456,7 @@ def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, 
     seconds = cfg.batch_size * cfg.segment_frames * cfg.model.top_hop / cfg.model.sample_rate
     t0, done0, paused = time.time(), trainer.step, 0.0
     main = trainer.ctx.is_main
-    bar = _Progress(progress, cfg.steps, trainer.step) if main else None
+    bar = progress_bar(progress, cfg.steps, trainer.step) if main else None
     watch = CollapseWatch()
     try:
         with open(log_path if main else os.devnull, "a") as log:
@@ -550,7 +464,7 @@ def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, 
                 metrics = trainer.train_step()
                 if not main:
                     continue
-                bar.update()
+                bar.update(1)
                 last = trainer.step == cfg.steps
                 if trainer.step % cfg.log_every == 0 or last:
                     metrics["audio_s_per_s"] = seconds * (trainer.step - done0) / (time.time() - t0 - paused)
@@ -558,14 +472,14 @@ def _loop(trainer: Trainer, log_path: Path, validator: Validator | None = None, 
                     row = _log_line(trainer.step, metrics, counts, trainer.take_restarts())
                     log.write(json.dumps(row) + "\n")
                     log.flush()
-                    bar.row(row)
+                    show_row(bar, row)
                     for line in watch.check(counts):
-                        bar.warn(line)
+                        bar.write(WARNING + line)
                 if validator is not None and (trainer.step % cfg.valid_every == 0 or last):
                     t = time.time()
                     row = validator.run(trainer.model, trainer.step)
                     paused += time.time() - t
-                    bar.info("valid " + " ".join(f"{k}={v}" for k, v in row.items()))
+                    show_line(bar, "valid " + " ".join(f"{k}={v}" for k, v in row.items()))
                 if trainer.step % cfg.ckpt_every == 0 or last:
                     trainer.save()
     finally:

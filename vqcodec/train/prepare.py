@@ -32,7 +32,7 @@ import numpy as np
 
 from vqcodec.errors import UserError
 from vqcodec.io.audio import audio_files
-from vqcodec.io.manifest import probe_all, write_manifest
+from vqcodec.io.corpus import probe_all, write_manifest
 
 
 def _librispeech(root: Path) -> Iterable[tuple[Path, str]]:

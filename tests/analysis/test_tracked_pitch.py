@@ -1,4 +1,4 @@
-"""Tests for vqcodec.analysis.pitch: the tracker finds a known F0 on our frame grid, and silence is unvoiced."""
+"""Tests for vqcodec.analysis.tracked_pitch: the tracker finds a known F0 on our frame grid, and silence is unvoiced."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vqcodec.analysis.pitch import track
+from vqcodec.analysis.tracked_pitch import track
 
 SR, HOP = 16000, 160
 

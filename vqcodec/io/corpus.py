@@ -1,4 +1,5 @@
-"""Corpus manifests: one CSV row per audio file, paths relative to the manifest's folder.
+"""A corpus of audio files: its manifest (one CSV row per audio file, paths relative to the manifest's
+folder), the files' lengths from their headers, and an evenly spaced subset of a file list.
 
 Columns (those of ``../shared/speech/manifest.csv``, plus ``frames``): path, split, source, speaker, sex,
 lang, orig_sr, sr, duration_s, license, frames. Only ``path`` is required when reading; ``split`` selects
@@ -40,6 +41,14 @@ class AudioEntry:
     @property
     def duration(self) -> float:
         return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def evenly_spaced(items: list, n: int | None) -> list:
+    """``n`` items at indices ``floor(i * len / n)`` (all of them when ``n`` is None, 0 or too big):
+    a deterministic subset that samples every part of a sorted list."""
+    if not n or n >= len(items):
+        return items
+    return [items[i * len(items) // n] for i in range(n)]
 
 
 def _int(text: str | None) -> int:

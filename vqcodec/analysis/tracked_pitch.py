@@ -1,5 +1,5 @@
-"""Pitch tracking for F0 supervision and F0 metrics, in torch's shapes: Praat's autocorrelation tracker
-(:mod:`vqcodec.pitch.tracker`, where the choice of tracker is explained)."""
+"""Tracked pitch in torch's shapes, for F0 supervision and oracles: audio tensors in, :class:`Pitch` out, from
+Praat's autocorrelation tracker (:mod:`vqcodec.pitch.tracker`, where the choice of tracker is explained)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import torch
 
 from vqcodec.nn.excitation import Pitch
 from vqcodec.pitch.target import PitchSpec
-from vqcodec.pitch.tracker import F0_MAX, F0_MIN, _praat, track_one, track_rows
-
-__all__ = ["F0_MAX", "F0_MIN", "Pitch", "PitchSpec", "_praat", "coded", "pitch_of", "track", "track_one"]
+from vqcodec.pitch.tracker import track_rows
 
 
 def track(wav: torch.Tensor, sample_rate: int, hop: int) -> Pitch:

@@ -1,0 +1,107 @@
+"""Warm starts: a run that begins from a trained model (``vqcodec train --init``) whose config the recipe
+changes in one of the ways a model can grow. Each surgery loads what the two models share and starts the new
+parts where the model still decodes as the trained one did (a silent spectral input, identity decoder blocks,
+a zero phase projection), so training picks up from the trained model rather than from a broken one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from vqcodec.errors import UserError
+from vqcodec.io.weights import load_model
+from vqcodec.nn.model import VQCodecModel
+
+TUNABLE = (
+    "head",
+    "name",
+    "residual_fit",
+    "decoder_blocks",
+    "pitch_bits",
+    "output_gain_db",
+    "encoder_mels",
+    "phase_terms",
+)  # the config fields a warm start may change; every other one must match
+
+
+def init_from(model: VQCodecModel, init: str) -> None:
+    """Fine-tune: start ``model`` from shipped weights (``init`` = ``default``) or a model file (see
+    :func:`load_into`)."""
+    from vqcodec.pretrained import default_model_path
+
+    source = load_model(default_model_path() if init == "default" else init)
+    try:
+        load_into(model, source)
+    except UserError as e:
+        raise UserError(f"{init}: {e}") from None
+
+
+def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source``'s weights into ``model``. The configs must match, except for the name, the decoder head
+    (a new head starts from what the old one shares with it, see ``adopt``), the residual fit (a new latent
+    scale is set by the first batch), a pitch stream, more decoder blocks (the new ones start as identities,
+    see :func:`grow_decoder`), a spectral input for the encoder (it starts silent, see
+    :func:`add_spectral_input`) and a harmonic head's phase (see :func:`add_phase`); one change per stage.
+
+    Raises:
+        UserError: the configs differ in another field, the decoder would shrink, or the files do not line up.
+    """
+    c, s = model.config, source.config
+    if dataclasses.replace(s, **{k: getattr(c, k) for k in TUNABLE}) != c:
+        raise UserError("its model config differs from the recipe's")
+    if c.decoder_blocks < s.decoder_blocks:
+        raise UserError("has more decoder blocks than the recipe's model (a decoder can grow, not shrink)")
+    if c.encoder_mels != s.encoder_mels:
+        add_spectral_input(model, source)
+    elif c.decoder_blocks > s.decoder_blocks:
+        grow_decoder(model, source)
+    elif c.phase_terms != s.phase_terms:
+        add_phase(model, source)
+    elif c.head == s.head:
+        model.load_state_dict(source.state_dict(), strict=s.residual_fit == c.residual_fit)
+    else:
+        change_head(model, source)
+
+
+def change_head(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose decoder head is of another kind: everything but the head loads, and
+    the new head adopts what the old one shares with it."""
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith("decoder.head.")}
+    model.load_state_dict(state, strict=False)
+    model.decoder.head.adopt(source.decoder.head)
+
+
+def add_spectral_input(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose encoder adds a spectral input that ``source``'s lacks: the input
+    starts silent, so the model codes and decodes as ``source`` until training puts it to use."""
+    c, s = model.config, source.config
+    if s.encoder_mels or (c.head, c.decoder_blocks) != (s.head, s.decoder_blocks):
+        raise UserError("add a spectral input to an encoder without one, in a stage of its own")
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or not all(k.startswith("encoder.spectral.") for k in missing):
+        raise UserError("could not add the spectral input: the model files do not line up")
+    model.encoder.spectral.silence()
+
+
+def add_phase(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose harmonic head owns its phase (``phase_terms``) where the source's
+    did not: the phase projection starts at zero, so the model decodes as ``source`` until training moves it."""
+    if source.config.phase_terms or source.config.head != "harmonic" or model.config.head != "harmonic":
+        raise UserError("a head's phase can be added to a harmonic head without one, not changed")
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or not all(k.startswith("decoder.head.phase.") for k in missing):
+        raise UserError("could not add the head's phase: the model files do not line up")
+
+
+def grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose decoder has more blocks (same head): each half of the decoder
+    (before and after its upsampling) keeps the source's blocks first, and the new ones start as identities."""
+    if source.config.head != model.config.head:
+        raise UserError("grow the decoder and change its head in separate stages")
+    n = source.config.decoder_blocks
+    old = {f"decoder.pre.{i}." for i in range(n // 2)} | {f"decoder.post.{i}." for i in range(n - n // 2)}
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    grown = all(k.startswith(("decoder.pre.", "decoder.post.")) and not k.startswith(tuple(old)) for k in missing)
+    if unexpected or not grown:
+        raise UserError("could not grow the decoder: the model files do not line up")
+    model.decoder.grown_from(n)
