@@ -10,7 +10,7 @@ to exactly the same codes (so the decoded audio is the same: decoding is a funct
 first ``--time-files`` files (default all) it times ``compress`` + ``decompress`` (bytes API, in process)
 with and without entropy coding at the lowest, default and top rung, the two interleaved file by file
 (alternating which goes first) after one untimed warm-up of each, and compares the decoded audio sample for
-sample; then the same with the light runtime (onnxruntime, the CLI's default: ``vqcodec.runtime.files``,
+sample; then the same with the light runtime (onnxruntime, the CLI's default: ``vqcodec.pipeline.files``,
 file to file). Writes ``OUT/entropy.md`` and ``OUT/entropy.json``.
 """
 
@@ -25,16 +25,11 @@ import time
 from pathlib import Path
 
 import torch
+from _common import list_files
 
 import vqcodec
 from vqcodec.compress import compress, decompress, from_bytes, to_bytes
 from vqcodec.io.audio import read_audio
-
-AUDIO = (".flac", ".wav")
-
-
-def files_of(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO)
 
 
 def sizes(codec, paths: list[Path]) -> list[dict]:
@@ -90,7 +85,7 @@ def timing(codec, paths: list[Path], kbps: float) -> dict:
 
 def timing_light(paths: list[Path], kbps: float) -> dict:
     """As :func:`timing`, on the light runtime, file to file (the decoded WAV files compared byte for byte)."""
-    from vqcodec.runtime import files
+    from vqcodec.pipeline import files
 
     codec = files.load()
     spent = {True: 0.0, False: 0.0}
@@ -151,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     codec = vqcodec.load()
-    paths = files_of(Path(args.data))
+    paths = list_files(args.data, None)
     rows, seconds = sizes(codec, paths)
     ladder = codec.ladder()
     rungs = sorted({ladder[0].kbps, codec.rung().kbps, ladder[-1].kbps})

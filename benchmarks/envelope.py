@@ -19,19 +19,13 @@ cepstral bins 2-29 scaled by 1.2). Prints Markdown.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import numpy as np
 import torch
+from _common import add_data_arguments, envelope, istft, load, load_reference, log, stft
 
-import vqcodec
-from vqcodec.analysis.evaluate import list_files, load_reference, log
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, require_eval, stoi
+from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, stoi
 from vqcodec.compress import compress, decompress
-
-sys.path.insert(0, str(Path(__file__).parent))
-from swap_test import envelope, istft, stft  # noqa: E402  (the swap test's STFT and lifter, shared)
 
 BANDS = {"1-3": (1, 4), "4-12": (4, 13), "13-30": (13, 31)}
 
@@ -79,20 +73,15 @@ def split_swaps(ref: np.ndarray, deg: np.ndarray) -> dict[str, np.ndarray]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    add_data_arguments(ap, limit=20, threads=1)
     ap.add_argument("--rates", default="1.35,2.85,6.35", help="rungs in kbps, comma-separated")
-    ap.add_argument("--limit", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    require_eval()
-    codec = vqcodec.load(args.model)
+    codec, files = load(args)
     rates = [float(r) for r in args.rates.split(",")]
     refs, decs = [], {k: [] for k in rates}
     swaps: dict[str, list[tuple[float, float]]] = {}
-    for i, path in enumerate(list_files(args.data, args.limit), 1):
-        log(f"[{i}/{args.limit}] {path.name}")
+    for i, path in enumerate(files, 1):
+        log(f"[{i}/{len(files)}] {path.name}")
         ref = load_reference(path)
         spec = stft(ref)
         loud = loud_frames(spec)
@@ -103,7 +92,7 @@ def main(argv: list[str] | None = None) -> None:
             if k == rates[0]:
                 for name, x in {"decoded": deg, **split_swaps(ref, deg)}.items():
                     swaps.setdefault(name, []).append((pesq_wb(ref, x.astype(np.float32)) or np.nan, stoi(ref, x)))
-    print(f"# Envelope: {codec.name} ({codec.hash.hex()}), {args.limit} files of `{args.data}`\n")
+    print(f"# Envelope: {codec.name} ({codec.hash.hex()}), {len(files)} files of `{args.data}`\n")
     print("| rung | " + " | ".join(f"cepstral corr, bins {b}" for b in BANDS) + " |")
     print("|---|" + "---:|" * len(BANDS))
     for k in rates:

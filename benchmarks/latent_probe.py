@@ -23,19 +23,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
-import vqcodec
-from vqcodec.analysis.evaluate import list_files, load_reference, log
+from _common import add_data_arguments, load, load_reference, log
 
 
 def level_pairs(model, x: torch.Tensor) -> dict[str, tuple[np.ndarray, list[np.ndarray]]]:
     """[1, 1, T] audio -> per level (top, bottom): the latent [T_l, D] and q_n [T_l, D] for every n."""
     h = model.hierarchy
-    latents = model.encoder(x)  # [1, D, T_b]
-    z_top = h.top_encoder(latents)  # [1, D, T_t]
-    top_codes = h.top_quantizer.encode(z_top, h.top_quantizer.n_codebooks)
-    top = h.top_decoder(h.top_quantizer.decode(top_codes))  # [1, D, T_b]
-    z_bottom = h._bottom_input(latents, top)
+    z_top, z_bottom = h.quantizer_inputs(model.encoder(x), h.top_quantizer.n_codebooks)  # [1, D, T_t], [1, D, T_b]
     out = {}
     for name, q, z in (("top", h.top_quantizer, z_top), ("bottom", h.bottom_quantizer, z_bottom)):
         codes = q.encode(z, q.n_codebooks)  # [1, n_q, T_l]
@@ -55,16 +49,11 @@ def ridge_r2(x_fit: np.ndarray, y_fit: np.ndarray, x_test: np.ndarray, y_test: n
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--model", default=None, help="model file (default: the shipped model)")
-    ap.add_argument("--limit", type=int, default=40)
+    add_data_arguments(ap, limit=40, threads=2)
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
-    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    codec = vqcodec.load(args.model)
+    codec, files = load(args, metrics=False)
     model, hop = codec.model, codec.config.top_hop
-    files = list_files(args.data, args.limit)
     per_file = []
     with torch.inference_mode():
         for i, path in enumerate(files, 1):

@@ -22,20 +22,16 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import soundfile as sf
+from _common import list_files, peak_rss_mb
 
 SR = 16000
 KBPS = 3.0
 OPUS_KBPS = "6"
-
-
-def dev_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".flac", ".wav"))
 
 
 def seconds_of(files: list[Path]) -> float:
@@ -53,7 +49,7 @@ def opus_seconds(files: list[Path], tmp: Path) -> float:
 
 def light_seconds(files: list[Path], tmp: Path, threads: int) -> float:
     """Wall seconds of the light runtime's compress + decompress over ``files`` (model loaded once, outside)."""
-    from vqcodec.runtime import files as light
+    from vqcodec.pipeline import files as light
 
     codec = light.load(threads=threads)
     codec.model.load()  # both graphs loaded before the clock starts, as vqcodec.load() is for torch
@@ -95,17 +91,6 @@ def write_long(path: Path, files: list[Path], minutes: float) -> None:
                     break
 
 
-def child(cmd: list[str]) -> tuple[float, float]:
-    """(peak RSS in MB, wall seconds) of ``cmd`` in a fresh child (one per call: RUSAGE_CHILDREN is its own)."""
-    code = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)
-    return int(out.stdout.split()[-1]) / 1024, time.perf_counter() - start
-
-
 def startup(cmd: list[str], runs: int = 5) -> float:
     """Median wall seconds of ``cmd`` in a fresh process."""
     times = []
@@ -126,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     from vqcodec.threads import default_threads
 
     args.threads = args.threads or default_threads()
-    files = dev_files(args.dev)
+    files = list_files(args.dev, None)
     exe = shutil.which("vqcodec") or "vqcodec"
     r: dict = {"files": len(files), "audio_s": seconds_of(files), "threads": args.threads, "load": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -137,9 +122,9 @@ def main(argv: list[str] | None = None) -> None:
         long = tmp / "long.wav"
         write_long(long, files, args.minutes)
         env_threads = ["--threads", str(args.threads)]
-        r["long_compress_mb"], r["long_compress_s"] = child([exe, "compress", "-q", *env_threads, str(long)])
+        r["long_compress_mb"], r["long_compress_s"] = peak_rss_mb([exe, "compress", "-q", *env_threads, str(long)])
         out = ["-o", str(tmp / "long_out.wav")]
-        r["long_decompress_mb"], r["long_decompress_s"] = child(
+        r["long_decompress_mb"], r["long_decompress_s"] = peak_rss_mb(
             [exe, "decompress", "-q", *env_threads, str(tmp / "long.vqc"), *out]
         )
         r["long_opus_s"] = opus_seconds([long], tmp)

@@ -5,47 +5,19 @@
 The torch runtime by default (the light one's peak memory is in ``benchmarks/light_speed.py``).
 
 Writes a synthetic 16 kHz mono WAV of each length (speech-like: a gliding harmonic tone with a syllable
-envelope, plus noise), runs the installed CLI on it in a child process, and prints the child's peak RSS.
+envelope, plus noise: :mod:`vqcodec.analysis.synthetic`), runs the installed CLI on it in a child process,
+and prints the child's peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
+from _common import peak_rss_mb
 
-SR = 16000
-
-
-def write_signal(path: Path, minutes: float, seed: int = 0) -> None:
-    """Write ``minutes`` of speech-like audio block by block (this script's own memory stays small)."""
-    rng = np.random.default_rng(seed)
-    with sf.SoundFile(path, "w", SR, 1, "PCM_16") as f:
-        for start in range(0, int(minutes * 60 * SR), 10 * SR):
-            t = (start + np.arange(10 * SR)) / SR
-            f0 = 120 + 30 * np.sin(2 * np.pi * 0.3 * t)
-            phase = 2 * np.pi * np.cumsum(f0) / SR
-            tone = sum(np.sin(k * phase) / k for k in range(1, 12))
-            env = 0.5 * (1 + np.sin(2 * np.pi * 4 * t)) ** 2
-            f.write(0.05 * tone * env + 0.003 * rng.standard_normal(t.size))
-
-
-def peak_rss_mb(cmd: list[str]) -> tuple[float, float]:
-    """Run ``cmd`` in a fresh child; (its peak RSS in MB, wall seconds). One child per call, so
-    RUSAGE_CHILDREN's maximum is this child's."""
-    code = (
-        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
-    )
-    t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", code, *cmd], check=True, capture_output=True, text=True)
-    return int(out.stdout.split()[-1]) / 1024, time.time() - t0
+from vqcodec.analysis.synthetic import write_speech_like
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -58,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for minutes in args.minutes:
             wav, vqc, out = Path(tmp) / "in.wav", Path(tmp) / "in.vqc", Path(tmp) / "out.wav"
-            write_signal(wav, minutes)
+            write_speech_like(wav, minutes * 60)
             runtime = ["--runtime", args.runtime]
             c_mb, c_s = peak_rss_mb(["vqcodec", "compress", "-q", "-f", *runtime, str(wav), "-o", str(vqc)])
             d_mb, d_s = peak_rss_mb(["vqcodec", "decompress", "-q", "-f", *runtime, str(vqc), "-o", str(out)])

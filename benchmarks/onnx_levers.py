@@ -25,12 +25,14 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import soundfile as sf
+from _common import list_files
+from vqcodec.backends.exported import Manifest, read_manifest
+from vqcodec.backends.onnxruntime import OnnxBackend
+from vqcodec.pipeline.coder import Coder
+from vqcodec.pipeline.sources import BlockSource
 
 from vqcodec.analysis.metrics import pesq_wb, stoi
 from vqcodec.pretrained import default_onnx_path
-from vqcodec.runtime.codec import LightCodec
-from vqcodec.runtime.manifest import Manifest, read_manifest
-from vqcodec.runtime.session import OnnxModel
 
 
 def quantized(manifest: Manifest, which: str, out: Path) -> Path:
@@ -86,13 +88,13 @@ def speed(sessions: dict[str, ort.InferenceSession], feed: dict, rounds: int) ->
 
 def quality(manifest: Manifest, decoders: dict[str, Path], files: list[Path], kbps: float) -> dict[str, tuple]:
     """Mean PESQ-WB and STOI of each decoder on ``files`` at ``kbps``, the same codes for all."""
-    codecs = {k: LightCodec(OnnxModel(dataclasses.replace(manifest, decoder=p))) for k, p in decoders.items()}
+    codecs = {k: Coder(OnnxBackend(dataclasses.replace(manifest, decoder=p))) for k, p in decoders.items()}
     scores = {k: ([], []) for k in codecs}
     for f in files:
         x, sr = sf.read(str(f), dtype="float32", always_2d=True)
-        c = codecs["shipped"].encode(iter([x]), sr, len(x), 1, kbps)
+        c = codecs["shipped"].encode_sources([BlockSource(iter([x]), sr, len(x), 1)], kbps)[0]
         for k, codec in codecs.items():
-            y = np.concatenate(list(codec.decode(c)))[:, 0]
+            y = np.concatenate(list(codec.decode_blocks(c)))[:, 0]
             scores[k][0].append(pesq_wb(x[:, 0], y))
             scores[k][1].append(stoi(x[:, 0], y))
     return {k: (np.mean(p), np.mean(s), min(np.subtract(p, scores["shipped"][0]))) for k, (p, s) in scores.items()}
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--kbps", type=float, nargs="+", default=[3.0, 6.35])
     args = p.parse_args(argv)
     ort.set_default_logger_severity(3)
-    files = sorted(q for q in Path(args.dev).rglob("*") if q.suffix.lower() in (".flac", ".wav"))[: args.files]
+    files = list_files(args.dev, None)[: args.files]
     manifest = read_manifest(default_onnx_path())
     audio, _ = sf.read(str(files[0]), dtype="float32")
     with tempfile.TemporaryDirectory() as tmp:

@@ -15,13 +15,11 @@ and the means are printed as a markdown table with the decoder's weights unchang
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import numpy as np
 import torch
+from _common import add_data_arguments, load, load_reference
 
-import vqcodec
-from vqcodec.analysis.evaluate import list_files, load_reference
 from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, si_sdr, stoi
 from vqcodec.nn.excitation import Pitch, fundamental_phase
 
@@ -30,13 +28,12 @@ def decodings(model, x: torch.Tensor, n_top: int, n_bottom: int) -> dict[str, np
     """[1, 1, T] reference -> the free-running and the phase-locked decodings, [T] each."""
     head = model.decoder.head
     top, bottom = model.encode(x, n_top, n_bottom)
-    pitch = model.pitch(model.track_pitch(x))
-    q_bottom, q_top = model.hierarchy.decode(top, bottom)
+    codes = model.track_pitch(x)
+    pitch = model.pitch(codes)
     phase = fundamental_phase(x[:, 0], pitch.f0, head.hop, head.sample_rate)
-    gain = model.config.output_gain
     return {
-        "free": (model.decoder(q_bottom, q_top, 0, pitch).audio * gain)[0].numpy(),
-        "locked": (model.decoder(q_bottom, q_top, 0, Pitch(pitch.f0, pitch.voiced, phase)).audio * gain)[0].numpy(),
+        "free": model.decode(top, bottom, codes)[0, 0].numpy(),
+        "locked": model.decode(top, bottom, pitch=Pitch(pitch.f0, pitch.voiced, phase))[0, 0].numpy(),
     }
 
 
@@ -47,15 +44,12 @@ def scores(ref: np.ndarray, decoded: np.ndarray) -> tuple[float | None, float, f
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--model", default=None)
-    ap.add_argument("--limit", type=int, default=12)
+    add_data_arguments(ap, limit=12, threads=None)
     ap.add_argument("--rates", default="3,6", help="kbps, comma-separated")
     args = ap.parse_args()
-    codec = vqcodec.load(args.model)
+    codec, files = load(args)
     model, hop = codec.model, codec.model.config.top_hop
     rows: dict[tuple[float, str], list[tuple]] = {}
-    files = list_files(args.data, args.limit)
     for path in files:
         ref = load_reference(path)
         x = torch.from_numpy(np.pad(ref, (0, -len(ref) % hop)))[None, None]

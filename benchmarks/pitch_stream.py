@@ -27,10 +27,9 @@ from pathlib import Path
 import numpy as np
 import soxr
 import torch
+from _common import add_data_arguments, load, load_reference, log
 
-import vqcodec
-from vqcodec.analysis.evaluate import list_files, load_reference, log
-from vqcodec.analysis.metrics import SR, pesq_wb, pitch_errors, require_eval, stoi
+from vqcodec.analysis.metrics import SR, pesq_wb, pitch_errors, stoi
 from vqcodec.codec import Codec
 from vqcodec.nn.excitation import Pitch
 from vqcodec.pitch.quantize import dequantize, frame_f0, quantize
@@ -63,10 +62,10 @@ def quality(codec: Codec, files: list[Path], kbps: float) -> dict[str, np.ndarra
         ref = load_reference(path)
         x = torch.from_numpy(np.pad(ref, (0, -len(ref) % c.top_hop)))[None, None]
         with torch.no_grad():
-            bottom, top = model.hierarchy.decode(*model.encode(x, rung.n_top, rung.n_bottom))
+            codes = model.encode(x, rung.n_top, rung.n_bottom)
             for name, f0 in variants(x[:, 0].double().numpy(), c.hop, c.pitch_bits).items():
                 f0 = torch.from_numpy(np.asarray(f0, np.float32))
-                y = model.decoder(bottom, top, pitch=Pitch(f0, f0 > 0)).audio[0, : len(ref)].numpy()
+                y = model.decode(*codes, pitch=Pitch(f0, f0 > 0))[0, 0, : len(ref)].numpy()
                 fe, ve = pitch_errors(ref, y)
                 out.setdefault(name, []).append(
                     (pesq_wb(ref, y) or np.nan, stoi(ref, y), np.nan if fe is None else fe, ve)
@@ -107,18 +106,12 @@ def window_dependence(codec: Codec, files: list[Path]) -> tuple[int, int, int]:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    add_data_arguments(ap, limit=20, threads=1)
     ap.add_argument("--kbps", type=float, default=3.0)
-    ap.add_argument("--limit", type=int, default=20)
-    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    require_eval()
-    codec = vqcodec.load(args.model)
+    codec, files = load(args)
     if not codec.config.pitch_bits:
         raise SystemExit("this model has no pitch stream (pitch_bits = 0)")
-    files = list_files(args.data, args.limit)
     rows = quality(codec, files, args.kbps)
     print(
         f"# Pitch stream of {codec.name} ({codec.hash.hex()}), {len(files)} files of `{args.data}`, "

@@ -11,9 +11,10 @@ top rung, and the coding speed of vqcodec (3 kbps) against ``opusenc``/``opusdec
 
 Writes ``OUT/quality.md`` and ``OUT/quality.json``; prints the tables to stdout, progress to stderr.
 
-The machinery lives in the package (``vqcodec.analysis.evaluate``, ``vqcodec.analysis.metrics``,
-``vqcodec.analysis.reference_codecs``; ``vqcodec eval`` is its command-line face): this script is a thin caller
-with the reference codecs, the codebook usage pass and the speed comparison switched on.
+The machinery lives in the package (``vqcodec.analysis.quality``, ``vqcodec.analysis.metrics``,
+``vqcodec.analysis.reference_codecs``, ``vqcodec.analysis.report``; ``vqcodec eval`` is its command-line face):
+this script is a thin caller with the reference codecs, the codebook usage pass and the speed comparison switched
+on (``--threads``: torch CPU threads, default 2).
 """
 
 from __future__ import annotations
@@ -25,40 +26,28 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
+from _common import add_data_arguments, load, log
 
-import vqcodec
-from vqcodec.analysis.evaluate import evaluate, list_files, log, report, result_json, run_meta, vqcodec_rungs
-from vqcodec.analysis.metrics import require_eval
-from vqcodec.errors import UserError
+from vqcodec.analysis.quality import evaluate
+from vqcodec.analysis.report import report, result_json, run_meta
+from vqcodec.analysis.vqcodec_coder import vqcodec_rungs
 
-AUDIO_SUFFIXES = (".flac", ".wav")
 DEFAULT_RATES = "1,1.5,2,3,4,6"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True, help="folder of .flac/.wav files (searched recursively)")
-    ap.add_argument("--model", type=Path, default=None, help="model .safetensors (default: the shipped model)")
-    ap.add_argument("--limit", type=int, default=None, help="use N evenly spaced files")
+    add_data_arguments(ap, limit=None, threads=2)
     ap.add_argument("--out", type=Path, default=Path("bench_out"), help="output folder")
     ap.add_argument("--rates", default=DEFAULT_RATES, help="vqcodec rates in kbps, comma-separated")
     args = ap.parse_args(argv)
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
-    if args.limit is not None and args.limit < 1:
-        ap.error("--limit must be at least 1")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    torch.set_num_threads(2)
-    try:
-        require_eval()
-        codec = vqcodec.load(args.model)
-        files = list_files(args.data, args.limit, AUDIO_SUFFIXES)
-    except UserError as e:
-        raise SystemExit(str(e)) from None
+    codec, files = load(args)
     ev = evaluate(codec, files, vqcodec_rungs(codec, args.rates), reference_codecs=True, usage=True, timing=True)
     meta = run_meta(shlex.join([sys.executable, *sys.argv]), args.data, args.model, codec, ev)
     text = report(meta, ev)

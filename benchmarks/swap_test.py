@@ -32,32 +32,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import HOP, N_FFT, add_data_arguments, envelope, istft, load, load_reference, log, stft
 
-import vqcodec
-from vqcodec.analysis.evaluate import list_files, load_reference, log
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, require_eval, stoi
-from vqcodec.analysis.pitch import track
+from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, stoi
+from vqcodec.analysis.tracked_pitch import track
 from vqcodec.compress import compress, decompress
-
-N_FFT, HOP = 640, 160
-
-
-def stft(x: np.ndarray) -> torch.Tensor:
-    """[T] -> complex [F, N]."""
-    return torch.stft(torch.from_numpy(x), N_FFT, HOP, window=torch.hann_window(N_FFT), return_complex=True)
-
-
-def istft(spec: torch.Tensor, length: int) -> np.ndarray:
-    return torch.istft(spec, N_FFT, HOP, window=torch.hann_window(N_FFT), length=length).numpy()
-
-
-def envelope(mag: torch.Tensor, lifter: int) -> torch.Tensor:
-    """Log-magnitude envelope [F, N] of a magnitude [F, N]: the real cepstrum truncated to ``lifter`` bins."""
-    cep = torch.fft.irfft(torch.log(mag + 1e-7), dim=0)  # [2(F-1), N]
-    keep = torch.zeros(cep.shape[0], 1)
-    keep[:lifter] = 1
-    keep[-lifter + 1 :] = 1  # the cepstrum of a real log spectrum is symmetric
-    return torch.fft.rfft(cep * keep, dim=0).real
 
 
 def variants(ref: np.ndarray, deg: np.ndarray, lifter: int) -> dict[str, np.ndarray]:
@@ -108,27 +87,22 @@ def oracle_f0(codec, ref: np.ndarray, kbps: float) -> np.ndarray | None:
     hop = model.config.top_hop
     x = torch.from_numpy(np.pad(ref, (0, -len(ref) % hop)))[None, None]  # [1, 1, k * top_hop]
     with torch.no_grad():
-        bottom, top = model.hierarchy.decode(*model.encode(x, rung.n_top, rung.n_bottom))
+        codes = model.encode(x, rung.n_top, rung.n_bottom)
         pitch = track(x, model.config.sample_rate, model.config.hop // model.config.decoder_upsample)
-        return model.decoder(bottom, top, pitch=pitch).audio[0, : len(ref)].numpy()
+        return model.decode(*codes, pitch=pitch)[0, 0, : len(ref)].numpy()
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    add_data_arguments(ap, limit=20, threads=2)
     ap.add_argument("--kbps", type=float, default=3.0)
-    ap.add_argument("--limit", type=int, default=20)
     ap.add_argument("--lifter", type=int, default=30, help="cepstral bins kept as the envelope")
     ap.add_argument("--out", type=Path, default=Path("bench_out"))
-    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    require_eval()
-    codec = vqcodec.load(args.model)
+    codec, files = load(args)
     scores: dict[str, dict[str, list[float]]] = {}
-    for i, path in enumerate(list_files(args.data, args.limit), 1):
-        log(f"[{i}/{args.limit}] {path.name}")
+    for i, path in enumerate(files, 1):
+        log(f"[{i}/{len(files)}] {path.name}")
         ref = load_reference(path)
         decoded = decompress(codec, compress(codec, ref[None], SR, args.kbps))[0][0].numpy()
         deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * SR)), len(ref))
@@ -147,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
     command = shlex.join([sys.executable, *sys.argv])
     lines = [
         f"# Swap test: {codec.name} ({codec.hash.hex()}) at {codec.rung(args.kbps).kbps:g} kbps, "
-        f"{args.limit} files of `{args.data}`",
+        f"{len(files)} files of `{args.data}`",
         "",
         f"Command: `{command}`",
         "",

@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import soundfile as sf
+from vqcodec.analysis.synthetic import write_speech_like
 
 _CHILD = """
 import sys, time
@@ -32,13 +31,6 @@ t = time.perf_counter()
 compress_file(codec, sys.argv[2], sys.argv[3])
 print(time.perf_counter() - t)
 """
-
-
-def speech_like(seconds: float, sr: int = 16000) -> np.ndarray:
-    t = np.arange(int(seconds * sr)) / sr
-    voiced = sum(np.sin(k * 2 * np.pi * np.cumsum(120 + 30 * np.sin(np.pi * t)) / sr) / k for k in range(1, 15))
-    x = 0.1 * voiced * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)) ** 2
-    return (x + 0.003 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)
 
 
 def timed(threads: int, policy: str | None, src: Path, dst: Path) -> float:
@@ -69,7 +61,7 @@ def main() -> None:
         time.sleep(2 if busy else 0)
         with tempfile.TemporaryDirectory() as tmp:
             src, dst = Path(tmp) / "in.wav", Path(tmp) / "out.vqc"
-            sf.write(src, speech_like(args.minutes * 60), 16000)
+            write_speech_like(src, args.minutes * 60)
             print(
                 f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; extra busy processes "
                 f"{args.load}; default threads now {default_threads()}"

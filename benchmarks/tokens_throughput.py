@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _common import list_files
 
 import vqcodec
 from vqcodec.tokens import extract, load_shard
-from vqcodec.train.data import evenly_spaced, list_audio
 
 
 def tokens_of(outdir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--repeat", type=int, default=3, help="runs per row; the fastest is reported (default 3)")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    files = evenly_spaced(list_audio(args.data), args.limit)
+    files = list_files(args.data, args.limit)
     codec = vqcodec.load(args.model, device=args.device)
     codec.encode(np.zeros(codec.sample_rate, np.float32), codec.sample_rate)  # warm-up
     print(

@@ -22,13 +22,12 @@ from pathlib import Path
 import torch
 
 from vqcodec.distributed import Context
-from vqcodec.io.manifest import with_lengths
+from vqcodec.io.corpus import evenly_spaced, with_lengths
 from vqcodec.train.config import load_train_config
 from vqcodec.train.data import (
     SegmentSampler,
     StreamingSegments,
     StreamSampler,
-    evenly_spaced,
     list_audio,
     list_entries,
     load_corpus,
