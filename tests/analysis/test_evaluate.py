@@ -1,11 +1,10 @@
-"""Tests for vqcodec.analysis.evaluate (``vqcodec eval``): the report, reference codecs, skipped files."""
+"""Tests for vqcodec.analysis.evaluate (``vqcodec eval``): its files and table, reference codecs, rates refused,
+skipped files."""
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -72,29 +71,3 @@ def test_eval_skips_and_lists_unreadable_files(tmp_path, capsys, tiny_model_file
     errors = [json.loads(line) for line in (tmp_path / "out" / "errors.jsonl").read_text().splitlines()]
     assert [Path(e["path"]).name for e in errors] == ["broken.wav"]
     assert json.loads((tmp_path / "out" / "eval.json").read_text())["files"] == 2
-
-
-class _Terminal(io.StringIO):
-    def isatty(self) -> bool:
-        return True
-
-
-@pytest.mark.parametrize("terminal", [True, False])
-def test_a_long_run_draws_a_progress_bar_on_a_terminal(monkeypatch, audio_dir, terminal) -> None:
-    """On a terminal one bar counts the files; elsewhere (a log) a plain line per file."""
-    pytest.importorskip("tqdm")
-    for module in ("pesq", "pystoi"):
-        pytest.importorskip(module)
-    from vqcodec.analysis.quality import code_all
-    from vqcodec.analysis.reference_codecs import Coded
-
-    stream = _Terminal() if terminal else io.StringIO()
-    monkeypatch.setattr(sys, "stderr", stream)
-    files = sorted(audio_dir.iterdir())
-    accs, _ = code_all(files, {("same", "copy"): lambda ref, wav, tmp: Coded(ref, 100, 0.0)})
-    assert accs[0].file_bytes == [100, 100]
-    text = stream.getvalue()
-    if terminal:
-        assert "eval: 100%" in text and "2/2" in text and "[1/2]" not in text
-    else:
-        assert "[1/2] a.wav" in text and "[2/2] b.wav" in text and "%" not in text
