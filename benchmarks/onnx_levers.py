@@ -26,12 +26,12 @@ import numpy as np
 import onnxruntime as ort
 import soundfile as sf
 from _common import list_files
+
+from vqcodec.analysis.metrics import pesq_wb, stoi
 from vqcodec.backends.exported import Manifest, read_manifest
 from vqcodec.backends.onnxruntime import OnnxBackend
 from vqcodec.pipeline.coder import Coder
 from vqcodec.pipeline.sources import BlockSource
-
-from vqcodec.analysis.metrics import pesq_wb, stoi
 from vqcodec.pretrained import default_onnx_path
 
 

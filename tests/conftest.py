@@ -207,9 +207,9 @@ TINY_HARMONIC = dataclasses.replace(TINY, name="tinyh", head="harmonic")
 def tiny_onnx(tmp_path_factory: pytest.TempPathFactory, tiny_model_file: str) -> dict[str, Path]:
     """The tiny model (inverse-STFT head, the weights of ``tiny_model_file``) and a tiny harmonic-head model,
     each exported once per session beside its weights (STEM.safetensors): head name -> its ``.onnx.json``."""
+    from vqcodec.backends.exported import manifest_path
     from vqcodec.export.onnx import export_file
     from vqcodec.io.weights import save_model
-    from vqcodec.runtime.manifest import manifest_path
 
     out = tmp_path_factory.mktemp("onnx")
     shutil.copy(tiny_model_file, out / "tiny.safetensors")

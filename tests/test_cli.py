@@ -303,13 +303,11 @@ def test_threads_apply_inside_the_command_and_are_restored(
     import numpy as np
     import torch
 
-    from vqcodec import compress
+    from vqcodec.pipeline import files
 
     sf.write(tmp_path / "in.wav", np.zeros(1600, np.float32), 16000)
-    seen, real = [], compress.compress_file
-    monkeypatch.setattr(
-        compress, "compress_file", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k)
-    )
+    seen, real = [], files.compress_file
+    monkeypatch.setattr(files, "compress_file", lambda *a, **k: seen.append(torch.get_num_threads()) or real(*a, **k))
     before = torch.get_num_threads()
     assert cli.main(["compress", "-q", "--threads", "2", "-m", tiny_model_file, str(tmp_path / "in.wav")]) == 0
     assert seen == [2] and torch.get_num_threads() == before

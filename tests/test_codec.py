@@ -18,8 +18,8 @@ from vqcodec.codes import Codes
 from vqcodec.compress import to_bytes
 from vqcodec.errors import UserError
 from vqcodec.io.weights import load_model, save_model, weights_hash
+from vqcodec.pipeline.windows import resampled_length, window_frames
 from vqcodec.resample import resample
-from vqcodec.windows import resampled_length, window_frames
 
 RATES = (8000, 11025, 16000, 22050, 44100, 48000)
 

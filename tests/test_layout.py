@@ -1,6 +1,8 @@
 """The package's layout holds: no import cycles (lazy imports inside functions included), the model's parts
 (``vqcodec.nn``) import nothing of files, training or analysis, the file formats (``vqcodec.io``) nothing of
-training or analysis, the analysis nothing of training, and only ``__main__`` modules import the CLI."""
+training or analysis, the analysis nothing of training, and only ``__main__`` modules import the CLI; the
+pipeline (``vqcodec.pipeline``) runs over the backends without naming one, and neither it nor the onnxruntime
+backend imports torch (the light install has none)."""
 
 from __future__ import annotations
 
@@ -74,3 +76,49 @@ def test_only_main_modules_import_the_cli() -> None:
     for module, targets in _imports().items():
         if "vqcodec.cli" in targets:
             assert module.endswith("__main__"), f"{module} imports vqcodec.cli"
+
+
+def _module_level_imports() -> dict[str, set[str]]:
+    """Module -> the top-level names it imports when it is imported (not inside functions, nor for type checking)."""
+    found = {}
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        names = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+        found[name] = names
+    return found
+
+
+def _loaded_with(module: str, imports: dict[str, set[str]]) -> set[str]:
+    """Every name importing ``module`` imports at module level, its parent packages' included."""
+    seen, todo = set(), [module]
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        parts = m.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts)) if ".".join(parts[:i]) in imports]
+        todo += [t for t in imports.get(m, ()) if t in imports]
+    return seen | {t for m in seen for t in imports.get(m, ())}
+
+
+def test_the_onnxruntime_backend_and_the_pipeline_import_no_torch() -> None:
+    """The light install (no torch) runs the pipeline on onnxruntime: importing either must not import torch."""
+    imports = _module_level_imports()
+    pipeline = [m for m in imports if m.startswith("vqcodec.pipeline")]
+    for module in ["vqcodec.backends.onnxruntime", "vqcodec.backends", *pipeline]:
+        torch = sorted(t for t in _loaded_with(module, imports) if t.split(".")[0] in ("torch", "torchaudio"))
+        assert not torch, f"importing {module} imports {torch}"
+
+
+def test_the_pipeline_knows_no_backend() -> None:
+    """A backend only runs graphs: the pipeline reaches one through ``vqcodec.backends.load``, never by name."""
+    for module, targets in _imports().items():
+        if module.startswith("vqcodec.pipeline"):
+            named = sorted(t for t in targets if t.startswith("vqcodec.backends."))
+            assert not named, f"{module} imports {named}"

@@ -49,7 +49,7 @@ def load(path: str | os.PathLike | None = None, device: str = "cpu") -> Codec:
             raise
         raise ModuleNotFoundError(
             "vqcodec.load() needs torch, which is not installed: pip install 'vqcodec[torch]' (without torch, "
-            "vqcodec.runtime.files.load() runs the shipped model on onnxruntime)",
+            "vqcodec.pipeline.files.load() runs the shipped model on onnxruntime)",
             name="torch",
         ) from None
     from vqcodec.pretrained import default_model_path

@@ -57,40 +57,15 @@ def _load(model: str | None):
 
 
 def cmd_compress(args: argparse.Namespace) -> int | None:
-    if args.light:  # a file, a pipe or a folder on onnxruntime
-        from vqcodec.runtime import commands
+    from vqcodec.pipeline import commands
 
-        return commands.compress(args, _output)
-    from vqcodec.compress import compress_file
-    from vqcodec.io.audio import FileSource
-
-    with FileSource(args.input):  # header: channels, rate and length checked before the model loads
-        pass
-    dst = _output(args.input, args.output, ".vqc", args.force)
-    codec = _load(args.model)
-    try:
-        rung = codec.rung(args.bitrate)
-    except ValueError as e:
-        raise UserError(str(e)) from None
-    compress_file(codec, args.input, dst, rung.kbps, entropy_coding=not args.no_entropy)
-    if not args.quiet:
-        print(f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {dst.stat().st_size} bytes)")
+    return commands.compress(args, _output)
 
 
 def cmd_decompress(args: argparse.Namespace) -> int | None:
-    if args.light:
-        from vqcodec.runtime import commands
+    from vqcodec.pipeline import commands
 
-        return commands.decompress(args, _output)
-    from vqcodec.compress import decompress_file, read_codes
-    from vqcodec.io.audio import output_format
-
-    read_codes(args.input)  # header and limits checked before the model loads
-    dst = _output(args.input, args.output, ".wav", args.force)
-    output_format(dst)
-    decompress_file(_load(args.model), args.input, dst)
-    if not args.quiet:
-        print(f"{args.input} -> {dst}")
+    return commands.decompress(args, _output)
 
 
 def info(path: str, model: str | None = None) -> dict:
@@ -102,7 +77,7 @@ def info(path: str, model: str | None = None) -> dict:
     """
     from vqcodec.io import container
     from vqcodec.nn.config import ModelConfig
-    from vqcodec.runtime.streams import read_container, read_source
+    from vqcodec.pipeline.streams import read_container, read_source
 
     data = read_source(path)  # a file, or stdin for "-"
     c = read_container(path, data)  # checked once (levels, limits), with one-line errors; no torch
@@ -158,7 +133,7 @@ def _model_checks(path: str, c: container.Container, model: str | None) -> str:
     """Run decompress's model checks on the container ``c`` if the model (``--model``: a .safetensors file,
     loaded by torch, or an exported .onnx.json, read without loading its graphs) made it; say what was
     checked."""
-    from vqcodec.checks import check_codes
+    from vqcodec.pipeline.checks import check_codes
 
     config, model_hash = _model_identity(model)
     if (c.model_name, c.model_hash) != (config.name, model_hash):
@@ -176,8 +151,8 @@ def _model_checks(path: str, c: container.Container, model: str | None) -> str:
 
 def _model_identity(model: str | None):
     """(config, weights hash) of a model: the shipped one's from its ONNX manifest (no torch, no graphs)."""
+    from vqcodec.backends.exported import read_manifest
     from vqcodec.pretrained import default_onnx_path
-    from vqcodec.runtime.manifest import read_manifest
 
     if model is None or str(model).endswith(".onnx.json"):
         m = read_manifest(default_onnx_path() if model is None else model)
@@ -301,8 +276,8 @@ def version_line() -> str:
     """``vqcodec VERSION (model NAME HASH)``: the package and the shipped model, read from its ONNX manifest
     (no torch), the hash being the one every ``.vqc`` it writes carries."""
     from vqcodec import __version__
+    from vqcodec.backends.exported import read_manifest
     from vqcodec.pretrained import default_onnx_path
-    from vqcodec.runtime.manifest import read_manifest
 
     m = read_manifest(default_onnx_path())
     return f"vqcodec {__version__} (model {m.config.name} {m.model_hash.hex()})"
@@ -344,7 +319,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "--runtime",
             choices=("auto", "onnx", "torch"),
             default="auto",
-            help="onnx: onnxruntime, no torch (the default when installed, and for folders and pipes); torch",
+            help="onnx: onnxruntime, no torch (the default when installed, for the shipped model or a .onnx.json); "
+            "torch (the default for a .safetensors model)",
         )
         s.add_argument("-j", "--jobs", type=int, help="files coded at once in a folder (default 1)")
     i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it)")
@@ -450,10 +426,10 @@ def _run(args: argparse.Namespace) -> int:
     if bitrate is not None and bitrate != bitrate:  # NaN: no rung is at or below it, nor above
         raise UserError("--bitrate must be a number of kbps, not nan")
     if args.command in ("compress", "decompress"):
-        from vqcodec.runtime.commands import wanted
+        from vqcodec.pipeline.commands import runtime
 
-        args.light = wanted(args)
-    if not hasattr(args, "threads") or getattr(args, "light", False):
+        args.runtime = runtime(args)
+    if not hasattr(args, "threads") or getattr(args, "runtime", "torch") == "onnx":
         return args.func(args) or 0
     from vqcodec.threads import torch_threads
 

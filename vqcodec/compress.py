@@ -1,51 +1,34 @@
-"""Codes <-> .vqc bytes, and the file twins that stream audio in and out in bounded memory.
-
-This is the one module that knows both sides: the codec computes codes and knows nothing of bytes; the
-container knows bytes and nothing of models.
+"""The torch API's bytes and files: codes (tensors) <-> .vqc bytes, and the file twins that stream audio in and
+out in bounded memory. Each is the pipeline's (:mod:`vqcodec.pipeline.streams`, :mod:`vqcodec.pipeline.files`),
+which every backend shares; here codes come and go as tensors.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import torch
 
 from vqcodec import entropy
 from vqcodec.codec import Codec
 from vqcodec.codes import Codes
-from vqcodec.errors import UserError
 from vqcodec.io import container
-from vqcodec.io.atomic import atomic_path
-from vqcodec.io.audio import FileSource, output_format
-from vqcodec.io.limits import check_audio
-from vqcodec.io.output import check_output, write_failed
+from vqcodec.pipeline import files, streams
+
+
+def _tensors(codes: Codes) -> Codes:
+    return codes.map(torch.from_numpy)
 
 
 def codes_to_container(codes: Codes, bits: int, pitch_bits: int = 0) -> container.Container:
-    """Codes -> a container of their streams (top, bottom, and the pitch if any), codes stored at ``bits``
-    bits each (the pitch at ``pitch_bits``)."""
-    if codes.pitch is not None and not pitch_bits:
-        raise UserError("pitch codes need the model's pitch_bits")
-    widths = [bits] * len(codes.levels) + [pitch_bits]
-    levels = tuple(
-        container.Level(c.numpy(), b) for c, b in zip(codes.streams, widths[: len(codes.streams)], strict=True)
-    )
-    return container.Container(
-        codes.model_name, codes.model_hash, codes.sample_rate, codes.channels, codes.num_samples, levels
-    )
+    """Codes -> a container of their streams (see :func:`vqcodec.pipeline.streams.codes_to_container`)."""
+    return streams.codes_to_container(codes, bits, pitch_bits)
 
 
 def codes_from_container(c: container.Container) -> Codes:
-    """A container of the levels Codes hold -> Codes."""
-    names = Codes.LEVELS
-    if len(c.levels) not in (len(names), len(names) + 1):
-        expected = f"{len(names)} levels ({', '.join(names)}), and a pitch stream or none"
-        raise container.ContainerError(f"expected {expected}, found {len(c.levels)}")
-    top, bottom, *pitch = (torch.from_numpy(np.asarray(level.codes, dtype=np.int64)) for level in c.levels)
-    return Codes(top, bottom, c.sample_rate, c.num_samples, c.model_name, c.model_hash, *pitch)
+    """A container of the levels Codes hold -> Codes (tensors)."""
+    return _tensors(streams.codes_from_container(c))
 
 
 def coder(codec: Codec, entropy_coding: bool = True) -> entropy.RangeCoder | None:
@@ -55,13 +38,11 @@ def coder(codec: Codec, entropy_coding: bool = True) -> entropy.RangeCoder | Non
 
 
 def to_bytes(codes: Codes, codec: Codec, entropy_coding: bool = True) -> bytes:
-    return container.write(
-        codes_to_container(codes, codec.config.bits, codec.config.pitch_bits), coder(codec, entropy_coding)
-    )
+    return streams.to_bytes(codes, codec.config, entropy_coding)
 
 
 def from_bytes(data: bytes) -> Codes:
-    return codes_from_container(container.read(data, entropy.coders()))
+    return _tensors(streams.from_bytes(data))
 
 
 def compress(
@@ -88,67 +69,26 @@ def compress_file(
     bitrate: float | None = None,
     entropy_coding: bool = True,
 ) -> Codes:
-    """Audio file -> .vqc file; the audio is read window by window, never whole."""
-    with FileSource(src) as source:
-        codes = codec.encode_sources([source], bitrate)[0]
-    container.write_file(
-        codes_to_container(codes, codec.config.bits, codec.config.pitch_bits), dst, coder(codec, entropy_coding)
-    )
-    return codes
+    """Audio file -> .vqc file; the audio is read block by block, never whole."""
+    return files.compress_file(codec, src, dst, bitrate, entropy_coding)
 
 
 def read_container(path: str | os.PathLike) -> container.Container:
     """A .vqc file, checked whole, with one-line errors naming the file."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    try:
-        return container.read_file(path, entropy.coders())
-    except container.ContainerError as e:
-        raise UserError(f"{path}: {e}") from None
+    return streams.read_container(path)
 
 
 def read_codes(path: str | os.PathLike) -> Codes:
-    """A .vqc file -> Codes, with one-line errors naming the file; see :func:`container_codes`."""
-    return container_codes(read_container(path), path)
-
-
-def container_codes(c: container.Container, path: str | os.PathLike) -> Codes:
-    """The codes of the container read from ``path``, checked as far as no model is needed: two levels,
-    and the limits of :mod:`vqcodec.io.limits` on rate, channels and length."""
-    try:
-        codes = codes_from_container(c)
-        check_audio(codes.sample_rate, codes.channels, codes.num_samples)
-    except ValueError as e:  # ContainerError is one
-        raise UserError(f"{path}: {e}") from None
-    return codes
+    """A .vqc file -> Codes (tensors), checked as far as no model is needed, with one-line errors naming it."""
+    return _tensors(streams.read_codes(path))
 
 
 def checked_codes(codec: Codec, path: str | os.PathLike) -> Codes:
     """A .vqc file -> Codes that ``codec`` can decode: every check decoding makes, before any decoding."""
-    codes = read_codes(path)
-    try:
-        codec.check(codes)
-    except ValueError as e:
-        raise UserError(f"{path}: {e}") from None
-    return codes
+    return _tensors(streams.checked_codes(codec, path))
 
 
 def decompress_file(codec: Codec, src: str | os.PathLike, dst: str | os.PathLike) -> Codes:
-    """.vqc file -> audio file at the original rate and channels, written piece by piece.
-
-    The output is checked before decoding (:func:`vqcodec.io.output.check_output`: an OGG's rate, a WAV's
-    size against its disk's free space); a write that fails anyway (disk full, file size limit) is one
-    error naming ``dst``.
-    """
-    codes = checked_codes(codec, src)
-    kind, subtype = output_format(dst)
-    check_output(dst, kind, codes.sample_rate, codes.channels, codes.num_samples)
-    try:
-        with atomic_path(dst) as tmp:
-            with sf.SoundFile(tmp, "w", codes.sample_rate, codes.channels, subtype, format=kind) as out:
-                for piece in codec.decode_chunks(codes):
-                    out.write(piece.numpy().T)
-    except sf.SoundFileError as e:
-        raise write_failed(dst, e) from None
-    return codes
+    """.vqc file -> audio file at the original rate and channels, written piece by piece (see
+    :func:`vqcodec.pipeline.files.decompress_file`: the output checked before decoding, a failed write one line)."""
+    return _tensors(files.decompress_file(codec, src, dst))

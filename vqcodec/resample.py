@@ -30,9 +30,9 @@ from collections.abc import Callable
 import torch
 import torchaudio.functional as AF
 
-from vqcodec.runtime.sinc import TABLE as _TABLE  # noqa: F401  (the table's bound, for tests)
-from vqcodec.runtime.sinc import kernel_table, small_ratio
-from vqcodec.windows import resampled_length
+from vqcodec.pipeline.sinc import TABLE as _TABLE  # noqa: F401  (the table's bound, for tests)
+from vqcodec.pipeline.sinc import kernel_table, small_ratio
+from vqcodec.pipeline.windows import resampled_length
 
 __all__ = ["Fetch", "resample", "resample_window", "resampled_length", "window_of"]
 
@@ -125,5 +125,5 @@ def _interpolate(fetch: Fetch, sr_in: int, sr_out: int, start: int, stop: int) -
 
 
 def _kernel_table(sr_in: int, sr_out: int) -> torch.Tensor:
-    """[phases, taps] float32: :func:`vqcodec.runtime.sinc.kernel_table`, the one table both runtimes use."""
+    """[phases, taps] float32: :func:`vqcodec.pipeline.sinc.kernel_table`, the one table of the codec's resampler."""
     return torch.from_numpy(kernel_table(sr_in, sr_out))

@@ -23,13 +23,12 @@ import pytest
 import torch
 from conftest import TINY_PITCH, make_model, speech_like
 
+from vqcodec.backends.exported import file_sha256, manifest_path, read_manifest
+from vqcodec.backends.onnxruntime import OnnxBackend
 from vqcodec.export.graphs import pitch_drive
 from vqcodec.io.weights import load_model, weights_hash
 from vqcodec.nn.excitation import Pitch
 from vqcodec.nn.heads import HarmonicHead
-from vqcodec.pitch.quantize import frame_f0
-from vqcodec.runtime.manifest import file_sha256, manifest_path, read_manifest
-from vqcodec.runtime.session import OnnxModel
 
 FULL_SCALE_TOL = 1e-4
 
@@ -38,7 +37,7 @@ def _pair(manifest_path):
     """(torch model, onnx model) of one exported model file."""
     m = read_manifest(manifest_path)
     model_file = manifest_path.with_name(manifest_path.name.removesuffix(".onnx.json") + ".safetensors")
-    return load_model(model_file), OnnxModel(m)
+    return load_model(model_file), OnnxBackend(m)
 
 
 def _audio(batch: int, frames: int, hop: int, seed: int) -> torch.Tensor:
@@ -53,7 +52,7 @@ def test_tiny_codes_match_torch(tiny_onnx, head: str, batch: int, frames: int) -
     x = _audio(batch, frames, model.config.top_hop, seed=frames)
     with torch.inference_mode():
         expected = model.encode(x, *model.config.codebooks)
-    for got, want in zip(onnx.encode(x.numpy()), expected, strict=True):
+    for got, want in zip(onnx.encode(x.numpy(), model.config.codebooks), expected, strict=True):
         assert got.dtype == np.int64 and np.array_equal(got, want.numpy())
 
 
@@ -69,7 +68,7 @@ def test_tiny_spectral_input_codes_match_torch(tmp_path) -> None:
     x = _audio(2, 9, config.top_hop, seed=9)
     with torch.inference_mode():
         expected = model.encode(x, *config.codebooks)
-    for got, want in zip(onnx.encode(x.numpy()), expected, strict=True):
+    for got, want in zip(onnx.encode(x.numpy(), model.config.codebooks), expected, strict=True):
         assert np.array_equal(got, want.numpy())
 
 
@@ -145,7 +144,7 @@ def test_export_elsewhere_copies_the_weights_beside_the_graphs(tmp_path, tiny_mo
     m = export_file(tiny_model_file, tmp_path / "out")
     assert m.weights == tmp_path / "out" / Path(tiny_model_file).name
     assert m.weights.read_bytes() == Path(tiny_model_file).read_bytes()
-    assert OnnxModel(m).load()
+    assert OnnxBackend(m).load()
 
 
 @pytest.mark.parametrize("name", ["../tiny.safetensors", "/etc/passwd", "", ".."])
@@ -168,10 +167,10 @@ def test_graphs_refuse_weights_they_were_not_exported_from(tmp_path, tiny_model_
     m = export_file(tiny_model_file, tmp_path)
     save_model(make_model(load_model(tiny_model_file).config, seed=99), m.weights)
     with pytest.raises(UserError, match="not the weights .* was exported from"):
-        OnnxModel(m).load()
+        OnnxBackend(m).load()
     m.weights.unlink()
     with pytest.raises(UserError, match="no such weights file"):
-        OnnxModel(m).load()
+        OnnxBackend(m).load()
 
 
 # ---------------------------------------------------------------- a pitch stream
@@ -202,10 +201,11 @@ def test_only_a_pitch_model_s_decoder_takes_the_f0(tiny_onnx, pitch_onnx) -> Non
     assert read_manifest(pitch_onnx).config.pitch_bits == 7
     assert read_manifest(pitch_onnx).config.output_gain_db == 3.0
     inputs = {
-        h: [i.name for i in OnnxModel(read_manifest(p))._session("decoder").get_inputs()] for h, p in tiny_onnx.items()
+        h: [i.name for i in OnnxBackend(read_manifest(p))._session("decoder").get_inputs()]
+        for h, p in tiny_onnx.items()
     }
     assert inputs == {"istft": ["top_codes", "bottom_codes"], "harmonic": ["top_codes", "bottom_codes", "offset"]}
-    pitch = OnnxModel(read_manifest(pitch_onnx))._session("decoder").get_inputs()
+    pitch = OnnxBackend(read_manifest(pitch_onnx))._session("decoder").get_inputs()
     assert [i.name for i in pitch] == ["top_codes", "bottom_codes", "offset", "pitch_f0"]
 
 
@@ -223,8 +223,8 @@ def test_pitch_drive_is_the_heads_drive() -> None:
 
 @pytest.mark.parametrize(("start", "frames"), [(0, 8), (12, 4)])
 def test_tiny_pitch_decode_matches_torch(pitch_onnx, start: int, frames: int) -> None:
-    """With the pitch codes (frame_f0 of a window's codes, as the light runtime passes them), and without
-    them (-1 everywhere: the predicted F0 drives, as ``decode(top, bottom)``)."""
+    """With the pitch codes (the backend feeds the graph their frame_f0), and without them (-1 everywhere: the
+    predicted F0 drives, as ``decode(top, bottom)``)."""
     model, onnx = _pair(pitch_onnx)
     c = model.config
     x = _voiced_then_silent(c.top_hop)
@@ -240,9 +240,8 @@ def test_tiny_pitch_decode_matches_torch(pitch_onnx, start: int, frames: int) ->
         predicted = model.decode(top, bottom, offset=4321).numpy()
     if start == 0:
         assert (pitch == 0).any() and (pitch > 0).any()  # unvoiced and voiced frames
-    f0 = frame_f0(pitch[:, 0].numpy(), c.pitch_bits, c.decoder_upsample)  # [B, T_b * upsample]
     tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())  # untrained: loud
-    assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 4321, f0) - expected).max() < tol
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy(), pitch.numpy()], 4321) - expected).max() < tol
     assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 4321) - predicted).max() < tol
     assert np.abs(predicted - expected).max() > 100 * tol  # the pitch stream drives the decoder
 
@@ -252,7 +251,7 @@ def test_tiny_pitch_decode_matches_torch(pitch_onnx, start: int, frames: int) ->
 
 @pytest.fixture(scope="module")
 def shipped_pair(shipped_codec, shipped_onnx):
-    return shipped_codec.model, OnnxModel(read_manifest(shipped_onnx))
+    return shipped_codec.model, OnnxBackend(read_manifest(shipped_onnx))
 
 
 def _speech(seconds: float, top_hop: int) -> torch.Tensor:
@@ -265,7 +264,7 @@ def test_shipped_codes_match_torch(shipped_pair) -> None:
     x = _speech(2.0, model.config.top_hop)
     with torch.inference_mode():
         expected = model.encode(x, *model.config.codebooks)
-    for got, want in zip(onnx.encode(x.numpy()), expected, strict=True):
+    for got, want in zip(onnx.encode(x.numpy(), model.config.codebooks), expected, strict=True):
         assert np.array_equal(got, want.numpy())
 
 
@@ -331,7 +330,6 @@ def test_tiny_phase_head_decode_matches_torch(tmp_path) -> None:
         model.decoder.head.phase.bias.zero_()
         model.decoder.head.phase.weight.zero_()
         unrotated = model.decode(top, bottom, pitch, offset=99).numpy()
-    f0 = frame_f0(pitch[:, 0].numpy(), config.pitch_bits, config.decoder_upsample)
     tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())
-    assert np.abs(onnx.decode([top.numpy(), bottom.numpy()], 99, f0) - expected).max() < tol
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy(), pitch.numpy()], 99) - expected).max() < tol
     assert np.abs(unrotated - expected).max() > 100 * tol  # the phase is in the graph

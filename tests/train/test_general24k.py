@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from vqcodec.rates import ladder
+from vqcodec.pipeline.rates import ladder
 from vqcodec.train.config import load_train_config
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "general24k"

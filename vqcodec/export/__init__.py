@@ -1,1 +1,2 @@
-"""Exporting a trained model to ONNX for the light runtime (:mod:`vqcodec.runtime`); needs torch and onnx."""
+"""Exporting a trained model to ONNX for the onnxruntime backend (:mod:`vqcodec.backends.onnxruntime`); needs
+torch and onnx."""

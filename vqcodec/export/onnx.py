@@ -1,4 +1,4 @@
-"""A trained model -> its two ONNX graphs and their manifest (:mod:`vqcodec.runtime.manifest`).
+"""A trained model -> its two ONNX graphs and their manifest (:mod:`vqcodec.backends.exported`).
 
     vqcodec export --model vqcodec/pretrained/default.safetensors vqcodec/pretrained/
 
@@ -19,13 +19,13 @@ from pathlib import Path
 
 import torch
 
+from vqcodec.backends.exported import Manifest, file_sha256, manifest_path
 from vqcodec.export import bases, link
 from vqcodec.export.graphs import DecoderGraph, EncoderGraph
 from vqcodec.io.atomic import atomic_path, write_bytes
 from vqcodec.io.weights import load_model, weights_hash
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.nn.receptive_field import context_frames
-from vqcodec.runtime.manifest import Manifest, file_sha256, manifest_path
 
 OPSET = 18  # BitwiseXor (the harmonic head's hashed noise) needs 18
 

@@ -1,0 +1,147 @@
+"""``vqcodec compress`` and ``decompress`` on either backend: one file, a pipe (``-``), or a folder tree in one
+process. The CLI parses; this module picks the backend, decides what the input is and does the work."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from vqcodec.backends import EXPORTED_SUFFIX
+from vqcodec.errors import UserError
+from vqcodec.io.audio import AUDIO_EXTENSIONS, FileSource, output_format
+from vqcodec.pipeline import files, folders
+from vqcodec.pipeline.coder import Coder
+from vqcodec.pipeline.streams import check_stdout, read_codes
+from vqcodec.threads import bounded_threads
+
+VQC = ".vqc"
+# (input, -o value, default suffix, --force) -> the output path, checked before any work
+Checker = Callable[[str, "str | None", str, bool], Path]
+
+
+def runtime(args: argparse.Namespace) -> str:
+    """The backend a compress or decompress runs on: ``--runtime onnx|torch``; by default (``auto``) the one
+    the model is for (an exported ``.onnx.json``: onnxruntime; a ``.safetensors`` file: torch) and, for the
+    shipped model, onnxruntime when it is installed."""
+    model, chosen = getattr(args, "model", None), getattr(args, "runtime", "auto")
+    if chosen != "auto":
+        return chosen
+    if model is not None:
+        return "onnx" if str(model).endswith(EXPORTED_SUFFIX) else "torch"
+    return "onnx" if _has_onnxruntime() else "torch"
+
+
+def _has_onnxruntime() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def _codec(args: argparse.Namespace, workers: int = 1) -> Coder:
+    """The pipeline on the chosen backend; onnxruntime's threads shared among ``workers`` (torch's are set for
+    the whole command by the CLI)."""
+    threads = max(1, bounded_threads(args.threads) // workers)
+    return files.load(args.model, threads, args.runtime)
+
+
+def _check_input(args: argparse.Namespace, compressing: bool) -> None:
+    """The input's header (and a .vqc's limits) checked before the model loads (torch's load takes a while)."""
+    if args.input == files.PIPE:
+        return
+    if compressing:
+        with FileSource(args.input):
+            pass
+    else:
+        read_codes(args.input)
+
+
+def compress(args: argparse.Namespace, checked: Checker) -> int:
+    """``checked``: the CLI's check of one output path (see :data:`Checker`)."""
+    if Path(args.input).is_dir():
+        return _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
+    _check_input(args, compressing=True)
+    dst = _single_output(args, VQC, checked)
+    codec = _codec(args)
+    rung = codec.rung(args.bitrate)
+    files.compress_file(codec, args.input, dst, rung.kbps, not args.no_entropy)
+    if dst != files.PIPE:
+        _say(args, f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {Path(dst).stat().st_size} bytes)", dst)
+    return 0
+
+
+def decompress(args: argparse.Namespace, checked: Checker) -> int:
+    if Path(args.input).is_dir():
+        return _tree(args, (VQC,), ".wav", "decompressed", _decompress_work)
+    _check_input(args, compressing=False)
+    dst = _single_output(args, ".wav", checked)
+    if files.PIPE not in (args.input, dst):
+        output_format(dst)  # before the model loads
+    files.decompress_file(_codec(args), args.input, dst)
+    _say(args, f"{args.input} -> {dst}", dst)
+    return 0
+
+
+def _single_output(args: argparse.Namespace, suffix: str, checked: Checker) -> Path | str:
+    """The output of one file: ``-`` (stdout), or a path checked as the CLI checks every output."""
+    if args.output == files.PIPE or (args.input == files.PIPE and args.output is None):
+        check_stdout()  # before the model loads
+        return files.PIPE
+    return checked(args.input, args.output, suffix, args.force)
+
+
+def _say(args: argparse.Namespace, line: str, dst) -> None:
+    if not args.quiet and dst != files.PIPE:
+        print(line)
+
+
+def _compress_work(codec: Coder, args: argparse.Namespace) -> folders.Work:
+    kbps = codec.rung(args.bitrate).kbps
+
+    def work(src: Path, dst: Path, stop: threading.Event) -> float:
+        c = files.compress_file(codec, src, dst, kbps, not args.no_entropy, stop)
+        return c.num_samples / c.sample_rate
+
+    return work
+
+
+def _decompress_work(codec: Coder, args: argparse.Namespace) -> folders.Work:
+    def work(src: Path, dst: Path, stop: threading.Event) -> float:
+        c = files.decompress_file(codec, src, dst, stop)
+        return c.num_samples / c.sample_rate
+
+    return work
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse, before any work, an output folder that cannot be written (or made): one line, not one per file."""
+    nearest = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not nearest.is_dir():
+        raise UserError(f"{out}: {nearest} is not a folder")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UserError(f"{out}: cannot write in {nearest}")
+
+
+def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb: str, make_work) -> int:
+    """A folder to a mirrored folder (``-o`` required). Exit status 0, or 3 when some files failed."""
+    if not args.output or args.output == files.PIPE:
+        raise UserError(f"{args.input}: is a folder; give an output folder with -o OUT_DIR")
+    src, out = Path(args.input), Path(args.output)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder")
+    if out.resolve() == src.resolve():
+        raise UserError(f"{out}: the output folder would be the input folder")
+    _check_writable(out)
+    jobs = folders.plan(src, out, suffixes, suffix)
+    if not jobs:
+        raise UserError(f"{src}: holds no {' or '.join(suffixes)} files")
+    workers = folders.usable_workers(args.jobs)
+    work = make_work(_codec(args, workers), args)
+    result = folders.run(jobs, work, args.force, workers, "off" if args.quiet else "auto")
+    for path, reason in result.failed if args.quiet else []:
+        print(f"vqcodec: {path}: {reason}", file=sys.stderr)
+    print(folders.summary(result, verb), file=sys.stderr)
+    return 3 if result.failed else 0
