@@ -17,13 +17,12 @@ from conftest import make_model
 from vqcodec import cli
 from vqcodec.codec import Codec
 from vqcodec.io.weights import save_model
+from vqcodec.pipeline.info import info
 
 
 @pytest.fixture
-def work(tmp_path: Path, speech_wav: Path, shipped_codec: Codec, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A folder holding a copy of the espeak sample; the CLI reuses the session's shipped codec."""
-    real_load = cli._load
-    monkeypatch.setattr(cli, "_load", lambda model: shipped_codec if model is None else real_load(model))
+def work(tmp_path: Path, speech_wav: Path) -> Path:
+    """A folder holding a copy of the espeak sample."""
     shutil.copy(speech_wav, tmp_path / "speech.wav")
     return tmp_path
 
@@ -95,7 +94,7 @@ def test_bitrate_and_quiet(work: Path, capsys: pytest.CaptureFixture, shipped_co
     lowest = str(shipped_codec.ladder()[0].kbps)
     assert _run(capsys, "compress", work / "speech.wav", "-o", low, "-b", lowest, "-q") == (0, "", "")
     assert _run(capsys, "compress", work / "speech.wav", "-o", high, "-b", "99", "-q") == (0, "", "")
-    facts = [cli.info(str(p)) for p in (low, high)]
+    facts = [info(str(p)) for p in (low, high)]
     assert facts[0]["levels"]["bottom"]["codebooks"] == 1
     assert facts[1]["levels"]["bottom"]["codebooks"] == shipped_codec.config.n_bottom
     assert low.stat().st_size < high.stat().st_size

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import importlib
 import json
 import os
@@ -16,152 +15,25 @@ import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vqcodec.errors import UserError, VQCodecError
-
-if TYPE_CHECKING:  # imported where used: numpy alone is most of `vqcodec --help`'s start-up
-    from vqcodec.io import container
-
-_MAX_NAME_BYTES = 255  # the longest file name most file systems take
-
-
-def _output(src: str, out: str | None, suffix: str, force: bool) -> Path:
-    """The output path (IN with ``suffix`` unless given), checked before any work: its folder exists and
-    is a folder, its name is legal, and an existing file is replaced only with --force."""
-    if out is not None and not out.strip():
-        raise UserError("-o/--output is empty: give a file name, or leave -o out")
-    dst = Path(out) if out is not None else Path(src).with_suffix(suffix)
-    if len(os.fsencode(dst.name)) > _MAX_NAME_BYTES:
-        raise UserError(f"{dst}: file name longer than {_MAX_NAME_BYTES} bytes")
-    if dst.resolve() == Path(src).resolve():
-        raise UserError(f"{dst}: output would overwrite the input")
-    if dst.is_dir():
-        raise UserError(f"{dst}: is a directory")
-    if dst.exists() and not force:
-        raise UserError(f"{dst}: already exists (use --force to replace it)")
-    folder = dst.parent
-    if not folder.exists():
-        raise UserError(f"{dst}: output folder {folder} does not exist")
-    if not folder.is_dir():
-        raise UserError(f"{dst}: {folder} is not a folder")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UserError(f"{dst}: cannot write in folder {folder}")
-    return dst
-
-
-def _load(model: str | None):
-    import vqcodec
-
-    return vqcodec.load(model)
 
 
 def cmd_compress(args: argparse.Namespace) -> int | None:
     from vqcodec.pipeline import commands
 
-    return commands.compress(args, _output)
+    return commands.compress(args)
 
 
 def cmd_decompress(args: argparse.Namespace) -> int | None:
     from vqcodec.pipeline import commands
 
-    return commands.decompress(args, _output)
-
-
-def info(path: str, model: str | None = None) -> dict:
-    """Header facts of a .vqc file, with bytes per level and the real bitrate.
-
-    The file gets every check ``decompress`` makes when the loaded model (``model``, default the shipped
-    one) made it; otherwise the model's checks (frames against samples, code values) are skipped, and
-    ``checks`` says so.
-    """
-    from vqcodec.io import container
-    from vqcodec.nn.config import ModelConfig
-    from vqcodec.pipeline.streams import read_container, read_source
-
-    data = read_source(path)  # a file, or stdin for "-"
-    c = read_container(path, data)  # checked once (levels, limits), with one-line errors; no torch
-    if c.num_samples < 1:
-        raise UserError(f"{path}: holds no audio")
-    checks = _model_checks(path, c, model)
-    size, duration = len(data), c.num_samples / c.sample_rate
-    levels = {
-        name: {
-            "codebooks": int(lv.codes.shape[1]),
-            "frames": int(lv.codes.shape[2]),
-            "bits": lv.bits,
-            "bytes": lv.codes.size * lv.bits / 8,
-        }
-        for name, lv in zip((*ModelConfig.LEVELS, "pitch"), c.levels, strict=False)
-    }
-    return {
-        "file": str(path),
-        "format_version": container.ENTROPY_VERSION if c.tables_hash else container.FORMAT_VERSION,
-        "model": c.model_name,
-        "model_hash": c.model_hash.hex(),
-        "sample_rate": c.sample_rate,
-        "channels": c.channels,
-        "samples": c.num_samples,
-        "duration_s": round(duration, 4),
-        "bytes": size,
-        "kbps": round(size * 8 / duration / 1000, 4),
-        "checks": checks,
-        **_entropy_facts(c, size, levels),
-        "levels": levels,
-    }
-
-
-def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
-    """Whether the stream is entropy-coded, the size of its plain (format 1) twin and the saving;
-    ``levels`` gains ``bits_per_code``: under the stream's tables, or the plain width for a plain stream."""
-    from vqcodec import entropy
-    from vqcodec.io import container
-
-    bits = entropy.bits_per_code(c) if c.tables_hash else None
-    plain = len(container.write(dataclasses.replace(c, tables_hash=None)))  # its format-1 twin
-    for index, lv in enumerate(levels.values()):
-        lv["bits_per_code"] = round(bits[index], 3) if bits else lv["bits"]
-    return {
-        "entropy_coded": c.tables_hash is not None,
-        "tables_hash": c.tables_hash.hex() if c.tables_hash else None,
-        "plain_bytes": plain,
-        "saving": f"{100 * (1 - size / plain):.1f} %",
-    }
-
-
-def _model_checks(path: str, c: container.Container, model: str | None) -> str:
-    """Run decompress's model checks on the container ``c`` if the model (``--model``: a .safetensors file,
-    loaded by torch, or an exported .onnx.json, read without loading its graphs) made it; say what was
-    checked."""
-    from vqcodec.pipeline.checks import check_codes
-
-    config, model_hash = _model_identity(model)
-    if (c.model_name, c.model_hash) != (config.name, model_hash):
-        return (
-            f"header and limits only; frames and code values skipped: made by model {c.model_name} "
-            f"({c.model_hash.hex()}), not the loaded {config.name} ({model_hash.hex()}) (use --model)"
-        )
-    try:
-        levels = [lv.codes for lv in c.levels]
-        check_codes(config, model_hash, levels, (c.model_name, c.model_hash), c.sample_rate, c.num_samples)
-    except ValueError as e:
-        raise UserError(f"{path}: {e}") from None
-    return "all that decompress checks"
-
-
-def _model_identity(model: str | None):
-    """(config, weights hash) of a model: the shipped one's from its ONNX manifest (no torch, no graphs)."""
-    from vqcodec.backends.exported import read_manifest
-    from vqcodec.pretrained import default_onnx_path
-
-    if model is None or str(model).endswith(".onnx.json"):
-        m = read_manifest(default_onnx_path() if model is None else model)
-        return m.config, m.model_hash
-    codec = _load(model)
-    return codec.config, codec.hash
+    return commands.decompress(args)
 
 
 def cmd_info(args: argparse.Namespace) -> None:
+    from vqcodec.pipeline.info import info
+
     facts = info(args.input, args.model)
     if args.json:
         print(json.dumps(facts, indent=2))

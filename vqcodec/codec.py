@@ -14,16 +14,18 @@ import torch
 from vqcodec.backends.torch import TorchBackend
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
-from vqcodec.io.limits import MAX_CHANNELS, check_audio
+from vqcodec.io.limits import check_audio
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.pipeline.coder import Coder
 from vqcodec.pipeline.rates import DEFAULT_KBPS, Rung
+from vqcodec.pipeline.sources import check_shape
 
 __all__ = ["DEFAULT_KBPS", "ArraySource", "Codec", "Rung"]
 
 
 class ArraySource:
-    """An in-memory ``[C, T]`` signal read by windows, zeros outside ``[0, T)``.
+    """An in-memory ``[C, T]`` signal (numpy or a tensor) read by windows, zeros outside ``[0, T)``; ``wav`` the
+    float32 tensor (:class:`vqcodec.pipeline.sources.ArraySource` is its numpy twin).
 
     Raises:
         UserError (a ValueError): the array is not ``[T]`` or ``[C, T]`` (a 2-D array with more rows than columns is
@@ -34,7 +36,7 @@ class ArraySource:
     def __init__(self, wav: np.ndarray | torch.Tensor, sample_rate: int):
         x = torch.as_tensor(wav) if torch.is_tensor(wav) else torch.from_numpy(np.asarray(wav))
         x = x[None] if x.dim() == 1 else x
-        _check_shape(tuple(x.shape))
+        check_shape(tuple(x.shape))
         if sample_rate != int(sample_rate):
             raise UserError(f"sample rate must be a whole number of Hz, got {sample_rate}")
         check_audio(int(sample_rate), *x.shape)
@@ -51,17 +53,6 @@ class ArraySource:
         if lo < hi:
             out[:, lo - start : hi - start] = self.wav[:, lo:hi].numpy()
         return out
-
-
-def _check_shape(shape: tuple[int, ...]) -> None:
-    """Refuse shapes that are not [C, T], or whose reading as [C, T] is doubtful."""
-    how = "pass [C, T] or [T] (soundfile.read gives [T, C]: pass x.T)"
-    if len(shape) != 2 or shape[0] == 0 or shape[1] == 0:
-        raise UserError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {shape}; {how}")
-    if shape[0] > shape[1]:
-        raise UserError(f"audio shaped {shape} would be {shape[0]} channels of {shape[1]} samples; {how}")
-    if shape[0] > MAX_CHANNELS:
-        raise UserError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; {how}")
 
 
 def _to_float(x: torch.Tensor) -> torch.Tensor:
@@ -98,15 +89,9 @@ class Codec(Coder):
         super().__init__(TorchBackend(model, device, context_frames), chunk_frames)
         self.model, self.device = self.backend.model, self.backend.device
 
-    def encode(self, wav: np.ndarray | torch.Tensor, sample_rate: int, bitrate: float | None = None) -> Codes:
-        """Audio ``[T]`` or ``[C, T]`` at ``sample_rate`` -> Codes (``bitrate`` in kbps per channel)."""
-        return self.encode_sources([ArraySource(wav, sample_rate)], bitrate)[0]
-
-    def encode_batch(
-        self, wavs: Sequence[np.ndarray | torch.Tensor], sample_rate: int, bitrate: float | None = None
-    ) -> list[Codes]:
-        """Several recordings of any lengths at once; each gets its own codes and exact length."""
-        return self.encode_sources([ArraySource(w, sample_rate) for w in wavs], bitrate)
+    def array_source(self, wav: np.ndarray | torch.Tensor, sample_rate: int) -> ArraySource:
+        """A tensor or numpy array as a source (``encode`` and ``encode_batch`` take either)."""
+        return ArraySource(wav, sample_rate)
 
     def encode_sources(self, sources: Sequence, bitrate: float | None = None) -> list[Codes]:
         """Sources with ``read(start, stop)``, ``sample_rate``, ``channels``, ``num_samples`` -> Codes (tensors)."""

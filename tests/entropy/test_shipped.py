@@ -38,7 +38,7 @@ def test_entropy_coding_imports_no_torch() -> None:
 def test_info_shows_bits_per_code_and_the_saving() -> None:
     from pathlib import Path
 
-    from vqcodec.cli import info
+    from vqcodec.pipeline.info import info
 
     golden = Path(__file__).resolve().parents[1] / "golden"
     coded, plain = info(str(golden / "speech.entropy.vqc")), info(str(golden / "speech.vqc"))

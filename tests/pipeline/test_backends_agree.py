@@ -259,3 +259,25 @@ def test_load_without_torch_says_what_to_install_or_use() -> None:
     name, message = r.stdout.strip().split(" | ")
     assert name == "torch" and "pip install 'vqcodec[torch]'" in message
     assert "vqcodec.pipeline.files.load()" in message
+
+
+def test_the_array_api_and_the_bytes_api_are_the_same_on_both_backends(tiny_onnx) -> None:
+    """``encode``, ``decode`` and ``vqcodec.compress`` take the pipeline on either backend (numpy out on
+    onnxruntime, tensors on torch): a 44.1 kHz stereo array gives the same codes and bytes, and PCM integers
+    are scaled alike."""
+    from vqcodec.compress import compress, decompress
+
+    torch_codec, light = _codecs(tiny_onnx["harmonic"])
+    x = _signal(2, 3000, 6)
+    assert light.encode(x, 44100, TOP_RUNG) == torch_codec.encode(x, 44100, TOP_RUNG)
+    data = compress(light, x, 44100, TOP_RUNG)
+    assert data == compress(torch_codec, x, 44100, TOP_RUNG)
+    y, sr = decompress(light, data)
+    assert isinstance(y, np.ndarray) and y.shape == x.shape and sr == 44100
+    assert np.abs(y - decompress(torch_codec, data)[0].numpy()).max() < 1e-3
+    pcm16 = np.round(x * 32767).astype(np.int16)
+    assert light.encode(pcm16, 16000) == light.encode(pcm16 / 32768.0, 16000) == torch_codec.encode(pcm16, 16000)
+    with pytest.raises(UserError, match=r"\[C, T\].*x\.T"):
+        light.encode(x.T, 16000)
+    with pytest.raises(UserError, match="not supported"):
+        light.encode(np.ones(100, bool), 16000)

@@ -60,3 +60,16 @@ def load(model: str | os.PathLike | None = None, runtime: str = "onnx", threads:
     from vqcodec.backends.torch import load_trained
 
     return load_trained(model, device)
+
+
+def identity(model: str | os.PathLike | None = None) -> tuple[ModelConfig, bytes]:
+    """(config, weights hash) of a model without loading its graphs: the shipped one's and an exported one's from
+    the manifest (no torch, no onnxruntime); a ``.safetensors`` model's by loading it on torch."""
+    if model is None or str(model).endswith(EXPORTED_SUFFIX):
+        from vqcodec.backends.exported import read_manifest
+        from vqcodec.pretrained import default_onnx_path
+
+        m = read_manifest(default_onnx_path() if model is None else model)
+        return m.config, m.model_hash
+    backend = load(model, "torch")
+    return backend.config, backend.model_hash

@@ -23,7 +23,7 @@ from vqcodec.codes import Codes
 from vqcodec.pipeline.checks import check_codes
 from vqcodec.pipeline.rates import Rung, ladder, rung
 from vqcodec.pipeline.sinc import resampled_blocks
-from vqcodec.pipeline.sources import BlockReader, exact, source_blocks
+from vqcodec.pipeline.sources import ArraySource, BlockReader, exact, source_blocks
 from vqcodec.pipeline.windows import (
     ROWS_PER_CALL,
     decode_span,
@@ -71,6 +71,18 @@ class Coder:
         return rung(self.config, kbps)
 
     # ------------------------------------------------------------------ encoding
+
+    def encode(self, wav: Any, sample_rate: int, bitrate: float | None = None) -> Codes:
+        """Audio ``[T]`` or ``[C, T]`` at ``sample_rate`` -> Codes (``bitrate`` in kbps per channel)."""
+        return self.encode_sources([self.array_source(wav, sample_rate)], bitrate)[0]
+
+    def encode_batch(self, wavs: Sequence[Any], sample_rate: int, bitrate: float | None = None) -> list[Codes]:
+        """Several recordings of any lengths at once; each gets its own codes and exact length."""
+        return self.encode_sources([self.array_source(w, sample_rate) for w in wavs], bitrate)
+
+    def array_source(self, wav: Any, sample_rate: int) -> ArraySource:
+        """An array in memory as a source (checked: :class:`ArraySource`)."""
+        return ArraySource(wav, sample_rate)
 
     def encode_sources(self, sources: Sequence[Any], bitrate: float | None = None) -> list[Codes]:
         """Sources (:mod:`vqcodec.pipeline.sources`) coded together, each to its own codes and exact length
@@ -134,6 +146,10 @@ class Coder:
         """Refuse codes made by another model, or that this model could not have made (:func:`check_codes`)."""
         made_by = (codes.model_name, codes.model_hash)
         check_codes(self.config, self.hash, codes.streams, made_by, codes.sample_rate, codes.num_samples)
+
+    def decode(self, codes: Codes) -> np.ndarray:
+        """Codes -> ``[C, num_samples]`` float32 audio at ``codes.sample_rate``."""
+        return np.ascontiguousarray(np.concatenate(list(self.decode_blocks(codes))).T)
 
     def decode_blocks(self, codes: Codes) -> Iterator[np.ndarray]:
         """Codes -> ``[n, C]`` float32 blocks at ``codes.sample_rate``, ``num_samples`` in all, in [-1, 1]."""

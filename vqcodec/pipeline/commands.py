@@ -7,7 +7,6 @@ import argparse
 import os
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from vqcodec.backends import EXPORTED_SUFFIX
@@ -19,8 +18,6 @@ from vqcodec.pipeline.streams import check_stdout, read_codes
 from vqcodec.threads import bounded_threads
 
 VQC = ".vqc"
-# (input, -o value, default suffix, --force) -> the output path, checked before any work
-Checker = Callable[[str, "str | None", str, bool], Path]
 
 
 def runtime(args: argparse.Namespace) -> str:
@@ -59,12 +56,11 @@ def _check_input(args: argparse.Namespace, compressing: bool) -> None:
         read_codes(args.input)
 
 
-def compress(args: argparse.Namespace, checked: Checker) -> int:
-    """``checked``: the CLI's check of one output path (see :data:`Checker`)."""
+def compress(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():
         return _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
     _check_input(args, compressing=True)
-    dst = _single_output(args, VQC, checked)
+    dst = _single_output(args, VQC)
     codec = _codec(args)
     rung = codec.rung(args.bitrate)
     files.compress_file(codec, args.input, dst, rung.kbps, not args.no_entropy)
@@ -73,11 +69,11 @@ def compress(args: argparse.Namespace, checked: Checker) -> int:
     return 0
 
 
-def decompress(args: argparse.Namespace, checked: Checker) -> int:
+def decompress(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():
         return _tree(args, (VQC,), ".wav", "decompressed", _decompress_work)
     _check_input(args, compressing=False)
-    dst = _single_output(args, ".wav", checked)
+    dst = _single_output(args, ".wav")
     if files.PIPE not in (args.input, dst):
         output_format(dst)  # before the model loads
     files.decompress_file(_codec(args), args.input, dst)
@@ -85,12 +81,39 @@ def decompress(args: argparse.Namespace, checked: Checker) -> int:
     return 0
 
 
-def _single_output(args: argparse.Namespace, suffix: str, checked: Checker) -> Path | str:
-    """The output of one file: ``-`` (stdout), or a path checked as the CLI checks every output."""
+def _single_output(args: argparse.Namespace, suffix: str) -> Path | str:
+    """The output of one file: ``-`` (stdout), or a path checked by :func:`output_path`."""
     if args.output == files.PIPE or (args.input == files.PIPE and args.output is None):
         check_stdout()  # before the model loads
         return files.PIPE
-    return checked(args.input, args.output, suffix, args.force)
+    return output_path(args.input, args.output, suffix, args.force)
+
+
+_MAX_NAME_BYTES = 255  # the longest file name most file systems take
+
+
+def output_path(src: str, out: str | None, suffix: str, force: bool) -> Path:
+    """The output path (IN with ``suffix`` unless given), checked before any work: its folder exists and
+    is a folder, its name is legal, and an existing file is replaced only with --force."""
+    if out is not None and not out.strip():
+        raise UserError("-o/--output is empty: give a file name, or leave -o out")
+    dst = Path(out) if out is not None else Path(src).with_suffix(suffix)
+    if len(os.fsencode(dst.name)) > _MAX_NAME_BYTES:
+        raise UserError(f"{dst}: file name longer than {_MAX_NAME_BYTES} bytes")
+    if dst.resolve() == Path(src).resolve():
+        raise UserError(f"{dst}: output would overwrite the input")
+    if dst.is_dir():
+        raise UserError(f"{dst}: is a directory")
+    if dst.exists() and not force:
+        raise UserError(f"{dst}: already exists (use --force to replace it)")
+    folder = dst.parent
+    if not folder.exists():
+        raise UserError(f"{dst}: output folder {folder} does not exist")
+    if not folder.is_dir():
+        raise UserError(f"{dst}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UserError(f"{dst}: cannot write in folder {folder}")
+    return dst
 
 
 def _say(args: argparse.Namespace, line: str, dst) -> None:

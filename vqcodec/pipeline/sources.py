@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from vqcodec.errors import UserError
+from vqcodec.io.limits import MAX_CHANNELS, check_audio
 
 _BLOCK = 1 << 16  # input samples read per step
 
@@ -90,3 +91,59 @@ class BlockSource:
 
     def blocks(self) -> Iterator[np.ndarray]:
         return iter(self._blocks)
+
+
+class ArraySource:
+    """An in-memory ``[C, T]`` (or ``[T]``) numpy signal read by windows, zeros outside ``[0, T)``: floats as they
+    are, integers scaled by their type's range (int16 by 32768; unsigned types centred, uint8 on 128, as in WAV
+    files).
+
+    Raises:
+        UserError (a ValueError): the array is not ``[T]`` or ``[C, T]`` (see :func:`check_shape`), holds NaN or
+            infinite samples, is not numeric, or breaks a limit of :mod:`vqcodec.io.limits`.
+    """
+
+    def __init__(self, wav: np.ndarray, sample_rate: int):
+        x = np.asarray(wav)
+        x = x[None] if x.ndim == 1 else x
+        check_shape(x.shape)
+        if sample_rate != int(sample_rate):
+            raise UserError(f"sample rate must be a whole number of Hz, got {sample_rate}")
+        check_audio(int(sample_rate), *x.shape)
+        x = _to_float(x)
+        if not np.isfinite(x).all():
+            raise UserError("audio holds NaN or infinite samples")
+        self.wav, self.sample_rate = x, int(sample_rate)
+        self.channels, self.num_samples = x.shape
+
+    def read(self, start: int, stop: int) -> np.ndarray:
+        """[C, stop - start] float32, zero-filled outside the signal."""
+        out = np.zeros((self.channels, stop - start), np.float32)
+        lo, hi = max(start, 0), min(stop, self.num_samples)
+        if lo < hi:
+            out[:, lo - start : hi - start] = self.wav[:, lo:hi]
+        return out
+
+
+def check_shape(shape: tuple[int, ...]) -> None:
+    """Refuse shapes that are not [C, T], or whose reading as [C, T] is doubtful."""
+    shape = tuple(shape)
+    how = "pass [C, T] or [T] (soundfile.read gives [T, C]: pass x.T)"
+    if len(shape) != 2 or shape[0] == 0 or shape[1] == 0:
+        raise UserError(f"expected audio shaped [T] or [C, T] with C, T > 0, got {shape}; {how}")
+    if shape[0] > shape[1]:
+        raise UserError(f"audio shaped {shape} would be {shape[0]} channels of {shape[1]} samples; {how}")
+    if shape[0] > MAX_CHANNELS:
+        raise UserError(f"audio shaped {shape} has {shape[0]} channels, at most {MAX_CHANNELS} are supported; {how}")
+
+
+def _to_float(x: np.ndarray) -> np.ndarray:
+    """float32 in [-1, 1] (see :class:`ArraySource`)."""
+    if x.dtype.kind == "f":
+        return x.astype(np.float32, copy=False)
+    if x.dtype.kind not in "iu":
+        raise UserError(f"audio of type {x.dtype} is not supported: pass floats in [-1, 1] or integer PCM")
+    info = np.iinfo(x.dtype)
+    half = (int(info.max) - int(info.min) + 1) / 2
+    centre = 0 if x.dtype.kind == "i" else half
+    return ((x.astype(np.float64) - centre) / half).astype(np.float32)
