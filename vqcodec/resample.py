@@ -1,4 +1,6 @@
-"""Resampling a window of a longer signal, equal to resampling the whole signal and cutting.
+"""Resampling with torch, for training and analysis (the codec, on every backend, resamples with its numpy twin
+:mod:`vqcodec.pipeline.sinc`, on the same kernel table): a window of a longer signal, equal to resampling the
+whole signal and cutting.
 
 Output sample ``n`` sits at input time ``tau = n * sr_in / sr_out`` and is a windowed-sinc sum of the
 input samples around it (the kernel of torchaudio's default: Hann-windowed sinc, 6 zero crossings,
