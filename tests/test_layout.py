@@ -117,8 +117,13 @@ def test_the_onnxruntime_backend_and_the_pipeline_import_no_torch() -> None:
 
 
 def test_the_pipeline_knows_no_backend() -> None:
-    """A backend only runs graphs: the pipeline reaches one through ``vqcodec.backends.load``, never by name."""
+    """A backend only runs graphs: the pipeline reaches one through ``vqcodec.backends.load``, never by name, and
+    knows of the model only its config (no training, analysis, tokens or torch model)."""
+    ok = ("vqcodec.pipeline", "vqcodec.errors", "vqcodec.codes", "vqcodec.io", "vqcodec.pitch", "vqcodec.entropy")
+    ok += ("vqcodec.nn.config", "vqcodec.threads", "vqcodec.progress", "vqcodec.pretrained")
     for module, targets in _imports().items():
         if module.startswith("vqcodec.pipeline"):
             named = sorted(t for t in targets if t.startswith("vqcodec.backends."))
             assert not named, f"{module} imports {named}"
+            bad = sorted(t for t in targets if not t.startswith(ok) and t not in ("vqcodec", "vqcodec.backends"))
+            assert not bad, f"{module} imports {bad}"
