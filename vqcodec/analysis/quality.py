@@ -23,9 +23,8 @@ from vqcodec.analysis.reference_codecs import Coder, opus_coder, reference_coder
 from vqcodec.analysis.references import load_reference
 from vqcodec.analysis.scoring import Accumulator, Row, score, to_row
 from vqcodec.analysis.stats import LevelUsage, code_counts, level_usage
-from vqcodec.analysis.vqcodec_coder import rung_label, vqcodec_coder
+from vqcodec.analysis.vqcodec_coder import rung_label, vqcodec_coder, warm_up
 from vqcodec.codec import Codec, Rung
-from vqcodec.compress import compress, decompress
 from vqcodec.progress import ProgressBar
 
 SPEED_VQ_KBPS, SPEED_OPUS_KBPS = 3.0, 6
@@ -157,12 +156,6 @@ def speed(
     }
 
 
-def warm_up(codec: Codec) -> None:
-    """One compress/decompress of a second of noise, so that no timed call pays one-time setup costs."""
-    noise = np.random.default_rng(0).normal(0, 0.05, SR).astype(np.float32)
-    decompress(codec, compress(codec, noise[None], SR, SPEED_VQ_KBPS))
-
-
 def evaluate(
     codec: Codec,
     files: Sequence[Path],
@@ -189,7 +182,7 @@ def evaluate(
         The per-file accumulators, the averaged rows and, as asked, usage and speed.
     """
     if timing:
-        warm_up(codec)
+        warm_up(codec, SPEED_VQ_KBPS)
     files = list(files)
     total_seconds = sum(sf.info(str(f)).duration for f in files)
     log(f"{len(files)} files, {total_seconds:.1f} s; model {codec.name} ({codec.hash.hex()})")

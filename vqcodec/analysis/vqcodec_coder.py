@@ -44,4 +44,11 @@ def default_rungs(codec: Codec) -> list[Rung]:
 
 
 def rung_label(rung: Rung) -> str:
+    """A rung as the tables name it: its rate and the codebooks it keeps, e.g. ``2.85 kbps (4t+4b)``."""
     return f"{rung.kbps:g} kbps ({rung.n_top}t+{rung.n_bottom}b)"
+
+
+def warm_up(codec: Codec, kbps: float) -> None:
+    """One compress/decompress of a second of noise, so that no timed call pays one-time setup costs."""
+    noise = np.random.default_rng(0).normal(0, 0.05, SR).astype(np.float32)
+    decompress(codec, compress(codec, noise[None], SR, kbps))
