@@ -22,10 +22,12 @@ def models(request, tiny_onnx) -> dict[str, str]:
     (torch)."""
     if request.param == "onnx":
         return {head: str(path) for head, path in tiny_onnx.items()}
-    return {
-        head: str(path.with_name(path.name.removesuffix(".onnx.json") + ".safetensors"))
-        for head, path in tiny_onnx.items()
-    }
+    return {head: _weights(path) for head, path in tiny_onnx.items()}
+
+
+def _weights(manifest: Path) -> str:
+    """The weights an exported model was exported from, beside its manifest."""
+    return str(manifest.with_name(manifest.name.removesuffix(".onnx.json") + ".safetensors"))
 
 
 def _tree(root: Path) -> Path:
@@ -145,6 +147,23 @@ def test_threads_are_bounded_by_the_usable_cores(tmp_path, tiny_onnx, monkeypatc
     assert cli.main(argv) == 0 and asked == [usable_cores()]
     with torch_threads(1000) as n:
         assert n == usable_cores()
+
+
+def test_jobs_share_the_threads_on_torch_as_on_onnxruntime(tmp_path, tiny_onnx, monkeypatch) -> None:
+    """--jobs 2 --threads 2: each file codes on one thread, on either backend (torch has one pool per process)."""
+    import torch
+
+    from vqcodec.pipeline import files
+
+    src = _tree(tmp_path / "in")
+    seen, load, compress_file = [], files.load, files.compress_file
+    monkeypatch.setattr(files, "load", lambda m, threads, runtime: seen.append(threads) or load(m, threads, runtime))
+    monkeypatch.setattr(files, "compress_file", lambda *a: seen.append(torch.get_num_threads()) or compress_file(*a))
+    weights = _weights(tiny_onnx["istft"])
+    argv = ["compress", str(src), "-o", str(tmp_path / "out"), "-m", weights, "-q", "-j", "2", "--threads", "2"]
+    before = torch.get_num_threads()
+    assert cli.main(argv) == 3  # broken.wav
+    assert seen == [1, 1, 1, 1] and torch.get_num_threads() == before
 
 
 def test_a_fifo_and_a_dangling_link_in_a_folder_fail_by_name(tmp_path, models, capsys) -> None:

@@ -4,9 +4,11 @@ process. The CLI parses; this module picks the backend, decides what the input i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from vqcodec.backends import EXPORTED_SUFFIX
@@ -39,10 +41,27 @@ def _has_onnxruntime() -> bool:
 
 
 def _codec(args: argparse.Namespace, workers: int = 1) -> Coder:
-    """The pipeline on the chosen backend; onnxruntime's threads shared among ``workers`` (torch's are set for
-    the whole command by the CLI)."""
-    threads = max(1, bounded_threads(args.threads) // workers)
-    return files.load(args.model, threads, args.runtime)
+    """The pipeline on the chosen backend, onnxruntime's threads shared among ``workers`` (torch's:
+    :func:`_torch_shared`)."""
+    return files.load(args.model, _share(args, workers), args.runtime)
+
+
+def _share(args: argparse.Namespace, workers: int) -> int:
+    """Threads per worker: ``--threads`` (bounded by the usable cores) shared among the files coded at once."""
+    return max(1, bounded_threads(args.threads) // workers)
+
+
+@contextlib.contextmanager
+def _torch_shared(args: argparse.Namespace, workers: int) -> Iterator[None]:
+    """Inside, torch's one thread pool is shared among ``workers`` as onnxruntime's sessions are (the CLI set it
+    to ``--threads`` for the whole command); nothing changes on onnxruntime or for one worker."""
+    if args.runtime != "torch" or workers == 1:
+        yield
+        return
+    from vqcodec.threads import torch_threads
+
+    with torch_threads(_share(args, workers)):
+        yield
 
 
 def _check_input(args: argparse.Namespace, compressing: bool) -> None:
@@ -163,7 +182,8 @@ def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb
         raise UserError(f"{src}: holds no {' or '.join(suffixes)} files")
     workers = folders.usable_workers(args.jobs)
     work = make_work(_codec(args, workers), args)
-    result = folders.run(jobs, work, args.force, workers, "off" if args.quiet else "auto")
+    with _torch_shared(args, workers):
+        result = folders.run(jobs, work, args.force, workers, "off" if args.quiet else "auto")
     for path, reason in result.failed if args.quiet else []:
         print(f"vqcodec: {path}: {reason}", file=sys.stderr)
     print(folders.summary(result, verb), file=sys.stderr)
