@@ -15,7 +15,7 @@ batch or the split.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from vqcodec.pipeline.windows import (
 )
 from vqcodec.pitch.blocks import BLOCK_FRAMES, CONTEXT_FRAMES, PitchBlocks
 
+if TYPE_CHECKING:
+    from vqcodec.backends import Backend
+
 
 class Coder:
     """A backend plus the bookkeeping that turns real audio into codes and back; codes hold numpy arrays.
@@ -44,7 +47,7 @@ class Coder:
         chunk_frames: top frames coded per window (20 s for the default model).
     """
 
-    def __init__(self, backend: Any, chunk_frames: int = 250):
+    def __init__(self, backend: Backend, chunk_frames: int = 250):
         self.backend, self.config, self.chunk_frames = backend, backend.config, chunk_frames
         self.name, self.hash = self.config.name, backend.model_hash
         self.ratios = tuple(self.config.top_hop // s.hop for s in self.config.streams)  # frames per top frame

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import soundfile as sf
 
+from vqcodec import backends
 from vqcodec.codes import Codes
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path, write_bytes
@@ -27,8 +28,6 @@ from vqcodec.pipeline.streams import PIPE, check_stdout, checked_codes, stdin_by
 def load(model: str | os.PathLike | None = None, threads: int = 1, runtime: str = "onnx", device: str = "cpu") -> Coder:
     """The pipeline on a backend (:func:`vqcodec.backends.load`): by default the shipped model on onnxruntime,
     without torch; ``model`` an exported ``.onnx.json`` for onnxruntime, a ``.safetensors`` file for torch."""
-    from vqcodec import backends
-
     return Coder(backends.load(model, runtime, threads, device))
 
 
