@@ -52,7 +52,7 @@ def light_seconds(files: list[Path], tmp: Path, threads: int) -> float:
     from vqcodec.pipeline import files as light
 
     codec = light.load(threads=threads)
-    codec.model.load()  # both graphs loaded before the clock starts, as vqcodec.load() is for torch
+    codec.backend.load()  # both graphs loaded before the clock starts, as vqcodec.load() is for torch
     start = time.perf_counter()
     for f in files:
         light.compress_file(codec, f, tmp / "x.vqc", KBPS)
