@@ -1,7 +1,7 @@
 """Reading and writing audio files with soundfile, with one-line errors for a user's mistakes.
 
-torch is imported only where a tensor is returned, so the light runtime reads headers and writes audio
-through this module without it."""
+torch is imported only where a tensor is returned (:func:`read_mono`), so the pipeline reads and writes
+audio through this module without it."""
 
 from __future__ import annotations
 
@@ -116,10 +116,8 @@ class FileSource:
             self.file.close()
             raise UserError(f"{self.path}: audio file {e}") from None
 
-    def read(self, start: int, stop: int) -> torch.Tensor:
+    def read(self, start: int, stop: int) -> np.ndarray:
         """[C, stop - start] float32, zero-filled outside the file."""
-        import torch
-
         out = np.zeros((stop - start, self.channels), dtype=np.float32)
         lo, hi = max(start, 0), min(stop, self.num_samples)
         if lo < hi:
@@ -128,7 +126,7 @@ class FileSource:
             if not np.isfinite(data).all():
                 raise UserError(f"{self.path}: audio holds NaN or infinite samples")
             out[lo - start : lo - start + len(data)] = data
-        return torch.from_numpy(out.T.copy())
+        return np.ascontiguousarray(out.T)
 
     def __enter__(self) -> "FileSource":
         return self
