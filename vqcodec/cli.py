@@ -1,22 +1,20 @@
 """Command line: ``vqcodec compress | decompress | info | tokens | train | prepare | eval | inspect | probe``.
 
 No model logic lives here: each command parses its arguments, calls the library, and every user
-mistake becomes one line on stderr and a non-zero exit.
+mistake becomes one line on stderr and a non-zero exit (:func:`vqcodec.errors.run_main`, which
+``python -m vqcodec.train`` shares). Only ``vqcodec/__main__.py`` imports this module.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
 import os
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from vqcodec.errors import UserError, VQCodecError
+from vqcodec.errors import UserError, missing_extra, run_main
 
 
 def cmd_compress(args: argparse.Namespace) -> int | None:
@@ -46,32 +44,6 @@ def cmd_info(args: argparse.Namespace) -> None:
             f"{name:>14}: {lv['codebooks']} codebooks x {lv['frames']} frames x {lv['bits']} bits"
             f" = {lv['bytes']:g} bytes plain; {lv['bits_per_code']:g} bits per code"
         )
-
-
-def cmd_train(args: argparse.Namespace) -> None:
-    from vqcodec.train.loop import main_args
-
-    if args.steps is not None and args.steps < 1:  # 0 steps ran nothing and wrote no model, silently
-        raise UserError(f"--steps must be at least 1, not {args.steps}")
-    args.name = model_name(args.name, args.out)
-    main_args(args)
-
-
-_MAX_MODEL_NAME = 64  # what a .vqc header holds
-
-
-def model_name(name: str | None, out: str) -> str:
-    """A trained model's name: ``--name``, else the name of its output folder (not the recipe's, so that
-    two models trained from one recipe are told apart in every message)."""
-    given = name is not None
-    name = name if given else Path(out).resolve().name
-    if not (1 <= len(name) <= _MAX_MODEL_NAME and name.isascii() and name.isprintable()):
-        where = "--name" if given else f"{out}: the output folder's name"
-        raise UserError(
-            f"{where} cannot name a model (1..{_MAX_MODEL_NAME} printable ASCII characters)"
-            + ("" if given else "; give --name")
-        )
-    return name
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
@@ -127,20 +99,6 @@ _COMMAND_MODULES = {
     "train-prior": ("vqcodec.prior.train", "train the top and bottom priors over the codes on token shards"),
     "sample": ("vqcodec.prior.sample", "audio sampled from the prior (or a file's top codes with sampled bottom)"),
     "export": ("vqcodec.export.onnx", "a model as ONNX for the light runtime: audio -> codes, codes -> audio"),
-}
-
-# What to install when a command's import fails: the command's own extra, else the one that brings the module.
-_COMMAND_EXTRAS = {"export": "export", "train": "train", "eval": "eval", "inspect": "inspect", "probe": "inspect"}
-_EXTRAS = {
-    "torch": "torch",
-    "torchaudio": "torch",
-    "onnx": "export",
-    "pesq": "eval",
-    "pystoi": "eval",
-    "parselmouth": "train",
-    "pyloudnorm": "eval",
-    "matplotlib": "inspect",
-    "sklearn": "inspect",
 }
 
 
@@ -199,17 +157,13 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     i.add_argument("input")
     i.add_argument("--json", action="store_true")
     i.add_argument("-m", "--model", help="model file whose checks to run (default: the shipped model)")
-    from vqcodec.train.config import add_arguments
+    from vqcodec.train import command as train
 
-    add_arguments(sub.add_parser("train", help="train a model from a recipe"))
-    sub.choices["train"].add_argument(
-        "--name",
-        help="the model's name, written into its files and every .vqc it makes (default: the name of the --out folder)",
-    )
+    train.add_arguments(sub.add_parser("train", help="train a model from a recipe"))
     c.set_defaults(func=cmd_compress)
     d.set_defaults(func=cmd_decompress)
     i.set_defaults(func=cmd_info)
-    sub.choices["train"].set_defaults(func=cmd_train)
+    sub.choices["train"].set_defaults(func=train.main_args)
     t = sub.add_parser(
         "tokens",
         help="audio files, folders or manifests -> token shards for downstream models",
@@ -247,28 +201,6 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             module.add_arguments(s)
             s.set_defaults(func=module.main_args)
     return p
-
-
-class Terminated(BaseException):
-    """SIGTERM, raised where the process is, so that ``finally`` blocks remove temporary files."""
-
-
-@contextlib.contextmanager
-def _terminate_cleanly() -> Iterator[None]:
-    """SIGTERM raises :class:`Terminated` inside (main thread only); the old handler is restored after."""
-
-    def handler(signum, frame):
-        raise Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def _output_folder(out: str) -> Path:
@@ -317,42 +249,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = build_parser(argv[0] if argv else None).parse_args(argv)
     except ModuleNotFoundError as e:
-        return _missing(e, argv[0])
+        return missing_extra(e, argv[0])
     where = getattr(args, "input", None) or getattr(args, "output", "")
-    try:
-        with _terminate_cleanly():
-            return _run(args)
-    except ModuleNotFoundError as e:
-        return _missing(e, args.command)
-    except Terminated:
-        return _fail("terminated", 143)
-    except UserError as e:
-        return _fail(str(e))
-    except VQCodecError as e:  # any error of ours is a mistake in what was given
-        return _fail(f"{where}: {e}" if _names_no_file(e) else str(e))
-    except OSError as e:
-        return _fail(f"{e.filename or where}: {e.strerror or e}")
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
-    return 0
-
-
-def _names_no_file(e: VQCodecError) -> bool:
-    """A ContainerError (a stream that cannot be read) does not name its file: the CLI adds it."""
-    from vqcodec.io.container import ContainerError
-
-    return isinstance(e, ContainerError)
-
-
-def _missing(e: ModuleNotFoundError, command: str) -> int:
-    """One line naming what to install, for a command whose extra is not installed."""
-    top = (e.name or "").split(".")[0]
-    if top not in _EXTRAS:
-        raise e
-    extra = _COMMAND_EXTRAS.get(command, _EXTRAS[top])
-    return _fail(f"{command} needs {top}, which is not installed: pip install 'vqcodec[{extra}]'")
-
-
-def _fail(message: str, code: int = 1) -> int:
-    print(f"vqcodec: {message}", file=sys.stderr)
-    return code
+    return run_main(lambda: _run(args), args.command, where)

@@ -65,7 +65,7 @@ def test_a_finished_tree_run_again_keeps_every_output_and_fails_none(tmp_path) -
 
 
 class _Signalled(BaseException):
-    """What the CLI's SIGTERM handler raises (cli.Terminated), here for SIGUSR1."""
+    """What the CLI's SIGTERM handler raises (vqcodec.errors.Terminated), here for SIGUSR1."""
 
 
 def test_a_signal_stops_the_file_in_flight_at_its_next_block_and_leaves_nothing(tmp_path) -> None:

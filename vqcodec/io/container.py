@@ -64,7 +64,10 @@ _BAD_CRC = "corrupt .vqc file: checksum mismatch"
 
 
 class ContainerError(VQCodecError, ValueError):
-    """A .vqc stream that cannot be read, or a container that cannot be written: one clear line for a user."""
+    """A .vqc stream that cannot be read, or a container that cannot be written: one clear line for a user,
+    which the caller prefixes with the file's name (the bytes API has none to give)."""
+
+    names_its_file = False
 
 
 class Coder(Protocol):
