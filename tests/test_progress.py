@@ -36,3 +36,36 @@ def test_off_draws_nothing() -> None:
     bar.update(5)
     bar.close()
     assert bar.bar is None and stream.getvalue() == ""
+
+
+def test_counted_audio_gives_throughput_lines_without_a_bar(monkeypatch) -> None:
+    """What token extraction draws: files/s, audio-hours/s and times real time, a line every ``every`` seconds
+    in a log and one at the end."""
+    now = [0.0]
+    monkeypatch.setattr("vqcodec.progress.time.monotonic", lambda: now[0])
+    stream = io.StringIO()
+    bar = ProgressBar(4, unit="file", desc="tokens", stream=stream, every=10.0)
+    now[0] = 1.0
+    bar.count(1, 36.0)  # too soon for a line
+    now[0] = 20.0
+    bar.count(2, 36.0)
+    now[0] = 24.0
+    bar.close()
+    assert stream.getvalue().splitlines() == [
+        "tokens: 3/4 files, 0.15 files/s, 0.0010 audio-h/s (3.6x real time)",
+        "tokens: 3/4 files, 0.12 files/s, 0.0008 audio-h/s (3.0x real time)",
+    ]
+
+
+def test_counted_audio_goes_after_the_bar_and_off_says_nothing() -> None:
+    pytest.importorskip("tqdm")
+    stream = io.StringIO()
+    bar = ProgressBar(4, unit="file", desc="tokens", mode="bar", stream=stream, every=10.0)
+    bar.count(2, 7200.0)
+    bar.close()
+    assert "2/4" in stream.getvalue() and "audio-h/s" in stream.getvalue() and "x real time" in stream.getvalue()
+    quiet = io.StringIO()
+    off = ProgressBar(4, unit="file", desc="tokens", mode="off", stream=quiet, every=10.0)
+    off.count(4, 60.0)
+    off.close()
+    assert quiet.getvalue() == ""

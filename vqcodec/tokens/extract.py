@@ -32,9 +32,9 @@ from vqcodec.distributed import process_group, resolve_rank
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import write_bytes
 from vqcodec.io.audio import FileSource
+from vqcodec.progress import ProgressBar
 from vqcodec.resample import resampled_length
 from vqcodec.tokens.inputs import Item, collect
-from vqcodec.tokens.progress import Progress
 from vqcodec.tokens.shards import merge, next_shard_number, shard_name, shard_records, write_shard
 
 # What one bad file can raise while being read or coded; it fails that file, not the run.
@@ -273,7 +273,9 @@ def extract(
     mine = items[rank::world_size]
     pending = [it for it in mine if it.id not in done]
     result = Result(skipped=len(mine) - len(pending))
-    bar = Progress(len(pending), progress, log)
+    bar = ProgressBar(
+        len(pending), unit="file", desc="tokens", mode="auto" if progress else "off", stream=log, every=10.0
+    )
     errors = _ErrorLog(outdir / f"errors-{rank:05d}.jsonl", bar.write)
     if progress and pending:
         bar.write(f"tokens: rank {rank} of {world_size}: {len(pending)} files to code, {result.skipped} already done")
@@ -302,7 +304,7 @@ def extract(
     return result
 
 
-def _probe_all(pending: list[Item], codec: Codec, errors: _ErrorLog, bar: Progress) -> list[Probed]:
+def _probe_all(pending: list[Item], codec: Codec, errors: _ErrorLog, bar: ProgressBar) -> list[Probed]:
     """Headers of the pending files, sorted by length then id; unreadable ones are reported."""
     probed = []
     for item in pending:
@@ -311,7 +313,7 @@ def _probe_all(pending: list[Item], codec: Codec, errors: _ErrorLog, bar: Progre
             probed.append(p)
         else:
             errors.add(item, p)
-            bar.update(1, 0.0)
+            bar.count(1, 0.0)
     return sorted(probed, key=lambda p: (p.frames, p.item.id))
 
 
@@ -324,7 +326,7 @@ def _run(
     batch_size: int,
     shard_size: int,
     errors: _ErrorLog,
-    bar: Progress,
+    bar: ProgressBar,
     result: Result,
 ) -> None:
     writer = _ShardWriter(outdir, rank, shard_size)
@@ -337,5 +339,5 @@ def _run(
             else:
                 errors.add(p.item, out)
         result.audio_s += audio_s
-        bar.update(len(batch), audio_s)
+        bar.count(len(batch), audio_s)
     writer.flush()
