@@ -22,6 +22,7 @@ from vqcodec.errors import UserError
 
 __all__ = [
     "add_data_arguments",
+    "add_runtime_argument",
     "envelope",
     "istft",
     "list_files",
@@ -42,7 +43,20 @@ def add_data_arguments(ap: argparse.ArgumentParser, limit: int | None, threads: 
     ap.add_argument("--model", default=None, help="model file (default: the shipped model)")
     ap.add_argument("--limit", type=int, default=limit, help=f"use N evenly spaced files (default {limit or 'all'})")
     if threads is not None:
-        ap.add_argument("--threads", type=int, default=threads, help=f"torch CPU threads (default {threads})")
+        ap.add_argument(
+            "--threads", type=int, default=threads, help=f"CPU threads, torch and onnxruntime (default {threads})"
+        )
+
+
+def add_runtime_argument(ap: argparse.ArgumentParser) -> None:
+    """``--runtime auto|onnx|torch``, as ``vqcodec eval`` takes it: a script that measures what users run."""
+    ap.add_argument(
+        "--runtime",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="the backend to measure (default: the one vqcodec compress uses for the model: onnxruntime for the "
+        "shipped model or a .onnx.json, torch for a .safetensors model)",
+    )
 
 
 def load(args: argparse.Namespace, metrics: bool = True):
@@ -50,9 +64,10 @@ def load(args: argparse.Namespace, metrics: bool = True):
     if ``metrics``, the quality metrics checked first; a mistake in them exits with one line.
 
     Returns:
-        ``(codec, files)``: a :class:`vqcodec.codec.Codec` and the evenly spaced file paths.
+        ``(codec, files)``: the model on the backend of ``--runtime`` (:func:`add_runtime_argument`) where the
+        script takes one, else a :class:`vqcodec.codec.Codec` (torch, for the scripts that reach into the
+        model), and the evenly spaced file paths.
     """
-    import vqcodec
     from vqcodec.analysis.metrics import require_eval
 
     if getattr(args, "threads", None):
@@ -62,9 +77,20 @@ def load(args: argparse.Namespace, metrics: bool = True):
             raise UserError("--limit must be at least 1")
         if metrics:
             require_eval()
-        return vqcodec.load(args.model), list_files(args.data, args.limit)
+        return _codec(args), list_files(args.data, args.limit)
     except UserError as e:
         raise SystemExit(str(e)) from None
+
+
+def _codec(args: argparse.Namespace):
+    import vqcodec
+
+    if not hasattr(args, "runtime"):
+        return vqcodec.load(args.model)
+    from vqcodec.pipeline import files
+    from vqcodec.pipeline.commands import runtime
+
+    return files.load(args.model, getattr(args, "threads", None) or 1, runtime(args))  # as vqcodec compress picks
 
 
 def stft(x: np.ndarray) -> torch.Tensor:

@@ -1,6 +1,6 @@
 """Quality and speed of vqcodec against Opus and Codec2, on the same files in one run.
 
-    python benchmarks/quality.py --data ../shared/speech/dev [--model PATH] [--limit N]
+    python benchmarks/quality.py --data ../shared/speech/dev [--model PATH] [--runtime onnx|torch] [--limit N]
         [--out bench_out] [--rates 1,1.5,2,3,4,6]
 
 Every codec codes each reference (mono, 16 kHz) and is decoded back to 16 kHz; each decoded file is shifted
@@ -14,7 +14,9 @@ Writes ``OUT/quality.md`` and ``OUT/quality.json``; prints the tables to stdout,
 The machinery lives in the package (``vqcodec.analysis.quality``, ``vqcodec.analysis.metrics``,
 ``vqcodec.analysis.reference_codecs``, ``vqcodec.analysis.report``; ``vqcodec eval`` is its command-line face):
 this script is a thin caller with the reference codecs, the codebook usage pass and the speed comparison switched
-on (``--threads``: torch CPU threads, default 2).
+on (``--threads``: CPU threads of the backend and the metrics, default 2). vqcodec runs on the backend
+``vqcodec compress`` uses for the model unless ``--runtime`` says otherwise (the shipped model and a
+``.onnx.json``: onnxruntime; a ``.safetensors`` model: torch); the report names it.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from _common import add_data_arguments, load, log
+from _common import add_data_arguments, add_runtime_argument, load, log
 
 from vqcodec.analysis.quality import evaluate
 from vqcodec.analysis.report import report, result_json, run_meta
@@ -38,6 +40,7 @@ DEFAULT_RATES = "1,1.5,2,3,4,6"
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_arguments(ap, limit=None, threads=2)
+    add_runtime_argument(ap)
     ap.add_argument("--out", type=Path, default=Path("bench_out"), help="output folder")
     ap.add_argument("--rates", default=DEFAULT_RATES, help="vqcodec rates in kbps, comma-separated")
     args = ap.parse_args(argv)

@@ -1,7 +1,7 @@
 """Quality of a model on a folder of speech, optionally next to Opus and Codec2 on the same files.
 
-    vqcodec eval REF_DIR [--model M] [--bitrate KBPS ...] [--reference-codecs] [--limit N] [-o OUT_DIR]
-                 [--html PAGE_DIR [--credits FILE]]
+    vqcodec eval REF_DIR [--model M] [--runtime onnx|torch] [--bitrate KBPS ...] [--reference-codecs] [--limit N]
+                 [-o OUT_DIR] [--html PAGE_DIR [--credits FILE]]
 
 Every codec codes each reference (channels averaged to mono, resampled to 16 kHz) and is decoded back to
 16 kHz. Each decoded file's delay is estimated from amplitude envelopes (codecs that resynthesise phase
@@ -9,7 +9,10 @@ have no waveform to align) and compensated before any metric; the decoded signal
 zero-padded to the reference length. Metrics are averaged over files: PESQ-WB, STOI, log-mel distance,
 SI-SDR, F0 error in cents on frames voiced in both signals, voicing-decision error, and loudness difference
 in dB (see :mod:`vqcodec.analysis.metrics`), with the real kbps (coded bytes, headers and containers included) and
-the median delay. vqcodec runs through the bytes API (``compress`` then ``decompress``). ``OUT_DIR`` gets
+the median delay. vqcodec runs through the bytes API (audio to ``.vqc`` bytes and back) on the backend
+``vqcodec compress`` would use for the model (``--runtime``: the shipped model and a ``.onnx.json`` on
+onnxruntime, a ``.safetensors`` model on torch), which the table's header line and ``eval.json`` name
+(``runtime``, ``backend``); the metrics are computed on torch whichever backend codes. ``OUT_DIR`` gets
 ``eval.json`` (every number, per-file metrics, file list), ``eval.md`` (the table), ``rate_quality.png``
 (PESQ-WB and STOI against kbps, one curve per codec) and ``spectrograms/*.png`` (for the first files: the
 reference above each codec's decoded signal). ``--html PAGE_DIR`` also writes a static page to listen on
@@ -36,11 +39,23 @@ from vqcodec.analysis.report import run_meta, write_outputs
 from vqcodec.analysis.vqcodec_coder import default_rungs, vqcodec_rungs
 from vqcodec.errors import UserError
 from vqcodec.io.audio import readable_audio
+from vqcodec.pipeline import files
+from vqcodec.pipeline.commands import runtime
+from vqcodec.threads import bounded_threads
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="REF_DIR", help="folder of reference audio (searched recursively) or one file")
-    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    p.add_argument(
+        "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
+    )
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="the backend to measure (default: the one vqcodec compress uses for the model: onnxruntime for the "
+        "shipped model or a .onnx.json, torch for a .safetensors model)",
+    )
     p.add_argument(
         "-b",
         "--bitrate",
@@ -57,7 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--limit", type=int, help="use N evenly spaced files")
     p.add_argument("-o", "--output", default="eval_out", help="output folder (default: eval_out)")
-    p.add_argument("--threads", type=int, help="torch CPU threads")
+    p.add_argument("--threads", type=int, help="CPU threads of the backend and of the metrics")
     p.add_argument(
         "--html",
         metavar="PAGE_DIR",
@@ -80,21 +95,19 @@ def main_args(args: argparse.Namespace) -> int:
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     if args.threads:
-        torch.set_num_threads(args.threads)
-    import vqcodec
-
-    codec = vqcodec.load(args.model)
+        torch.set_num_threads(bounded_threads(args.threads))
+    codec = files.load(args.model, bounded_threads(args.threads), runtime(args))  # as vqcodec compress picks
     try:
         rungs = vqcodec_rungs(codec, args.bitrate) if args.bitrate else default_rungs(codec)
     except ValueError as e:
         raise UserError(str(e)) from None
-    files, failed = readable_audio(list_files(Path(args.input), args.limit))  # one bad file loses no run
+    found, failed = readable_audio(list_files(Path(args.input), args.limit))  # one bad file loses no run
     for _, why in failed:
         log(f"vqcodec: {why} (skipped)")
-    if not files:
+    if not found:
         raise UserError(f"{args.input}: no readable audio files")
     page = listen_page(args)
-    ev = evaluate(codec, files, rungs, reference_codecs=args.reference_codecs, on_file=page and page.add)
+    ev = evaluate(codec, found, rungs, reference_codecs=args.reference_codecs, on_file=page and page.add)
     meta = run_meta(command_line(args), args.input, args.model, codec, ev)
     write_outputs(Path(args.output), meta, ev)
     if page is not None:
@@ -130,6 +143,8 @@ def command_line(args: argparse.Namespace) -> str:
     argv = ["vqcodec", "eval", str(args.input), "-o", str(args.output)]
     if args.model:
         argv += ["-m", str(args.model)]
+    if args.runtime != "auto":
+        argv += ["--runtime", args.runtime]
     if args.bitrate:
         argv += ["-b", *(f"{b:g}" for b in args.bitrate)]
     if args.reference_codecs:

@@ -189,7 +189,8 @@ def entry_html(n: int, e: Entry) -> str:
 def render(meta: dict, rows: Sequence, entries: Sequence[Entry], credits: str = "") -> str:
     """The whole page."""
     facts = (
-        f"Model <code>{esc(meta['model_name'])}</code> (<code>{esc(meta['model_hash'])}</code>), "
+        f"Model <code>{esc(meta['model_name'])}</code> (<code>{esc(meta['model_hash'])}</code>) on "
+        f"{esc(meta['backend'])}, "
         f"{meta['files']} files, {meta['total_seconds']:.1f} s of audio, {esc(meta['date'])}, {esc(meta['machine'])}."
     )
     notes = (

@@ -23,8 +23,9 @@ from vqcodec.analysis.reference_codecs import Coder, opus_coder, reference_coder
 from vqcodec.analysis.references import load_reference
 from vqcodec.analysis.scoring import Accumulator, Row, score, to_row
 from vqcodec.analysis.stats import LevelUsage, code_counts, level_usage
-from vqcodec.analysis.vqcodec_coder import rung_label, vqcodec_coder, warm_up
-from vqcodec.codec import Codec, Rung
+from vqcodec.analysis.vqcodec_coder import backend_line, rung_label, vqcodec_coder, warm_up
+from vqcodec.pipeline.coder import Coder as Pipeline  # the codec on a backend
+from vqcodec.pipeline.rates import Rung
 from vqcodec.progress import ProgressBar
 
 SPEED_VQ_KBPS, SPEED_OPUS_KBPS = 3.0, 6
@@ -108,7 +109,7 @@ def code_file(
     return example
 
 
-def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None) -> list[LevelUsage]:
+def codebook_usage(codec: Pipeline, files: Sequence[Path], rung: Rung | None = None) -> list[LevelUsage]:
     """Histograms of every top and bottom codebook over all files, encoded at ``rung`` (default: the top)."""
     rung = rung or codec.ladder()[-1]
     k = codec.config.codebook_size
@@ -120,7 +121,7 @@ def codebook_usage(codec: Codec, files: Sequence[Path], rung: Rung | None = None
         log(f"[codebooks {i}/{len(files)}] {path.name}")
         codes = codec.encode(load_reference(path)[None], SR, rung.kbps)
         for level, tensor in (("top", codes.top), ("bottom", codes.bottom)):
-            counts[level] += code_counts(tensor, k)
+            counts[level] += code_counts(torch.as_tensor(tensor), k)  # numpy on onnxruntime
     return [level_usage(level, c) for level, c in counts.items()]
 
 
@@ -130,8 +131,10 @@ def speed(
     total_seconds: float,
     vq: tuple[tuple[str, str], Coder],
     opus: tuple[tuple[str, str], Coder],
+    backend: str,
 ) -> dict:
-    """x-real-time of vqcodec (3 kbps rung) and Opus (6 kbps), reusing the quality pass's timings.
+    """x-real-time of vqcodec (3 kbps rung, on ``backend``: :func:`backend_line`) and Opus (6 kbps), reusing the
+    quality pass's timings.
 
     If either was not part of the quality pass, it is timed alone over the same files.
     """
@@ -150,14 +153,13 @@ def speed(
         "vqcodec_xrt": total_seconds / vq_s,
         "opus_xrt": total_seconds / opus_s,
         "ratio_vqcodec_over_opus": vq_s / opus_s,
-        "vqcodec_timing": "in-process vqcodec.compress.compress + decompress (bytes API), model on CPU, "
-        f"{torch.get_num_threads()} torch threads",
+        "vqcodec_timing": f"in-process encoding to .vqc bytes and decoding them (bytes API) on {backend}",
         "opus_timing": "opusenc + opusdec subprocesses (process start and temp files included)",
     }
 
 
 def evaluate(
-    codec: Codec,
+    codec: Pipeline,
     files: Sequence[Path],
     rungs: Sequence[Rung],
     reference_codecs: bool = False,
@@ -169,7 +171,8 @@ def evaluate(
     """Code every file with vqcodec at each rung (and the reference codecs), and score them.
 
     Args:
-        codec: the model.
+        codec: the model on the backend to measure (:func:`vqcodec.pipeline.files.load`, or a
+            :class:`vqcodec.codec.Codec` for torch).
         files: audio files (any rate and channels; coded as mono 16 kHz).
         rungs: vqcodec rungs, in table order.
         reference_codecs: also Opus 6/8/12 kbps and Codec2 3200/1600/700C (needs their tools on PATH).
@@ -185,7 +188,7 @@ def evaluate(
         warm_up(codec, SPEED_VQ_KBPS)
     files = list(files)
     total_seconds = sum(sf.info(str(f)).duration for f in files)
-    log(f"{len(files)} files, {total_seconds:.1f} s; model {codec.name} ({codec.hash.hex()})")
+    log(f"{len(files)} files, {total_seconds:.1f} s; model {codec.name} ({codec.hash.hex()}) on {backend_line(codec)}")
     coders: dict[tuple[str, str], Coder] = {("vqcodec", rung_label(r)): vqcodec_coder(codec, r) for r in rungs}
     if reference_codecs:
         coders.update(reference_coders())
@@ -203,6 +206,7 @@ def evaluate(
             total_seconds,
             (("vqcodec", rung_label(speed_vq)), vqcodec_coder(codec, speed_vq)),
             (("opus", f"{SPEED_OPUS_KBPS} kbps"), opus_coder(SPEED_OPUS_KBPS)),
+            backend_line(codec),
         )
     return Evaluation(files, total_seconds, accs, rows, levels, top, spd, shown)
 

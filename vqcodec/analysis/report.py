@@ -18,8 +18,9 @@ from vqcodec.analysis.metrics import MIN_ENVELOPE_CORR, SR
 from vqcodec.analysis.quality import Evaluation, Example, log
 from vqcodec.analysis.scoring import Row
 from vqcodec.analysis.stats import LevelUsage
-from vqcodec.analysis.vqcodec_coder import rung_label
-from vqcodec.codec import Codec, Rung
+from vqcodec.analysis.vqcodec_coder import backend_line, rung_label
+from vqcodec.pipeline.coder import Coder as Pipeline  # the codec on a backend
+from vqcodec.pipeline.rates import Rung
 
 
 def fmt(x: float | None, digits: int) -> str:
@@ -109,7 +110,7 @@ def report(meta: dict, ev: Evaluation, title: str = "# vqcodec quality benchmark
         title,
         "",
         f"{meta['files']} files, {meta['total_seconds']:.1f} s of audio from `{meta['data']}`; "
-        f"model `{meta['model']}`; {meta['date']}; {meta['machine']}.",
+        f"model `{meta['model']}` on {meta['backend']}; {meta['date']}; {meta['machine']}.",
         "",
         f"Command: `{meta['command']}`",
         "",
@@ -127,14 +128,17 @@ def report(meta: dict, ev: Evaluation, title: str = "# vqcodec quality benchmark
     return "\n".join(parts)
 
 
-def run_meta(command: str, data: Path | str, model: str | os.PathLike | None, codec: Codec, ev: Evaluation) -> dict:
-    """Facts about a run: command, data, model, files, date, machine, torch."""
+def run_meta(command: str, data: Path | str, model: str | os.PathLike | None, codec: Pipeline, ev: Evaluation) -> dict:
+    """Facts about a run: command, data, model and the backend that ran it (``runtime``: ``onnx`` or ``torch``;
+    ``backend``: its name, version and threads), files, date, machine, torch (which scores on every backend)."""
     return {
         "command": command,
         "data": str(data),
         "model": str(model) if model else "shipped default",
         "model_name": codec.name,
         "model_hash": codec.hash.hex(),
+        "runtime": codec.runtime,
+        "backend": backend_line(codec),
         "files": len(ev.files),
         "file_list": [str(f) for f in ev.files],
         "total_seconds": ev.total_seconds,
