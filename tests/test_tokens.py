@@ -135,6 +135,32 @@ def test_tokens_equal_encode_alone_and_batch_size_does_not_matter(good, tiny_mod
             np.testing.assert_array_equal(run[uid][1], codes.bottom.numpy())
 
 
+def test_both_runtimes_give_the_same_tokens(good, tiny_onnx, tmp_path):
+    """Tokens are codes: the tiny model's export on onnxruntime gives its weights' tokens on torch, file for file
+    (other rates, stereo, a window split, batches of 3), and the same index records."""
+    manifest = tiny_onnx["istft"]
+    models = {"onnx": manifest, "torch": manifest.with_name("tiny.safetensors")}
+    runs, records = {}, {}
+    for runtime, model in models.items():
+        out = tmp_path / runtime
+        argv = ["tokens", "-q", "-m", model, good, "-o", out, "--batch-size", "3", "-b", "1e6"]
+        assert main([str(a) for a in argv]) == 0
+        runs[runtime], records[runtime] = _arrays(out), read_index(out)
+    assert sorted(runs["onnx"]) == sorted(runs["torch"]) == sorted(GOOD)
+    for uid in GOOD:
+        for got, want in zip(runs["onnx"][uid], runs["torch"][uid], strict=True):
+            np.testing.assert_array_equal(got, want)
+    assert records["onnx"] == records["torch"]
+
+
+def test_a_runtime_the_device_or_model_cannot_take_is_one_line(good, tiny_model_file, tmp_path, capsys):
+    argv = ["tokens", str(good), "-o", str(tmp_path / "out"), "-m", tiny_model_file, "--runtime", "onnx"]
+    assert main(argv) == 1
+    assert main([*argv, "--device", "cuda"]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "takes an exported model" in err[0] and "runs on the CPU" in err[1]
+
+
 def test_resume_skips_done_and_never_duplicates(good, tiny_model_file, tmp_path, capsys):
     out = tmp_path / "out"
     assert _tokens(tiny_model_file, good, "-o", out, "--shard-size", "2") == 0

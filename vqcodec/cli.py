@@ -51,8 +51,9 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
     Only the process that merges the index exits 3 (under torchrun a rank's non-zero exit stops the others).
     """
-    import vqcodec
     from vqcodec import tokens
+    from vqcodec.pipeline import files
+    from vqcodec.threads import bounded_threads
 
     try:
         if args.merge:
@@ -65,7 +66,8 @@ def cmd_tokens(args: argparse.Namespace) -> int:
         if not args.inputs or not args.output:
             raise UserError("usage: vqcodec tokens INPUT... -o OUTDIR, or vqcodec tokens --merge OUTDIR")
         rank, world = tokens.resolve_rank(args.rank, args.world_size)
-        codec = vqcodec.load(args.model, device=tokens.resolve_device(args.device))
+        device = tokens.resolve_device(args.device) if args.runtime == "torch" else "cpu"
+        codec = files.load(args.model, bounded_threads(args.threads), args.runtime, device)
         r = tokens.extract(
             codec,
             args.inputs,
@@ -113,6 +115,16 @@ def version_line() -> str:
     return f"vqcodec {__version__} (model {m.config.name} {m.model_hash.hex()})"
 
 
+def _add_runtime(p: argparse.ArgumentParser, more: str = "") -> None:
+    p.add_argument(
+        "--runtime",
+        choices=("auto", "onnx", "torch"),
+        default="auto",
+        help="onnx: onnxruntime, no torch (the default when installed, for the shipped model or a .onnx.json); "
+        "torch (the default for a .safetensors model)" + more,
+    )
+
+
 class _Version(argparse.Action):
     """``--version``: prints :func:`version_line` and exits; the manifest is read only when asked."""
 
@@ -145,13 +157,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
         )
         s.add_argument("-q", "--quiet", action="store_true")
-        s.add_argument(
-            "--runtime",
-            choices=("auto", "onnx", "torch"),
-            default="auto",
-            help="onnx: onnxruntime, no torch (the default when installed, for the shipped model or a .onnx.json); "
-            "torch (the default for a .safetensors model)",
-        )
+        _add_runtime(s)
         s.add_argument("-j", "--jobs", type=int, help="files coded at once in a folder (default 1)")
     i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it)")
     i.add_argument("input")
@@ -184,7 +190,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     t.add_argument("--rank", type=int, help="this process's rank (default: $RANK, else 0)")
     t.add_argument("--world-size", type=int, help="number of ranks (default: $WORLD_SIZE, else 1)")
     t.add_argument("--merge", metavar="OUTDIR", help="only merge OUTDIR's shard indexes into OUTDIR/index.jsonl")
-    t.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    t.add_argument(
+        "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
+    )
+    _add_runtime(t, "; the codes are the same on both; --device cuda runs torch")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
     t.set_defaults(func=cmd_tokens)
     for s in (c, d, t):
@@ -229,7 +238,7 @@ def _run(args: argparse.Namespace) -> int:
     bitrate = getattr(args, "bitrate", None)
     if bitrate is not None and bitrate != bitrate:  # NaN: no rung is at or below it, nor above
         raise UserError("--bitrate must be a number of kbps, not nan")
-    if args.command in ("compress", "decompress"):
+    if args.command in ("compress", "decompress", "tokens"):
         from vqcodec.pipeline.commands import runtime
 
         args.runtime = runtime(args)

@@ -4,6 +4,7 @@ reported and skipped, existing outputs kept without --force, --jobs, and pipes, 
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,8 @@ import soundfile as sf
 from conftest import speech_like
 
 from vqcodec import cli
+from vqcodec.errors import UserError
+from vqcodec.pipeline.commands import runtime
 
 
 @pytest.fixture(params=["onnx", "torch"])
@@ -197,3 +200,25 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     assert cli.main(argv) == 1
     assert capsys.readouterr().err == f"vqcodec: {parent / 'out'}: cannot write in {parent}\n"
     assert list(parent.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("model", "asked", "device", "picked"),
+    [
+        (None, "auto", None, "onnx"),
+        ("m.onnx.json", "auto", None, "onnx"),
+        ("m.safetensors", "auto", None, "torch"),
+        (None, "auto", "cuda", "torch"),  # onnxruntime runs on the CPU here
+        (None, "torch", "cpu", "torch"),
+        ("m.safetensors", "onnx", "cpu", "onnx"),  # asked for: backends.load says in one line what it takes
+    ],
+)
+def test_the_one_choice_rule_of_a_backend(model, asked, device, picked) -> None:
+    """compress, decompress, tokens and eval all pick their backend by commands.runtime."""
+    pytest.importorskip("onnxruntime")
+    assert runtime(argparse.Namespace(model=model, runtime=asked, device=device)) == picked
+
+
+def test_onnxruntime_on_another_device_is_one_line() -> None:
+    with pytest.raises(UserError, match="runs on the CPU, not on cuda:1"):
+        runtime(argparse.Namespace(model=None, runtime="onnx", device="cuda:1"))

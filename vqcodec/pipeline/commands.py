@@ -23,12 +23,18 @@ VQC = ".vqc"
 
 
 def runtime(args: argparse.Namespace) -> str:
-    """The backend a compress or decompress runs on: ``--runtime onnx|torch``; by default (``auto``) the one
-    the model is for (an exported ``.onnx.json``: onnxruntime; a ``.safetensors`` file: torch) and, for the
-    shipped model, onnxruntime when it is installed."""
+    """The backend a command runs on (compress, decompress, tokens, eval): ``--runtime onnx|torch``; by default
+    (``auto``) the one the model is for (an exported ``.onnx.json``: onnxruntime; a ``.safetensors`` file: torch)
+    and, for the shipped model, onnxruntime when it is installed; torch for a ``--device`` other than the CPU
+    (onnxruntime runs on the CPU here)."""
     model, chosen = getattr(args, "model", None), getattr(args, "runtime", "auto")
+    on_cpu = str(getattr(args, "device", None) or "cpu").startswith("cpu")
+    if chosen == "onnx" and not on_cpu:
+        raise UserError(f"--runtime onnx runs on the CPU, not on {args.device}: leave out --device, or --runtime torch")
     if chosen != "auto":
         return chosen
+    if not on_cpu:
+        return "torch"
     if model is not None:
         return "onnx" if str(model).endswith(EXPORTED_SUFFIX) else "torch"
     return "onnx" if _has_onnxruntime() else "torch"

@@ -3,7 +3,9 @@
 Each rank takes the utterances at positions ``i % world_size == rank`` of the list sorted by id (no
 overlap, no gap), skips those already in a complete shard of the output folder (so a re-run resumes and
 never duplicates), sorts the rest by length and codes them ``batch_size`` files at a time with
-``Codec.encode_sources``: each file gets exactly the codes ``codec.encode`` gives it alone. A file that
+``encode_sources`` of the pipeline (:class:`vqcodec.pipeline.coder.Coder`, on either backend, or the torch API's
+:class:`vqcodec.codec.Codec`): each file gets exactly the codes ``codec.encode`` gives it alone, the same on
+onnxruntime and torch. A file that
 fails (unreadable, empty, NaN samples) is reported on one line, listed in ``errors-RRRRR.jsonl`` and skipped.
 
 Merging the shard indexes into ``index.jsonl``: with an initialised torch.distributed process group, rank 0
@@ -26,14 +28,15 @@ from typing import TextIO
 
 import numpy as np
 
-from vqcodec.codec import Codec, Rung
 from vqcodec.codes import Codes
 from vqcodec.distributed import process_group, resolve_rank
 from vqcodec.errors import UserError
 from vqcodec.io.atomic import write_bytes
 from vqcodec.io.audio import FileSource
+from vqcodec.pipeline.coder import Coder
+from vqcodec.pipeline.rates import Rung
+from vqcodec.pipeline.windows import resampled_length
 from vqcodec.progress import ProgressBar
-from vqcodec.resample import resampled_length
 from vqcodec.tokens.inputs import Item, collect
 from vqcodec.tokens.shards import merge, next_shard_number, shard_name, shard_records, write_shard
 
@@ -69,7 +72,7 @@ class Result:
     listed: int = 0
 
 
-def _probe(item: Item, codec: Codec) -> Probed | Exception:
+def _probe(item: Item, codec: Coder) -> Probed | Exception:
     try:
         with FileSource(item.path) as s:
             n = resampled_length(s.num_samples, s.sample_rate, codec.sample_rate)
@@ -78,7 +81,7 @@ def _probe(item: Item, codec: Codec) -> Probed | Exception:
         return e
 
 
-def _encode_batch(codec: Codec, batch: list[Probed], kbps: float) -> list[Codes | Exception]:
+def _encode_batch(codec: Coder, batch: list[Probed], kbps: float) -> list[Codes | Exception]:
     """Codes of each file of the batch, or the error it raised; a failing batch is retried file by file."""
     out: list[Codes | Exception | None] = [None] * len(batch)
     retry: list[int] = []
@@ -136,7 +139,7 @@ class _ShardWriter:
     def add(self, record: dict, codes: Codes) -> None:
         # int16 holds every code: extract() refuses codebooks larger than 2**15.
         self.records.append(record)
-        self.codes.append(tuple(x.numpy().astype(np.int16) for x in codes.streams))
+        self.codes.append(tuple(np.asarray(x).astype(np.int16) for x in codes.streams))  # numpy or tensors
         if len(self.records) >= self.size:
             self.flush()
 
@@ -191,7 +194,7 @@ def _finish(outdir: Path, rank: int, world_size: int, log: TextIO) -> tuple[int,
     return merge(outdir, log) if rank == 0 or group is None else None
 
 
-def _check_args(codec: Codec, batch_size: int, shard_size: int, rank: int, world_size: int) -> None:
+def _check_args(codec: Coder, batch_size: int, shard_size: int, rank: int, world_size: int) -> None:
     if batch_size < 1 or shard_size < 1:
         raise UserError("--batch-size and --shard-size must be at least 1")
     if not 0 <= rank < world_size:
@@ -203,7 +206,7 @@ def _check_args(codec: Codec, batch_size: int, shard_size: int, rank: int, world
         )
 
 
-def _check_compatible(outdir: Path, records: list[dict], codec: Codec, rung: Rung) -> None:
+def _check_compatible(outdir: Path, records: list[dict], codec: Coder, rung: Rung) -> None:
     """Refuse to add tokens of another model or rate to a folder that holds some."""
     ours = (codec.hash.hex(), rung.n_top, rung.n_bottom)
     for r in records:
@@ -215,7 +218,7 @@ def _check_compatible(outdir: Path, records: list[dict], codec: Codec, rung: Run
             )
 
 
-def _rung(codec: Codec, bitrate: float | None) -> Rung:
+def _rung(codec: Coder, bitrate: float | None) -> Rung:
     try:
         return codec.rung(bitrate)
     except ValueError as e:
@@ -228,7 +231,7 @@ def _batches(items: list[Probed], size: int) -> Iterator[list[Probed]]:
 
 
 def extract(
-    codec: Codec,
+    codec: Coder,
     inputs: Sequence[str | os.PathLike] | str | os.PathLike,
     outdir: str | os.PathLike,
     *,
@@ -243,7 +246,8 @@ def extract(
     """Extract the tokens of every utterance in ``inputs`` into shards under ``outdir``.
 
     Args:
-        codec: the model, on the device to run on.
+        codec: the model on its backend (:func:`vqcodec.pipeline.files.load`, or a :class:`vqcodec.codec.Codec`),
+            on the device to run on.
         inputs: files, folders and manifests (see :mod:`vqcodec.tokens.inputs`).
         outdir: output folder (created if missing); a folder that already holds shards is resumed.
         bitrate: kbps per channel (the highest rung at or below; default 3).
@@ -304,7 +308,7 @@ def extract(
     return result
 
 
-def _probe_all(pending: list[Item], codec: Codec, errors: _ErrorLog, bar: ProgressBar) -> list[Probed]:
+def _probe_all(pending: list[Item], codec: Coder, errors: _ErrorLog, bar: ProgressBar) -> list[Probed]:
     """Headers of the pending files, sorted by length then id; unreadable ones are reported."""
     probed = []
     for item in pending:
@@ -318,7 +322,7 @@ def _probe_all(pending: list[Item], codec: Codec, errors: _ErrorLog, bar: Progre
 
 
 def _run(
-    codec: Codec,
+    codec: Coder,
     rung: Rung,
     probed: list[Probed],
     outdir: Path,
