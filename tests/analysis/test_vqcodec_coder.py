@@ -53,6 +53,14 @@ def test_both_backends_score_alike(both, audio_dir) -> None:
         assert (a is None) == (b is None) and (a is None or math.isclose(a, b, abs_tol=tolerance)), metric
 
 
+def test_codebook_usage_counts_alike_on_both_backends(both, audio_dir) -> None:
+    """benchmarks/quality.py's usage pass takes numpy codes (onnxruntime) as it takes tensors."""
+    from vqcodec.analysis.quality import codebook_usage
+
+    usage = {name: codebook_usage(c, sorted(audio_dir.iterdir())) for name, c in both.items()}
+    assert usage["onnx"] == usage["torch"] and [u.level for u in usage["onnx"]] == ["top", "bottom"]
+
+
 def test_backend_line_names_the_runtime(both) -> None:
     assert backend_line(both["onnx"]).startswith("onnxruntime ") and "1 threads" in backend_line(both["onnx"])
     assert backend_line(both["torch"]).startswith("torch ") and backend_line(both["torch"]).endswith(", cpu")
