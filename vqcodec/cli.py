@@ -242,7 +242,8 @@ def _run(args: argparse.Namespace) -> int:
         from vqcodec.pipeline.commands import runtime
 
         args.runtime = runtime(args)
-    if not hasattr(args, "threads") or getattr(args, "runtime", "torch") == "onnx":
+    on_onnx = getattr(args, "runtime", "torch") == "onnx" and args.command != "eval"  # eval scores on torch
+    if not hasattr(args, "threads") or on_onnx:
         return args.func(args) or 0
     from vqcodec.threads import torch_threads
 
