@@ -11,6 +11,11 @@ On the same files:
 - **start-up**: wall time of ``vqcodec --help`` and ``vqcodec info FILE`` (FILE: dev's first file
   compressed) in fresh processes (median of 5); and ``info`` of the long file once.
 
+With ``--folder N`` it measures only what issue 25's bar names: the CLI's folder mode, start-up included
+(``vqcodec compress DIR -o VQC -b 3 -q`` then ``vqcodec decompress VQC -o OUT -q``, fresh processes, on
+``--threads``), against Opus on the same files, on N evenly spaced files of dev written as WAV, in
+``--rounds`` interleaved rounds (medians).
+
 Prints a Markdown table; ``--json`` writes every number.
 """
 
@@ -76,6 +81,33 @@ def torch_seconds(files: list[Path], tmp: Path, threads: int) -> float:
     return time.perf_counter() - start
 
 
+def folder_rounds(files: list[Path], tmp: Path, threads: int, rounds: int) -> dict:
+    """Opus, then ``vqcodec compress`` and ``decompress`` of a folder of ``files`` (as WAV), ``rounds`` times
+    interleaved; the median seconds of each."""
+    src = tmp / "wav"
+    src.mkdir()
+    for i, f in enumerate(files):
+        x, sr = sf.read(str(f), dtype="int16", always_2d=True)
+        sf.write(str(src / f"{i:03d}_{f.stem}.wav"), x, sr, subtype="PCM_16")
+    wavs = sorted(src.iterdir())
+    exe, t = shutil.which("vqcodec") or "vqcodec", ["--threads", str(threads)]
+    times: dict[str, list[float]] = {"opus_s": [], "compress_s": [], "decompress_s": []}
+    for r in range(rounds):
+        times["opus_s"].append(opus_seconds(wavs, tmp))
+        vqc, out = tmp / f"vqc{r}", tmp / f"out{r}"
+        times["compress_s"].append(_wall([exe, "compress", str(src), "-o", str(vqc), "-b", str(KBPS), "-q", *t]))
+        times["decompress_s"].append(_wall([exe, "decompress", str(vqc), "-o", str(out), "-q", *t]))
+    medians = {k: statistics.median(v) for k, v in times.items()}
+    rates = [o / (c + d) for o, c, d in zip(times["opus_s"], times["compress_s"], times["decompress_s"], strict=True)]
+    return {**medians, "rounds": times, "folder_ratio": statistics.median(rates)}
+
+
+def _wall(cmd: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
 def write_long(path: Path, files: list[Path], minutes: float) -> None:
     """``minutes`` of the files' speech, repeated, written block by block."""
     need = int(minutes * 60 * SR)
@@ -106,11 +138,15 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("dev", type=Path, help="folder of 16 kHz speech (../shared/speech/dev)")
     p.add_argument("--minutes", type=float, default=60.0, help="length of the long file")
     p.add_argument("--threads", type=int, help="CPU threads (default: the cores not already busy, as the CLI)")
+    p.add_argument("--folder", type=int, metavar="N", help="only the CLI's folder mode, on N files of dev")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --folder (default 3)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     from vqcodec.threads import default_threads
 
     args.threads = args.threads or default_threads()
+    if args.folder:
+        return folder_main(args)
     files = list_files(args.dev, None)
     exe = shutil.which("vqcodec") or "vqcodec"
     r: dict = {"files": len(files), "audio_s": seconds_of(files), "threads": args.threads, "load": os.getloadavg()}
@@ -135,6 +171,23 @@ def main(argv: list[str] | None = None) -> None:
     r["light_ratio"], r["torch_ratio"] = r["opus_s"] / r["light_s"], r["opus_s"] / r["torch_s"]
     r["long_ratio"] = r["long_opus_s"] / (r["long_compress_s"] + r["long_decompress_s"])
     report(r, args.minutes)
+    if args.json:
+        args.json.write_text(json.dumps(r, indent=2))
+
+
+def folder_main(args: argparse.Namespace) -> None:
+    files = list_files(args.dev, args.folder)
+    r: dict = {"files": len(files), "audio_s": seconds_of(files), "threads": args.threads, "load": os.getloadavg()}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        r.update(folder_rounds(files, Path(tmp_name), args.threads, args.rounds))
+    print(f"dev: {r['files']} files, {r['audio_s']:.0f} s; {r['threads']} threads; load average {r['load'][0]:.2f}")
+    print("| what (median of rounds) | wall | x real time |")
+    print("|---|---:|---:|")
+    for key, what in (("opus_s", "opusenc + opusdec, a pair per file"), ("compress_s", "vqcodec compress DIR")):
+        print(f"| {what} | {r[key]:.2f} s | {r['audio_s'] / r[key]:.0f} |")
+    print(f"| vqcodec decompress DIR | {r['decompress_s']:.2f} s | {r['audio_s'] / r['decompress_s']:.0f} |")
+    per_round = ", ".join(f"{o / (c + d):.2f}" for o, c, d in zip(*r["rounds"].values(), strict=True))
+    print(f"Opus / vqcodec folder mode: **{r['folder_ratio']:.2f}** (rounds: {per_round})")
     if args.json:
         args.json.write_text(json.dumps(r, indent=2))
 

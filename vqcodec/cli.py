@@ -158,7 +158,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         )
         s.add_argument("-q", "--quiet", action="store_true")
         _add_runtime(s)
-        s.add_argument("-j", "--jobs", type=int, help="files coded at once in a folder (default 1)")
+        s.add_argument(
+            "-j",
+            "--jobs",
+            type=int,
+            help="files coded at once in a folder (default: 2 on onnxruntime with 2+ threads, else 1)",
+        )
     i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it)")
     i.add_argument("input")
     i.add_argument("--json", action="store_true")

@@ -75,7 +75,7 @@ def test_folder_keeps_existing_outputs_without_force(tmp_path, models, capsys) -
 def test_jobs_give_the_same_files(tmp_path, models) -> None:
     src, one, two = _tree(tmp_path / "in"), tmp_path / "one", tmp_path / "two"
     model = models["harmonic"]
-    cli.main(["compress", str(src), "-o", str(one), "-m", model, "-q"])
+    cli.main(["compress", str(src), "-o", str(one), "-m", model, "-q", "-j", "1"])
     cli.main(["compress", str(src), "-o", str(two), "-m", model, "-q", "-j", "2"])
     for name in _listing(one):
         assert (one / name).read_bytes() == (two / name).read_bytes()
@@ -150,6 +150,28 @@ def test_threads_are_bounded_by_the_usable_cores(tmp_path, tiny_onnx, monkeypatc
     assert cli.main(argv) == 0 and asked == [usable_cores()]
     with torch_threads(1000) as n:
         assert n == usable_cores()
+
+
+@pytest.mark.parametrize(
+    ("backend", "threads", "jobs", "workers"),
+    [("onnx", "2", [], 2), ("onnx", "1", [], 1), ("torch", "2", [], 1), ("onnx", "2", ["-j", "1"], 1)],
+)
+def test_a_folder_codes_two_files_at_once_on_onnxruntime_by_default(
+    tmp_path, tiny_onnx, monkeypatch, backend, threads, jobs, workers
+) -> None:
+    """Without --jobs: two files at once on onnxruntime, each on its share of the threads, never more
+    workers than threads; one on torch; --jobs still decides."""
+    from vqcodec.pipeline import files, folders
+
+    src, seen, run = _tree(tmp_path / "in"), [], folders.run
+    monkeypatch.setattr(
+        folders, "run", lambda jobs, work, force, n, progress: seen.append(n) or run(jobs, work, force, n)
+    )
+    model = str(tiny_onnx["istft"]) if backend == "onnx" else _weights(tiny_onnx["istft"])
+    monkeypatch.setattr(files, "load", lambda m, t, r, load=files.load: seen.append(t) or load(m, t, r))
+    argv = ["compress", str(src), "-o", str(tmp_path / "out"), "-m", model, "-q", "--threads", threads, *jobs]
+    assert cli.main(argv) == 3  # broken.wav
+    assert seen == [max(1, int(threads) // workers), workers]
 
 
 def test_jobs_share_the_threads_on_torch_as_on_onnxruntime(tmp_path, tiny_onnx, monkeypatch) -> None:

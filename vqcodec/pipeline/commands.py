@@ -164,6 +164,21 @@ def _decompress_work(codec: Coder, args: argparse.Namespace) -> folders.Work:
     return work
 
 
+# Files a folder codes at once without --jobs, on onnxruntime, each on its share of the threads. Two files on
+# one thread each beat one file on two: while one file is in Praat's pitch tracker, entropy coding or its
+# output's fsync (one core or none), the other runs its graph; and a graph on one thread waits on no other.
+# Measured on a 2-core AVX2 CPU, 20 of dev's files, 5 interleaved rounds: 6.60 -> 5.69 s (median), the same
+# bytes out; a folder of 10-minute files 1.24x as fast but 312 / 342 MB at the peak instead of 238 / 213 MB
+# (compress / decompress): --jobs 1 keeps the lower peak (docs/benchmarks.md, "Speed"). Torch's one thread
+# pool per process was not measured so: one file at a time there.
+FOLDER_WORKERS = 2
+
+
+def _default_workers(args: argparse.Namespace) -> int:
+    """``--jobs`` left out: :data:`FOLDER_WORKERS` on onnxruntime, at most one per thread; 1 on torch."""
+    return min(FOLDER_WORKERS, bounded_threads(args.threads)) if args.runtime == "onnx" else 1
+
+
 def _check_writable(out: Path) -> None:
     """Refuse, before any work, an output folder that cannot be written (or made): one line, not one per file."""
     nearest = next(p for p in (out, *out.absolute().parents) if p.exists())
@@ -186,7 +201,7 @@ def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb
     jobs = folders.plan(src, out, suffixes, suffix)
     if not jobs:
         raise UserError(f"{src}: holds no {' or '.join(suffixes)} files")
-    workers = folders.usable_workers(args.jobs)
+    workers = folders.usable_workers(args.jobs, _default_workers(args))
     work = make_work(_codec(args, workers), args)
     with _torch_shared(args, workers):
         result = folders.run(jobs, work, args.force, workers, "off" if args.quiet else "auto")

@@ -152,8 +152,8 @@ def summary(result: TreeResult, verb: str) -> str:
     return line + (f"; {len(result.failed)} failed" if result.failed else "")
 
 
-def usable_workers(jobs: int | None) -> int:
-    """``--jobs``: at least 1; None is 1 (the model already uses the cores; see docs/benchmarks.md, "Speed")."""
+def usable_workers(jobs: int | None, default: int = 1) -> int:
+    """``--jobs``: at least 1; None is ``default``."""
     if jobs is not None and jobs < 1:
         raise UserError(f"--jobs must be at least 1, not {jobs}")
-    return jobs or 1
+    return jobs or default
