@@ -41,3 +41,23 @@ def test_the_cli_says_which_model_a_runtime_takes(tmp_path, tiny_onnx, capsys, r
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err and "takes" in err
     assert not (tmp_path / "a.vqc").exists()
+
+
+def test_files_coded_at_once_load_each_graph_once(tiny_onnx, monkeypatch) -> None:
+    """A folder codes two files at once on one backend: the threads that first need a graph together load it
+    once (twice cost a session's time and memory), and both get that session."""
+    import threading
+
+    import onnxruntime as ort
+
+    from vqcodec.backends import onnxruntime as light
+
+    made, real = [], ort.InferenceSession
+    monkeypatch.setattr(light.ort, "InferenceSession", lambda *a, **k: made.append(a[0]) or real(*a, **k))
+    backend, got = backends.load(tiny_onnx["istft"], "onnx"), []
+    threads = [threading.Thread(target=lambda: got.append(backend._session("encoder"))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(made) == 1 and len(got) == 4 and all(s is got[0] for s in got)

@@ -4,6 +4,7 @@ numpy in and out. No torch here (the light install has none)."""
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import onnxruntime as ort
@@ -28,6 +29,8 @@ class OnnxBackend:
         self.manifest, self.config, self.threads = manifest, manifest.config, threads
         self.model_hash, self.context_frames = manifest.model_hash, manifest.context_frames
         self._sessions: dict[str, ort.InferenceSession] = {}
+        # a folder's files coded at once share the sessions: the first to need a graph loads it, once
+        self._loading = threading.Lock()
 
     def load(self) -> OnnxBackend:
         """Load both graphs now (a caller timing the coding alone, or checking the files early)."""
@@ -36,21 +39,27 @@ class OnnxBackend:
 
     def _session(self, which: str) -> ort.InferenceSession:
         if which not in self._sessions:
-            if not self._sessions:
-                check_weights(self.manifest)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self.threads
-            options.inter_op_num_threads = 1
-            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-            # Waiting threads sleep instead of spinning: on a core another process is busy on, a spinning
-            # thread steals it (measured: 2 spinning threads 3x slower than 1 beside a training job).
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            # No memory pattern: onnxruntime would plan one buffer for a whole run's tensors per input shape;
-            # without it a 60-minute compress peaks at 263 MB instead of 303 MB (benchmarks/light_speed.py).
-            options.enable_mem_pattern = False
-            path = getattr(self.manifest, which)
-            self._sessions[which] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            with self._loading:
+                self._load(which)
         return self._sessions[which]
+
+    def _load(self, which: str) -> None:
+        if which in self._sessions:  # another thread loaded it while this one waited
+            return
+        if not self._sessions:
+            check_weights(self.manifest)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # Waiting threads sleep instead of spinning: on a core another process is busy on, a spinning
+        # thread steals it (measured: 2 spinning threads 3x slower than 1 beside a training job).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        # No memory pattern: onnxruntime would plan one buffer for a whole run's tensors per input shape;
+        # without it a 60-minute compress peaks at 263 MB instead of 303 MB (benchmarks/light_speed.py).
+        options.enable_mem_pattern = False
+        path = getattr(self.manifest, which)
+        self._sessions[which] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def encode(self, x: np.ndarray, codebooks: tuple[int, ...]) -> list[np.ndarray]:
         """``[B, 1, T]`` float32 (T a multiple of ``top_hop``) -> the first ``codebooks`` codes of each level,
