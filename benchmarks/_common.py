@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from vqcodec.analysis.evaluate import add_runtime_argument
 from vqcodec.analysis.references import list_files, load_reference
 from vqcodec.errors import UserError
 
@@ -46,17 +47,6 @@ def add_data_arguments(ap: argparse.ArgumentParser, limit: int | None, threads: 
         ap.add_argument(
             "--threads", type=int, default=threads, help=f"CPU threads, torch and onnxruntime (default {threads})"
         )
-
-
-def add_runtime_argument(ap: argparse.ArgumentParser) -> None:
-    """``--runtime auto|onnx|torch``, as ``vqcodec eval`` takes it: a script that measures what users run."""
-    ap.add_argument(
-        "--runtime",
-        choices=("auto", "onnx", "torch"),
-        default="auto",
-        help="the backend to measure (default: the one vqcodec compress uses for the model: onnxruntime for the "
-        "shipped model or a .onnx.json, torch for a .safetensors model)",
-    )
 
 
 def load(args: argparse.Namespace, metrics: bool = True):

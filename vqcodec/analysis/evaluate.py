@@ -44,11 +44,8 @@ from vqcodec.pipeline.commands import runtime
 from vqcodec.threads import bounded_threads
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("input", metavar="REF_DIR", help="folder of reference audio (searched recursively) or one file")
-    p.add_argument(
-        "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
-    )
+def add_runtime_argument(p: argparse.ArgumentParser) -> None:
+    """``--runtime auto|onnx|torch``: the backend a measurement runs on (``vqcodec eval`` and the benchmarks)."""
     p.add_argument(
         "--runtime",
         choices=("auto", "onnx", "torch"),
@@ -56,6 +53,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="the backend to measure (default: the one vqcodec compress uses for the model: onnxruntime for the "
         "shipped model or a .onnx.json, torch for a .safetensors model)",
     )
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("input", metavar="REF_DIR", help="folder of reference audio (searched recursively) or one file")
+    p.add_argument(
+        "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
+    )
+    add_runtime_argument(p)
     p.add_argument(
         "-b",
         "--bitrate",
