@@ -225,3 +225,18 @@ def shipped_onnx() -> Path:
     from vqcodec.pretrained import default_onnx_path
 
     return default_onnx_path()
+
+
+def load_recipe_script(path: Path, name: str):
+    """A recipe's script (``recipes/X/prepare.py``, not a package module) imported as module ``name``; yields
+    it and unregisters it after (its dataclasses look their module up in ``sys.modules``)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[name]

@@ -5,6 +5,7 @@ either backend reads the other's files, a model's pitch stream included."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -101,12 +102,7 @@ def test_either_runtime_reads_the_others_files(tmp_path, tiny_onnx, head: str) -
     files.compress_file(light, src, tmp_path / "light.vqc", TOP_RUNG)
     torch_compress(torch_codec, src, tmp_path / "torch.vqc", TOP_RUNG)
     assert (tmp_path / "light.vqc").read_bytes() == (tmp_path / "torch.vqc").read_bytes()  # same codes, same bytes
-    torch_decompress(torch_codec, tmp_path / "light.vqc", tmp_path / "by_torch.wav")
-    files.decompress_file(light, tmp_path / "torch.vqc", tmp_path / "by_light.wav")
-    a, _ = sf.read(tmp_path / "by_torch.wav", dtype="int16")
-    b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
-    assert a.shape == b.shape == (3000, 2)
-    assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps
+    _assert_cross_decodes(tmp_path, light, torch_codec, (3000, 2))
 
 
 # ---------------------------------------------------------------- a pitch stream
@@ -168,12 +164,7 @@ def test_either_runtime_reads_the_others_pitch_files(tmp_path, pitch_onnx) -> No
     torch_compress(torch_codec, src, tmp_path / "torch.vqc", TOP_RUNG)
     assert (tmp_path / "light.vqc").read_bytes() == (tmp_path / "torch.vqc").read_bytes()  # same codes, same bytes
     assert len(streams.read_container(tmp_path / "light.vqc").levels) == 3
-    torch_decompress(torch_codec, tmp_path / "light.vqc", tmp_path / "by_torch.wav")
-    files.decompress_file(light, tmp_path / "torch.vqc", tmp_path / "by_light.wav")
-    a, _ = sf.read(tmp_path / "by_torch.wav", dtype="int16")
-    b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
-    assert a.shape == b.shape == (6000, 2)
-    assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps
+    _assert_cross_decodes(tmp_path, light, torch_codec, (6000, 2))
 
 
 def test_light_refuses_a_fourth_stream_and_pitch_codes_out_of_range(tmp_path, pitch_onnx) -> None:
@@ -281,3 +272,14 @@ def test_the_array_api_and_the_bytes_api_are_the_same_on_both_backends(tiny_onnx
         light.encode(x.T, 16000)
     with pytest.raises(UserError, match="not supported"):
         light.encode(np.ones(100, bool), 16000)
+
+
+def _assert_cross_decodes(tmp_path: Path, light, torch_codec, shape: tuple[int, int]) -> None:
+    """Each runtime decodes the other's ``light.vqc`` / ``torch.vqc`` in ``tmp_path`` to the same audio of
+    ``shape`` [T, C], within the golden tolerance."""
+    torch_decompress(torch_codec, tmp_path / "light.vqc", tmp_path / "by_torch.wav")
+    files.decompress_file(light, tmp_path / "torch.vqc", tmp_path / "by_light.wav")
+    a, _ = sf.read(tmp_path / "by_torch.wav", dtype="int16")
+    b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
+    assert a.shape == b.shape == shape
+    assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps

@@ -3,14 +3,13 @@ data script's licence rules keep what its README says they keep."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import load_recipe_script
 
 from vqcodec.pipeline.rates import ladder
 from vqcodec.train.config import load_train_config
@@ -20,14 +19,7 @@ RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "general24k"
 
 @pytest.fixture(scope="module")
 def prepare():
-    spec = importlib.util.spec_from_file_location("general24k_prepare", RECIPE / "prepare.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    yield from load_recipe_script(RECIPE / "prepare.py", "general24k_prepare")
 
 
 def test_config_is_a_24k_non_pitch_model_with_the_documented_ladder() -> None:

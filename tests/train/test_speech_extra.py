@@ -6,29 +6,21 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import importlib.util
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile as sf
+from conftest import load_recipe_script
 
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "speech-extra"
 
 
 @pytest.fixture(scope="module")
 def prepare():
-    spec = importlib.util.spec_from_file_location("speech_extra_prepare", RECIPE / "prepare.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        del sys.modules[spec.name]
+    yield from load_recipe_script(RECIPE / "prepare.py", "speech_extra_prepare")
 
 
 def test_speech_commands_names_give_the_speaker_and_noise_is_left_out(prepare) -> None:
