@@ -333,3 +333,32 @@ def test_tiny_phase_head_decode_matches_torch(tmp_path) -> None:
     tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())
     assert np.abs(onnx.decode([top.numpy(), bottom.numpy(), pitch.numpy()], 99) - expected).max() < tol
     assert np.abs(unrotated - expected).max() > 100 * tol  # the phase is in the graph
+
+
+def test_tiny_rate_told_decoder_matches_torch_at_every_rung(tmp_path) -> None:
+    """A decoder told its rate (``rate_embedding``) exports: the graph counts the bottom codebooks it is given
+    and adds that count's vectors, as torch does, at every rung."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY_PITCH, name="tinyrate", rate_embedding=True)
+    model = make_model(config, seed=6)
+    with torch.no_grad():
+        torch.nn.init.normal_(model.decoder.rate_pre.weight, std=0.5)
+        torch.nn.init.normal_(model.decoder.rate_post.weight, std=0.5)
+    save_model(model, tmp_path / "tinyrate.safetensors")
+    export_file(tmp_path / "tinyrate.safetensors", tmp_path)
+    model, onnx = _pair(manifest_path(tmp_path, "tinyrate"))
+    x = _voiced_then_silent(config.top_hop)
+    r = config.top_hop // config.hop
+    decoded = []
+    with torch.inference_mode():
+        top, bottom = model.encode(x, *config.codebooks)
+        top, bottom, pitch = top[..., 4:8], bottom[..., 4 * r : 8 * r], model.track_pitch(x)[..., 4 * r : 8 * r]
+        for q in range(1, config.n_bottom + 1):
+            expected = model.decode(top, bottom[:, :q], pitch, offset=7).numpy()
+            tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())
+            got = onnx.decode([top.numpy(), bottom[:, :q].numpy(), pitch.numpy()], 7)
+            assert np.abs(got - expected).max() < tol
+            decoded.append(expected)
+    assert np.abs(decoded[0] - decoded[-1]).max() > 100 * tol  # the rate is in the graph

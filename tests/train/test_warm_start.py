@@ -70,6 +70,15 @@ def test_a_harmonic_head_given_its_phase_decodes_as_before() -> None:
     _same_codes_and_audio(source, model, harmonic)
 
 
+def test_a_decoder_told_its_rate_decodes_as_before() -> None:
+    source = _trained()
+    model = make_model(dataclasses.replace(TINY, rate_embedding=True))
+    load_into(model, source)
+    _same_codes_and_audio(source, model, TINY)
+    with pytest.raises(UserError, match="cannot unlearn"):
+        load_into(make_model(TINY), _trained(dataclasses.replace(TINY, rate_embedding=True)))
+
+
 def test_another_head_adopts_what_it_shares() -> None:
     harmonic = dataclasses.replace(TINY, strides=(8, 10))
     source = _trained(harmonic)

@@ -16,7 +16,7 @@ from torch import nn
 
 from vqcodec.export.spectral import ConvISTFT, ConvSTFT
 from vqcodec.nn.heads import HarmonicHead, Head, ISTFTHead
-from vqcodec.nn.model import VQCodecModel
+from vqcodec.nn.model import VQCodecModel, given_codebooks
 from vqcodec.nn.quantizer import ResidualVQ
 
 
@@ -130,7 +130,8 @@ class DecoderGraph(nn.Module):
     ) -> torch.Tensor:
         h = self.model.hierarchy
         top = h.top_decoder(decode_prefix(h.top_quantizer, top_codes))  # [B, D, T_b]
-        frames = self.model.decoder.frames(decode_prefix(h.bottom_quantizer, bottom_codes), top)  # [B, N, dim]
+        bottom = decode_prefix(h.bottom_quantizer, bottom_codes)
+        frames = self.model.decoder.frames(bottom, top, given_codebooks(bottom_codes))  # [B, N, dim]
         drive = (offset,) if pitch_f0 is None else (offset, pitch_f0)  # only a harmonic head takes the F0
         audio = self.head(frames.float(), *drive)[:, None]
         gain = self.model.config.output_gain_db

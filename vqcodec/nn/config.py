@@ -53,8 +53,9 @@ class ModelConfig:
     applied to decoded audio (:meth:`VQCodecModel.decode`, not the training pass), measured after training
     so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). ``phase_terms`` > 0 (a
     source-filter head only) lets the head set its harmonics' phase (:class:`vqcodec.nn.heads.HarmonicHead`);
-    0, they keep the source's. ``encoder_mels`` > 0 adds
-    that many log mel bands of each frame (2 hops of audio) to the encoder's latents
+    0, they keep the source's. ``rate_embedding``: the decoder is told how many bottom codebooks it was
+    given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
+    ``encoder_mels`` > 0 adds that many log mel bands of each frame (2 hops of audio) to the encoder's latents
     (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. Every field has a default, so
     files written before a field existed still load, with the value they were trained with.
     """
@@ -87,6 +88,7 @@ class ModelConfig:
     residual_fit: float = 0.0
     pitch_bits: int = 0
     phase_terms: int = 0
+    rate_embedding: bool = False
     output_gain_db: float = 0.0
 
     @property

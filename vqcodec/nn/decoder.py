@@ -36,11 +36,20 @@ class Decoder(nn.Module):
         n_blocks: ConvNeXt blocks, half before and half after the upsampling.
         upsample: decoder frames per bottom frame.
         head: decoder frames of width ``dim`` to samples (any :class:`vqcodec.nn.heads.Head`).
+        rates: 0, the decoder is not told its rate; else the bottom stack's depth: the decoder learns a vector
+            per number of bottom codebooks given, added to its frames before each half of its blocks, so that
+            it need not hedge between a coarse code and a fine one that look alike (both start at zero, so a
+            model grown from one without them decodes as it did).
     """
 
-    def __init__(self, latent_dim: int, dim: int, n_blocks: int, upsample: int, head: Head):
+    def __init__(self, latent_dim: int, dim: int, n_blocks: int, upsample: int, head: Head, rates: int = 0):
         super().__init__()
         self.inp = nn.Conv1d(2 * latent_dim, dim, 3, padding=1)
+        self.rate_pre = self.rate_post = None
+        if rates:
+            self.rate_pre, self.rate_post = nn.Embedding(rates + 1, dim), nn.Embedding(rates + 1, dim)
+            nn.init.zeros_(self.rate_pre.weight)
+            nn.init.zeros_(self.rate_post.weight)
         self.pre = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks // 2)])
         self.up = Upsample(dim, dim, upsample) if upsample > 1 else nn.Identity()
         self.post = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks - n_blocks // 2)])
@@ -48,11 +57,17 @@ class Decoder(nn.Module):
         self.head = head
 
     def forward(
-        self, q_bottom: torch.Tensor, top: torch.Tensor, offset: int = 0, pitch: Pitch | None = None
+        self,
+        q_bottom: torch.Tensor,
+        top: torch.Tensor,
+        offset: int = 0,
+        pitch: Pitch | None = None,
+        kept: torch.Tensor | None = None,
     ) -> HeadOutput:
         """q_bottom, top: [B, latent_dim, T_b] -> HeadOutput with [B, T_b * hop] audio; ``offset``: index of
-        the first output sample in the whole signal; ``pitch``: see :meth:`vqcodec.nn.heads.HarmonicHead.forward`."""
-        return self.head(self.frames(q_bottom, top), offset, pitch)
+        the first output sample in the whole signal; ``pitch``: see :meth:`vqcodec.nn.heads.HarmonicHead.forward`;
+        ``kept``: see :meth:`frames`."""
+        return self.head(self.frames(q_bottom, top, kept), offset, pitch)
 
     @torch.no_grad()
     def grown_from(self, n_blocks: int) -> None:
@@ -63,7 +78,16 @@ class Decoder(nn.Module):
             for block in list(blocks)[kept:]:
                 block.scale.zero_()
 
-    def frames(self, q_bottom: torch.Tensor, top: torch.Tensor) -> torch.Tensor:
-        """q_bottom, top: [B, latent_dim, T_b] -> the head's input frames [B, T_b * upsample, dim]."""
-        h = self.post(self.up(self.pre(self.inp(torch.cat([q_bottom, top], dim=1)))))
-        return self.norm(h.transpose(1, 2))
+    def frames(self, q_bottom: torch.Tensor, top: torch.Tensor, kept: torch.Tensor | None = None) -> torch.Tensor:
+        """q_bottom, top: [B, latent_dim, T_b] -> the head's input frames [B, T_b * upsample, dim]; ``kept``
+        [B] int64: how many bottom codebooks ``q_bottom`` sums (needed by a decoder told its rate; else
+        ignored)."""
+        h = self.inp(torch.cat([q_bottom, top], dim=1))
+        if self.rate_pre is not None:
+            if kept is None:
+                raise ValueError("this decoder is told its rate: give the number of bottom codebooks kept")
+            h = h + self.rate_pre(kept)[:, :, None]
+        h = self.up(self.pre(h))
+        if self.rate_post is not None:
+            h = h + self.rate_post(kept)[:, :, None]
+        return self.norm(self.post(h).transpose(1, 2))

@@ -29,6 +29,7 @@ class HierarchyOutput:
     commit_loss, codebook_loss: scalars summed over both levels.
     metrics: per level (``"top"``, ``"bottom"``), its quantizer's health (see
         :class:`vqcodec.nn.quantizer.QuantizerOutput`).
+    bottom_kept: [B] int64 bottom codebooks each item's ``bottom`` sums (None: all of ``bottom_codes``).
     """
 
     bottom: torch.Tensor
@@ -38,6 +39,7 @@ class HierarchyOutput:
     commit_loss: torch.Tensor
     codebook_loss: torch.Tensor
     metrics: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    bottom_kept: torch.Tensor | None = None
 
 
 class Hierarchy(nn.Module):
@@ -74,6 +76,7 @@ class Hierarchy(nn.Module):
             qt.commit_loss + qb.commit_loss,
             qt.codebook_loss + qb.codebook_loss,
             {"top": qt.metrics, "bottom": qb.metrics},
+            qb.kept,
         )
 
     def encode(self, h_bottom: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:

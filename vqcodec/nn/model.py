@@ -40,6 +40,11 @@ class ModelOutput:
     metrics: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
 
 
+def given_codebooks(codes: torch.Tensor) -> torch.Tensor:
+    """[B, q, T] codes -> [B] int64, q for every item (what a decoder told its rate is given; traceable)."""
+    return torch.ones_like(codes[:, :, 0]).sum(1)
+
+
 class VQCodecModel(nn.Module):
     """Encoder -> two-level quantizer hierarchy -> decoder, on mono audio at ``config.sample_rate``.
 
@@ -71,7 +76,8 @@ class VQCodecModel(nn.Module):
             c.latent_dim,
         )
         head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate, c.phase_terms)
-        decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, head)
+        rates = c.n_bottom if c.rate_embedding else 0
+        decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, head, rates)
         return cls(config, encoder, hierarchy, decoder)
 
     def _check_length(self, wav: torch.Tensor) -> None:
@@ -84,7 +90,8 @@ class VQCodecModel(nn.Module):
         self._check_length(wav)
         latents = self.encoder(wav)
         h = self.hierarchy(latents)
-        out = self.decoder(h.bottom, h.top, pitch=pitch)
+        kept = h.bottom_kept if h.bottom_kept is not None else given_codebooks(h.bottom_codes)
+        out = self.decoder(h.bottom, h.top, pitch=pitch, kept=kept)
         return ModelOutput(
             out.audio.unsqueeze(1),
             h.top_codes,
@@ -121,7 +128,7 @@ class VQCodecModel(nn.Module):
             raise UserError("give pitch codes or a pitch, not both")
         bottom, top = self.hierarchy.decode(top_codes, bottom_codes)
         pitch = self.pitch(pitch_codes) if pitch is None else pitch
-        audio = self.decoder(bottom, top, offset, pitch).audio.unsqueeze(1)
+        audio = self.decoder(bottom, top, offset, pitch, given_codebooks(bottom_codes)).audio.unsqueeze(1)
         return audio * self.config.output_gain if self.config.output_gain_db else audio
 
     def pitch(self, pitch_codes: torch.Tensor | None) -> Pitch | None:

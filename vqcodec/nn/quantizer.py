@@ -55,6 +55,8 @@ class QuantizerOutput:
         metrics: the quantizer's own health, per codebook (audiocraft's ``QuantizedResult.metrics``):
             ``counts`` [n_q, K] codes chosen in this pass (summed over ranks in training), ``restarts``
             [n_q] dead codes restarted in this pass, ``perplexity`` [n_q] exp(entropy) of this pass's codes.
+        kept: [B] int64, how many codebooks each item's ``quantized`` sums (quantizer dropout keeps fewer in
+            training); None where every item kept all of ``codes``.
     """
 
     quantized: torch.Tensor
@@ -62,6 +64,7 @@ class QuantizerOutput:
     commit_loss: torch.Tensor
     codebook_loss: torch.Tensor
     metrics: dict[str, torch.Tensor] = field(default_factory=dict)
+    kept: torch.Tensor | None = None
 
 
 class Quantizer(nn.Module):
@@ -320,7 +323,8 @@ class ResidualVQ(Quantizer):
             codebook = codebook + out.codebook_loss
             metrics.append(out.metrics)
         stacked = {name: torch.cat([m[name] for m in metrics]) for name in metrics[0]}  # [n_q, ...] each
-        return QuantizerOutput(quantized, torch.cat(codes, dim=1), commit, codebook, stacked)
+        kept = keep[:, :n_q].sum(1).long()  # [B]
+        return QuantizerOutput(quantized, torch.cat(codes, dim=1), commit, codebook, stacked, kept)
 
     def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
         """[B, D, T] -> [B, n_q, T] codes."""

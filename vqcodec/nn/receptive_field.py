@@ -61,7 +61,8 @@ def decode_reach(model: VQCodecModel) -> int:
         n = 2 * side + 1
         top = torch.randn(1, c.latent_dim, n, requires_grad=True)  # [B, D, T_t] quantized top
         bottom = torch.randn(1, c.latent_dim, n * ratio, requires_grad=True)  # [B, D, T_b] quantized bottom
-        audio = model.decoder(bottom, model.hierarchy.top_decoder(top)).audio  # [B, n * top_hop]
+        kept = torch.full((1,), c.n_bottom, dtype=torch.long)  # every bottom codebook given
+        audio = model.decoder(bottom, model.hierarchy.top_decoder(top), kept=kept).audio  # [B, n * top_hop]
         audio[:, side * c.top_hop : (side + 1) * c.top_hop].sum().backward()
         return top.grad.abs().sum(1)[0] + bottom.grad.abs().sum(1)[0].view(n, ratio).sum(1)  # [T_t]
 

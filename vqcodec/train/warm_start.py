@@ -21,7 +21,10 @@ TUNABLE = (
     "output_gain_db",
     "encoder_mels",
     "phase_terms",
-)  # the config fields a warm start may change; every other one must match
+    "top_dropout",
+    "bottom_dropout",
+    "rate_embedding",
+)  # the config fields a warm start may change (the dropouts are training settings); every other one must match
 
 
 def init_from(model: VQCodecModel, init: str) -> None:
@@ -41,7 +44,8 @@ def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
     (a new head starts from what the old one shares with it, see ``adopt``), the residual fit (a new latent
     scale is set by the first batch), a pitch stream, more decoder blocks (the new ones start as identities,
     see :func:`grow_decoder`), a spectral input for the encoder (it starts silent, see
-    :func:`add_spectral_input`) and a harmonic head's phase (see :func:`add_phase`); one change per stage.
+    :func:`add_spectral_input`), a harmonic head's phase (see :func:`add_phase`) and rate vectors for the
+    decoder (see :func:`add_rate_embedding`); one change per stage.
 
     Raises:
         UserError: the configs differ in another field, the decoder would shrink, or the files do not line up.
@@ -57,6 +61,8 @@ def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
         grow_decoder(model, source)
     elif c.phase_terms != s.phase_terms:
         add_phase(model, source)
+    elif c.rate_embedding != s.rate_embedding:
+        add_rate_embedding(model, source)
     elif c.head == s.head:
         model.load_state_dict(source.state_dict(), strict=s.residual_fit == c.residual_fit)
     else:
@@ -91,6 +97,16 @@ def add_phase(model: VQCodecModel, source: VQCodecModel) -> None:
     missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
     if unexpected or not all(k.startswith("decoder.head.phase.") for k in missing):
         raise UserError("could not add the head's phase: the model files do not line up")
+
+
+def add_rate_embedding(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose decoder is told its rate where the source's was not: the rate
+    vectors start at zero, so the model decodes as ``source`` until training moves them."""
+    if source.config.rate_embedding:
+        raise UserError("a decoder told its rate cannot unlearn it")
+    missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
+    if unexpected or not all(k.startswith(("decoder.rate_pre.", "decoder.rate_post.")) for k in missing):
+        raise UserError("could not tell the decoder its rate: the model files do not line up")
 
 
 def grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
