@@ -36,7 +36,8 @@ def __getattr__(name: str):
 
 
 def load(path: str | os.PathLike | None = None, device: str = "cpu") -> Codec:
-    """The shipped default model (``path=None``) or a model file written by ``vqcodec train``.
+    """The shipped default model (``path=None``), another shipped model by name (``vqcodec.load("sp16k")``,
+    :mod:`vqcodec.pretrained`) or a model file written by ``vqcodec train``.
 
     Raises:
         ModuleNotFoundError: torch is not installed (the light install), with what to install or use instead.
@@ -52,6 +53,7 @@ def load(path: str | os.PathLike | None = None, device: str = "cpu") -> Codec:
             "vqcodec.pipeline.files.load() runs the shipped model on onnxruntime)",
             name="torch",
         ) from None
-    from vqcodec.pretrained import default_model_path
+    from vqcodec.pretrained import default_model_path, model_file
 
+    path = model_file(path, "torch")
     return Codec(load_model(default_model_path() if path is None else path), device=device)

@@ -30,8 +30,10 @@ def cmd_decompress(args: argparse.Namespace) -> int | None:
 
 
 def cmd_info(args: argparse.Namespace) -> None:
-    from vqcodec.pipeline.info import info
+    from vqcodec.pipeline.info import info, shipped_models
 
+    if args.input is None:
+        return _print_shipped(shipped_models(), args.json)
     facts = info(args.input, args.model)
     if args.json:
         print(json.dumps(facts, indent=2))
@@ -44,6 +46,19 @@ def cmd_info(args: argparse.Namespace) -> None:
             f"{name:>14}: {lv['codebooks']} codebooks x {lv['frames']} frames x {lv['bits']} bits"
             f" = {lv['bytes']:g} bytes plain; {lv['bits_per_code']:g} bits per code"
         )
+
+
+def _print_shipped(models: list[dict], as_json: bool) -> None:
+    """``vqcodec info`` without a file: one line per shipped model, the default first."""
+    if as_json:
+        print(json.dumps(models, indent=2))
+        return
+    print("shipped models (compress --model NAME; decompress picks the one that wrote the file):")
+    for m in models:
+        names = m["name"] + (f" or {m['stem']}" if m["stem"] != m["name"] else "")
+        rungs = " ".join(f"{k:g}" for k in m["kbps"])
+        default = " (the default)" if m["default"] else ""
+        print(f"  {names}{default}: {m['sample_rate']} Hz, {rungs} kbps, weights {m['model_hash']}")
 
 
 def cmd_tokens(args: argparse.Namespace) -> int:
@@ -120,9 +135,32 @@ def _add_runtime(p: argparse.ArgumentParser, more: str = "") -> None:
         "--runtime",
         choices=("auto", "onnx", "torch"),
         default="auto",
-        help="onnx: onnxruntime, no torch (the default when installed, for the shipped model or a .onnx.json); "
+        help="onnx: onnxruntime, no torch (the default when installed, for a shipped model or a .onnx.json); "
         "torch (the default for a .safetensors model)" + more,
     )
+
+
+_MODEL_HELP = (
+    "a shipped model's name (vqcodec info lists them), a .safetensors file (torch) or an exported .onnx.json "
+    "(default: the shipped default model)"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """``vqcodec``'s parsers: the help of the top one (``lists_models``) and of each command taking ``--model``
+    ends with the shipped models, whose small manifests are read only when a help is printed."""
+
+    def __init__(self, *args, lists_models: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lists_models = lists_models
+
+    def format_help(self) -> str:
+        text = super().format_help()
+        if self.lists_models or any("--model" in a.option_strings for a in self._actions):
+            from vqcodec.pretrained import listing
+
+            text += f"\nshipped models (--model NAME): {listing()}\n"
+        return text
 
 
 class _Version(argparse.Action):
@@ -138,7 +176,7 @@ class _Version(argparse.Action):
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; ``command`` (the first argument) says which module-backed subcommand to load fully."""
-    p = argparse.ArgumentParser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec")
+    p = _Parser(prog="vqcodec", description="Hierarchical VQ-VAE-2 speech codec", lists_models=True)
     p.add_argument("-V", "--version", action=_Version, help="print the version and the shipped model's hash")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("compress", help="audio file -> .vqc")
@@ -153,9 +191,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     d.add_argument("-o", "--output", help="output path, folder, or - (WAV on stdout) (default: INPUT with .wav)")
     for s in (c, d):
         s.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
-        s.add_argument(
-            "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
-        )
+        s.add_argument("-m", "--model", help=_MODEL_HELP + "; decompress: by default the one that wrote the file")
         s.add_argument("-q", "--quiet", action="store_true")
         _add_runtime(s)
         s.add_argument(
@@ -164,10 +200,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
             type=int,
             help="files coded at once in a folder (default: 2 on onnxruntime with 2+ threads, else 1)",
         )
-    i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it)")
-    i.add_argument("input")
+    i = sub.add_parser("info", help="what a .vqc file holds (checked as decompress checks it), or the shipped models")
+    i.add_argument("input", nargs="?", help=".vqc file or - (stdin); none: list the shipped models")
     i.add_argument("--json", action="store_true")
-    i.add_argument("-m", "--model", help="model file whose checks to run (default: the shipped model)")
+    i.add_argument(
+        "-m",
+        "--model",
+        help="model whose checks to run: a shipped model's name, a .safetensors file or an exported .onnx.json "
+        "(default: the shipped model that wrote the file)",
+    )
     from vqcodec.train import command as train
 
     train.add_arguments(sub.add_parser("train", help="train a model from a recipe"))
@@ -195,9 +236,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     t.add_argument("--rank", type=int, help="this process's rank (default: $RANK, else 0)")
     t.add_argument("--world-size", type=int, help="number of ranks (default: $WORLD_SIZE, else 1)")
     t.add_argument("--merge", metavar="OUTDIR", help="only merge OUTDIR's shard indexes into OUTDIR/index.jsonl")
-    t.add_argument(
-        "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
-    )
+    t.add_argument("-m", "--model", help=_MODEL_HELP)
     _add_runtime(t, "; the codes are the same on both; --device cuda runs torch")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress or summary (failures still shown)")
     t.set_defaults(func=cmd_tokens)

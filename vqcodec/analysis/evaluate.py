@@ -58,7 +58,10 @@ def add_runtime_argument(p: argparse.ArgumentParser) -> None:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="REF_DIR", help="folder of reference audio (searched recursively) or one file")
     p.add_argument(
-        "-m", "--model", help="model: .safetensors (torch) or exported .onnx.json (default: the shipped model)"
+        "-m",
+        "--model",
+        help="a shipped model's name, a .safetensors file (torch) or an exported .onnx.json (default: the shipped "
+        "default model)",
     )
     add_runtime_argument(p)
     p.add_argument(

@@ -195,7 +195,7 @@ def inspect(
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="AUDIO_OR_DIR", help="an audio file, or a folder (searched recursively)")
-    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    p.add_argument("-m", "--model", help="model file or a shipped model's name (default: the shipped model)")
     p.add_argument("-b", "--bitrate", type=float, help="kbps: the rung at or below it (default: the top rung)")
     p.add_argument("--limit", type=int, help="use N evenly spaced files of the folder")
     p.add_argument("--example", help="the file drawn in tokens.png (default: the file given, or the first one)")

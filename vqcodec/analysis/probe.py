@@ -240,7 +240,7 @@ def table(result: dict) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("input", metavar="PROBE_DIR", help="folder of <digit>_<speaker>_<n> audio files (recursive)")
-    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    p.add_argument("-m", "--model", help="model file or a shipped model's name (default: the shipped model)")
     p.add_argument("-b", "--bitrate", type=float, help="kbps: the rung at or below it (default: the top rung)")
     p.add_argument("--limit", type=int, help="use N files, balanced over labels, same train/test share")
     p.add_argument(

@@ -41,8 +41,12 @@ class Backend(Protocol):
 
 
 def load(model: str | os.PathLike | None = None, runtime: str = "onnx", threads: int = 1, device: str = "cpu"):
-    """The backend of ``runtime`` for ``model`` (None: the shipped model): an exported ``.onnx.json`` for
-    onnxruntime, a ``.safetensors`` model for torch; a model of the other kind is one line naming what to pass."""
+    """The backend of ``runtime`` for ``model`` (None: the shipped default): an exported ``.onnx.json`` for
+    onnxruntime, a ``.safetensors`` model for torch, or a shipped model's name (:mod:`vqcodec.pretrained`: its
+    file for that runtime); a model of the other kind is one line naming what to pass."""
+    from vqcodec.pretrained import model_file
+
+    model = model_file(model, runtime)
     exported = model is not None and str(model).endswith(EXPORTED_SUFFIX)
     if runtime == "onnx":
         if model is not None and not exported:
@@ -63,11 +67,14 @@ def load(model: str | os.PathLike | None = None, runtime: str = "onnx", threads:
 
 
 def identity(model: str | os.PathLike | None = None) -> tuple[ModelConfig, bytes]:
-    """(config, weights hash) of a model without loading its graphs: the shipped one's and an exported one's from
-    the manifest (no torch, no onnxruntime); a ``.safetensors`` model's by loading it on torch."""
+    """(config, weights hash) of a model without loading its graphs: a shipped one's (``model`` None or its
+    name) and an exported one's from the manifest (no torch, no onnxruntime); a ``.safetensors`` model's by
+    loading it on torch."""
+    from vqcodec.pretrained import default_onnx_path, model_file
+
+    model = model_file(model, "onnx")
     if model is None or str(model).endswith(EXPORTED_SUFFIX):
         from vqcodec.backends.exported import read_manifest
-        from vqcodec.pretrained import default_onnx_path
 
         m = read_manifest(default_onnx_path() if model is None else model)
         return m.config, m.model_hash

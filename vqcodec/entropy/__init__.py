@@ -11,8 +11,8 @@ The bytes side of any runtime (torch or light) codes with it through the contain
     entropy.bits_per_code(c)                         # {level index: bits per code} under its tables
 
 Tables are fitted from token shards by ``python -m vqcodec.entropy.fit`` (see :mod:`.fit`) and ship as
-``vqcodec/pretrained/default.tables.safetensors.gz`` (gzip-compressed safetensors) beside the model they belong
-to (by its weights hash).
+``vqcodec/pretrained/STEM.tables.safetensors.gz`` (gzip-compressed safetensors) beside the model they belong
+to (``default.tables.safetensors.gz`` for the default; each set names its model by its weights hash).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from pathlib import Path
 from vqcodec.entropy.coder import RangeCoder, StreamError
 from vqcodec.entropy.tables import CodebookTable, Tables, load, save
 
-DEFAULT_TABLES = "default.tables.safetensors.gz"
+TABLES_SUFFIX = ".tables.safetensors.gz"
+DEFAULT_TABLES = "default" + TABLES_SUFFIX
 
 __all__ = [
     "CodebookTable",
@@ -46,11 +47,18 @@ def default_tables_path() -> Path:
     return default_model_path().with_name(DEFAULT_TABLES)
 
 
-@functools.cache
 def _shipped() -> tuple[RangeCoder, ...]:
-    """Coders of every table set shipped in the package, loaded once per process on first use."""
-    path = default_tables_path()
-    return (RangeCoder(load(path)),) if path.is_file() else ()
+    """Coders of every table set shipped in the package (``STEM.tables.safetensors.gz``, one per shipped
+    model that has them): a model's tables are found by its weights hash, not by its file's name."""
+    from vqcodec.pretrained import folder
+
+    return _loaded(folder())
+
+
+@functools.cache
+def _loaded(tables_folder: Path) -> tuple[RangeCoder, ...]:
+    """The coders of the tables in ``tables_folder``, loaded once per process on first use."""
+    return tuple(RangeCoder(load(path)) for path in sorted(tables_folder.glob("*" + TABLES_SUFFIX)))
 
 
 def coders() -> dict[bytes, RangeCoder]:

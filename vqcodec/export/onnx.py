@@ -166,13 +166,14 @@ def _store_half(model) -> None:
 def add_arguments(p) -> None:
     """``vqcodec export [--model M] OUT_DIR``."""
     p.add_argument("out_dir", metavar="OUT_DIR", help="folder for STEM.encoder.onnx, STEM.decoder.onnx, STEM.onnx.json")
-    p.add_argument("-m", "--model", help="model file (default: the shipped model)")
+    p.add_argument("-m", "--model", help="model file, or a shipped model's name (default: the shipped model)")
     p.add_argument("-q", "--quiet", action="store_true")
 
 
 def main_args(args) -> None:
-    from vqcodec.pretrained import default_model_path
+    from vqcodec.pretrained import default_model_path, model_file
 
-    m = export_file(default_model_path() if args.model is None else args.model, args.out_dir)
+    model = model_file(args.model, "torch")
+    m = export_file(default_model_path() if model is None else model, args.out_dir)
     if not args.quiet:
         print(f"{m.encoder}, {m.decoder}: model {m.config.name} ({m.model_hash.hex()}), opset {m.opset}")

@@ -11,7 +11,9 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from vqcodec import pretrained
 from vqcodec.backends import EXPORTED_SUFFIX
+from vqcodec.codes import Codes
 from vqcodec.errors import UserError
 from vqcodec.io.audio import AUDIO_EXTENSIONS, FileSource, output_format
 from vqcodec.pipeline import files, folders
@@ -25,8 +27,8 @@ VQC = ".vqc"
 def runtime(args: argparse.Namespace) -> str:
     """The backend a command runs on (compress, decompress, tokens, eval): ``--runtime onnx|torch``; by default
     (``auto``) the one the model is for (an exported ``.onnx.json``: onnxruntime; a ``.safetensors`` file: torch)
-    and, for the shipped model, onnxruntime when it is installed; torch for a ``--device`` other than the CPU
-    (onnxruntime runs on the CPU here)."""
+    and, for a shipped model (by default, or named), onnxruntime when it is installed; torch for a ``--device``
+    other than the CPU (onnxruntime runs on the CPU here). A name no model has is refused here, in one line."""
     model, chosen = getattr(args, "model", None), getattr(args, "runtime", "auto")
     on_cpu = str(getattr(args, "device", None) or "cpu").startswith("cpu")
     if chosen == "onnx" and not on_cpu:
@@ -35,7 +37,7 @@ def runtime(args: argparse.Namespace) -> str:
         return chosen
     if not on_cpu:
         return "torch"
-    if model is not None:
+    if model is not None and pretrained.named(model) is None:
         return "onnx" if str(model).endswith(EXPORTED_SUFFIX) else "torch"
     return "onnx" if _has_onnxruntime() else "torch"
 
@@ -70,21 +72,36 @@ def _torch_shared(args: argparse.Namespace, workers: int) -> Iterator[None]:
         yield
 
 
-def _check_input(args: argparse.Namespace, compressing: bool) -> None:
-    """The input's header (and a .vqc's limits) checked before the model loads (torch's load takes a while)."""
-    if args.input == files.PIPE:
-        return
-    if compressing:
-        with FileSource(args.input):
-            pass
-    else:
-        read_codes(args.input)
+class _Decoders:
+    """The model that decodes each .vqc: the one ``--model`` names, else the shipped model that wrote it (the
+    default when none did: its checks then refuse the codes in one line). Each is loaded once, on first need,
+    shared by a folder's ``workers`` (onnxruntime's threads shared among them)."""
+
+    def __init__(self, args: argparse.Namespace, workers: int = 1):
+        self.args, self.workers = args, workers
+        self.loaded: dict[object, Coder] = {}
+        self.lock = threading.Lock()
+        if args.model is not None:
+            self.coder(None)  # a bad --model is one line before any file, not one per file
+
+    def coder(self, codes: Codes | None) -> Coder:
+        """The coder for ``codes`` (read from a .vqc; None: the ``--model`` one)."""
+        model = self.args.model
+        if model is None and codes is not None:
+            writer = pretrained.writer(codes.model_name, codes.model_hash)
+            model = None if writer is None else writer.file(self.args.runtime)
+        with self.lock:
+            if model not in self.loaded:
+                self.loaded[model] = files.load(model, _share(self.args, self.workers), self.args.runtime)
+            return self.loaded[model]
 
 
 def compress(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():
         return _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
-    _check_input(args, compressing=True)
+    if args.input != files.PIPE:
+        with FileSource(args.input):  # its header checked before the model loads (torch's takes a while)
+            pass
     dst = _single_output(args, VQC)
     codec = _codec(args)
     rung = codec.rung(args.bitrate)
@@ -97,11 +114,12 @@ def compress(args: argparse.Namespace) -> int:
 def decompress(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():
         return _tree(args, (VQC,), ".wav", "decompressed", _decompress_work)
-    _check_input(args, compressing=False)
+    codes = None if args.input == files.PIPE else read_codes(args.input)  # checked before the model loads
     dst = _single_output(args, ".wav")
     if files.PIPE not in (args.input, dst):
         output_format(dst)  # before the model loads
-    files.decompress_file(_codec(args), args.input, dst)
+    codes = read_codes(args.input) if codes is None else codes  # stdin: read once, after stdout is checked
+    files.decompress_file(_Decoders(args).coder(codes), args.input, dst, codes=codes)
     _say(args, f"{args.input} -> {dst}", dst)
     return 0
 
@@ -146,7 +164,8 @@ def _say(args: argparse.Namespace, line: str, dst) -> None:
         print(line)
 
 
-def _compress_work(codec: Coder, args: argparse.Namespace) -> folders.Work:
+def _compress_work(args: argparse.Namespace, workers: int) -> folders.Work:
+    codec = _codec(args, workers)
     kbps = codec.rung(args.bitrate).kbps
 
     def work(src: Path, dst: Path, stop: threading.Event) -> float:
@@ -156,9 +175,12 @@ def _compress_work(codec: Coder, args: argparse.Namespace) -> folders.Work:
     return work
 
 
-def _decompress_work(codec: Coder, args: argparse.Namespace) -> folders.Work:
+def _decompress_work(args: argparse.Namespace, workers: int) -> folders.Work:
+    decoders = _Decoders(args, workers)
+
     def work(src: Path, dst: Path, stop: threading.Event) -> float:
-        c = files.decompress_file(codec, src, dst, stop)
+        codes = read_codes(src)
+        c = files.decompress_file(decoders.coder(codes), src, dst, stop, codes)
         return c.num_samples / c.sample_rate
 
     return work
@@ -202,7 +224,7 @@ def _tree(args: argparse.Namespace, suffixes: tuple[str, ...], suffix: str, verb
     if not jobs:
         raise UserError(f"{src}: holds no {' or '.join(suffixes)} files")
     workers = folders.usable_workers(args.jobs, _default_workers(args))
-    work = make_work(_codec(args, workers), args)
+    work = make_work(args, workers)
     with _torch_shared(args, workers):
         result = folders.run(jobs, work, args.force, workers, "off" if args.quiet else "auto")
     for path, reason in result.failed if args.quiet else []:

@@ -27,7 +27,8 @@ from vqcodec.pipeline.streams import PIPE, check_stdout, checked_codes, stdin_by
 
 def load(model: str | os.PathLike | None = None, threads: int = 1, runtime: str = "onnx", device: str = "cpu") -> Coder:
     """The pipeline on a backend (:func:`vqcodec.backends.load`): by default the shipped model on onnxruntime,
-    without torch; ``model`` an exported ``.onnx.json`` for onnxruntime, a ``.safetensors`` file for torch."""
+    without torch; ``model`` an exported ``.onnx.json`` for onnxruntime, a ``.safetensors`` file for torch, or
+    a shipped model's name (:mod:`vqcodec.pretrained`) for either."""
     return Coder(backends.load(model, runtime, threads, device))
 
 
@@ -85,12 +86,16 @@ def compress_file(
 
 
 def decompress_file(
-    codec: Coder, src: str | os.PathLike, dst: str | os.PathLike, stop: threading.Event | None = None
+    codec: Coder,
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    stop: threading.Event | None = None,
+    codes: Codes | None = None,
 ) -> Codes:
     """.vqc file (or stdin) -> audio file (or WAV on stdout) at the original rate and channels, written block
     by block; the output is checked before decoding and a failed write is one line (:mod:`vqcodec.io.output`).
-    ``stop``: as for :func:`compress_file`."""
-    c = checked_codes(codec, src)
+    ``stop``: as for :func:`compress_file`; ``codes``: ``src``'s, when already read (stdin is read once)."""
+    c = checked_codes(codec, src, codes)
     if str(dst) == PIPE:
         check_stdout()
         out = io.BytesIO()

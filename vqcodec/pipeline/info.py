@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import dataclasses
 
-from vqcodec import backends, entropy
+from vqcodec import backends, entropy, pretrained
 from vqcodec.errors import UserError
 from vqcodec.io import container
 from vqcodec.nn.config import ModelConfig
 from vqcodec.pipeline.checks import check_codes
+from vqcodec.pipeline.rates import ladder
 from vqcodec.pipeline.streams import read_container, read_source
 
 
 def info(path: str, model: str | None = None) -> dict:
     """Header facts of a .vqc file, with bytes per level and the real bitrate.
 
-    The file gets every check ``decompress`` makes when the loaded model (``model``, default the shipped
-    one) made it; otherwise the model's checks (frames against samples, code values) are skipped, and
-    ``checks`` says so.
+    The file gets every check ``decompress`` makes when the loaded model (``model``; by default the shipped
+    model that made it, else the shipped default) made it; otherwise the model's checks (frames against
+    samples, code values) are skipped, and ``checks`` says so.
     """
     data = read_source(path)  # a file, or stdin for "-"
     c = read_container(path, data)  # checked once (levels, limits), with one-line errors; no torch
@@ -70,9 +71,10 @@ def _entropy_facts(c: container.Container, size: int, levels: dict) -> dict:
 
 def _model_checks(path: str, c: container.Container, model: str | None) -> str:
     """Run decompress's model checks on the container ``c`` if the model (``--model``: a .safetensors file,
-    loaded by torch, or an exported .onnx.json, read without loading its graphs) made it; say what was
-    checked."""
-    config, model_hash = backends.identity(model)
+    loaded by torch, an exported .onnx.json or a shipped model's name, read without loading its graphs; by
+    default the shipped model that made it) made it; say what was checked."""
+    writer = pretrained.writer(c.model_name, c.model_hash) if model is None else None
+    config, model_hash = backends.identity(writer.manifest if writer else model)
     if (c.model_name, c.model_hash) != (config.name, model_hash):
         return (
             f"header and limits only; frames and code values skipped: made by model {c.model_name} "
@@ -84,3 +86,20 @@ def _model_checks(path: str, c: container.Container, model: str | None) -> str:
     except ValueError as e:
         raise UserError(f"{path}: {e}") from None
     return "all that decompress checks"
+
+
+def shipped_models() -> list[dict]:
+    """``vqcodec info`` without a file: the models shipped in the package, the default first, each with the
+    names that pick it (``--model``), its rate, its rungs and the weights hash its .vqc files carry."""
+    return [
+        {
+            "name": m.name,
+            "default": m.is_default,
+            "stem": m.stem,
+            "sample_rate": m.config.sample_rate,
+            "kbps": [r.kbps for r in ladder(m.config)],
+            "model_hash": m.model_hash.hex(),
+            "files": [str(m.weights), str(m.manifest)],
+        }
+        for m in pretrained.shipped()
+    ]

@@ -83,10 +83,10 @@ def read_codes(src: str | os.PathLike, data: bytes | None = None) -> Codes:
     return codes_from_container(read_container(src, data))
 
 
-def checked_codes(coder, src: str | os.PathLike) -> Codes:
+def checked_codes(coder, src: str | os.PathLike, codes: Codes | None = None) -> Codes:
     """A .vqc file -> Codes that ``coder`` (:class:`vqcodec.pipeline.coder.Coder`) can decode: every check
-    decoding makes, before any decoding."""
-    codes = read_codes(src)
+    decoding makes, before any decoding. ``codes``: the file's, already read (:func:`read_codes`)."""
+    codes = read_codes(src) if codes is None else codes
     try:
         coder.check(codes)
     except ValueError as e:

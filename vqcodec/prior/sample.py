@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1)")
     p.add_argument("--prior", help="prior file (default: the shipped one)")
-    p.add_argument("-m", "--model", help="codec model file (default: the shipped model)")
+    p.add_argument("-m", "--model", help="codec model file or a shipped model's name (default: the shipped model)")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.add_argument("-q", "--quiet", action="store_true")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
