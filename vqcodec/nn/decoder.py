@@ -36,10 +36,11 @@ class Decoder(nn.Module):
         n_blocks: ConvNeXt blocks, half before and half after the upsampling.
         upsample: decoder frames per bottom frame.
         head: decoder frames of width ``dim`` to samples (any :class:`vqcodec.nn.heads.Head`).
-        rates: 0, the decoder is not told its rate; else the bottom stack's depth: the decoder learns a vector
-            per number of bottom codebooks given, added to its frames before each half of its blocks, so that
-            it need not hedge between a coarse code and a fine one that look alike (both start at zero, so a
-            model grown from one without them decodes as it did).
+        rates: 0, the decoder is not told its rate; else the bottom stack's depth: the decoder learns, per
+            number of bottom codebooks given, a gain and a shift per channel applied to its frames before each
+            half of its blocks (``h (1 + g) + RATE_SHIFT b``), so that it need not hedge between a coarse code
+            and a fine one that look alike. Both start at zero, so a model grown from one without them decodes
+            as it did.
     """
 
     def __init__(self, latent_dim: int, dim: int, n_blocks: int, upsample: int, head: Head, rates: int = 0):
@@ -47,7 +48,7 @@ class Decoder(nn.Module):
         self.inp = nn.Conv1d(2 * latent_dim, dim, 3, padding=1)
         self.rate_pre = self.rate_post = None
         if rates:
-            self.rate_pre, self.rate_post = nn.Embedding(rates + 1, dim), nn.Embedding(rates + 1, dim)
+            self.rate_pre, self.rate_post = nn.Embedding(rates + 1, 2 * dim), nn.Embedding(rates + 1, 2 * dim)
             nn.init.zeros_(self.rate_pre.weight)
             nn.init.zeros_(self.rate_post.weight)
         self.pre = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(n_blocks // 2)])
@@ -86,8 +87,20 @@ class Decoder(nn.Module):
         if self.rate_pre is not None:
             if kept is None:
                 raise ValueError("this decoder is told its rate: give the number of bottom codebooks kept")
-            h = h + self.rate_pre(kept)[:, :, None]
+            h = _condition(h, self.rate_pre(kept))
         h = self.up(self.pre(h))
         if self.rate_post is not None:
-            h = h + self.rate_post(kept)[:, :, None]
+            h = _condition(h, self.rate_post(kept))
         return self.norm(self.post(h).transpose(1, 2))
+
+
+# The shift's unit. Adam moves a parameter by about the learning rate per step whatever its gradient's size,
+# so a shift stored in units of 1 would take ~10^5 steps to reach the frames' scale (per-channel spread about
+# 10 at the decoder's input in the trained speech models); stored in units of 10 it moves as fast as the gain.
+RATE_SHIFT = 10.0
+
+
+def _condition(h: torch.Tensor, rate: torch.Tensor) -> torch.Tensor:
+    """Frames [B, C, T] and a rate's gains and shifts [B, 2C] -> h (1 + g) + RATE_SHIFT b, [B, C, T]."""
+    gain, shift = rate[:, :, None].chunk(2, dim=1)
+    return h * (1 + gain) + RATE_SHIFT * shift
