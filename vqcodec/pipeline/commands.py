@@ -80,6 +80,7 @@ class _Decoders:
     def __init__(self, args: argparse.Namespace, workers: int = 1):
         self.args, self.workers = args, workers
         self.loaded: dict[object, Coder] = {}
+        self.writers: dict[tuple[str, bytes], object] = {}  # a folder's files look their writer up once
         self.lock = threading.Lock()
         if args.model is not None:
             self.coder(None)  # a bad --model is one line before any file, not one per file
@@ -87,10 +88,13 @@ class _Decoders:
     def coder(self, codes: Codes | None) -> Coder:
         """The coder for ``codes`` (read from a .vqc; None: the ``--model`` one)."""
         model = self.args.model
-        if model is None and codes is not None:
-            writer = pretrained.writer(codes.model_name, codes.model_hash)
-            model = None if writer is None else writer.file(self.args.runtime)
         with self.lock:
+            if model is None and codes is not None:
+                key = (codes.model_name, codes.model_hash)
+                if key not in self.writers:
+                    writer = pretrained.writer(*key)
+                    self.writers[key] = None if writer is None else writer.file(self.args.runtime)
+                model = self.writers[key]
             if model not in self.loaded:
                 self.loaded[model] = files.load(model, _share(self.args, self.workers), self.args.runtime)
             return self.loaded[model]
