@@ -575,6 +575,18 @@ def test_frozen_codes_train_the_decoder_only(data_dir: Path, tmp_path: Path) -> 
     assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith("decoder."))
 
 
+def test_a_decoder_told_its_rate_trains_each_rate_it_is_given(data_dir: Path, tmp_path: Path) -> None:
+    """``rate_embedding`` on a model trained without, decoder only: quantizer dropout gives the items of a
+    batch different numbers of bottom codebooks, and the vectors of the numbers drawn (not of the unused 0)
+    move from zero."""
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    told = dataclasses.replace(TRAIN_MODEL, rate_embedding=True, bottom_dropout=1.0)
+    cfg = dataclasses.replace(CFG, model=told, steps=2, freeze_codes=True)
+    model = run(cfg, data_dir, tmp_path / "b", resume=False, init=str(tmp_path / "a" / "model.safetensors")).model
+    moved = model.decoder.rate_pre.weight.detach().abs().sum(1)  # [n_bottom + 1]
+    assert moved[0] == 0 and moved.count_nonzero() >= 2
+
+
 def test_a_head_given_its_phase_starts_as_the_trained_one(data_dir: Path, tmp_path: Path) -> None:
     """``phase_terms`` on a harmonic model trained without: everything else loads, the phase starts at zero, so
     the model decodes exactly as the trained one; with ``phase_weight`` the phase loss is logged and trains it."""
