@@ -48,8 +48,19 @@ def test_a_grown_decoder_decodes_as_the_trained_one() -> None:
     model = make_model(dataclasses.replace(TINY, decoder_blocks=TINY.decoder_blocks + 3))
     load_into(model, source)
     _same_codes_and_audio(source, model, TINY)
-    with pytest.raises(UserError, match="grow, not shrink"):
-        load_into(make_model(dataclasses.replace(TINY, decoder_blocks=1)), source)
+
+
+def test_a_shrunk_decoder_keeps_the_codes_and_evenly_spaced_blocks() -> None:
+    big = dataclasses.replace(TINY, decoder_blocks=6)
+    source = _trained(big)
+    model = make_model(dataclasses.replace(big, decoder_blocks=3))
+    load_into(model, source)
+    _same_codes_and_audio(source, model, big, codes_only=True)  # fewer blocks decode otherwise
+    for half, kept in (("pre", [2]), ("post", [0, 2])):  # 3 blocks a half shrunk to 1 and 2
+        for new, old in enumerate(kept):
+            a, b = getattr(model.decoder, half)[new].state_dict(), getattr(source.decoder, half)[old].state_dict()
+            assert all(torch.equal(a[k], b[k]) for k in a)
+    torch.testing.assert_close(model.decoder.head.proj.weight, source.decoder.head.proj.weight)
 
 
 def test_a_spectral_input_starts_silent() -> None:

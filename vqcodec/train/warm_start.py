@@ -43,22 +43,23 @@ def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
     """Load ``source``'s weights into ``model``. The configs must match, except for the name, the decoder head
     (a new head starts from what the old one shares with it, see ``adopt``), the residual fit (a new latent
     scale is set by the first batch), a pitch stream, more decoder blocks (the new ones start as identities,
-    see :func:`grow_decoder`), a spectral input for the encoder (it starts silent, see
-    :func:`add_spectral_input`), a harmonic head's phase (see :func:`add_phase`) and rate vectors for the
-    decoder (see :func:`add_rate_embedding`); one change per stage.
+    see :func:`grow_decoder`) or fewer (a smaller decoder to distil, see :func:`shrink_decoder`), a spectral
+    input for the encoder (it starts silent, see :func:`add_spectral_input`), a harmonic head's phase (see
+    :func:`add_phase`), rate vectors for the decoder (see :func:`add_rate_embedding`) and the quantizer
+    dropouts; one change per stage.
 
     Raises:
-        UserError: the configs differ in another field, the decoder would shrink, or the files do not line up.
+        UserError: the configs differ in another field, or the files do not line up.
     """
     c, s = model.config, source.config
     if dataclasses.replace(s, **{k: getattr(c, k) for k in TUNABLE}) != c:
         raise UserError("its model config differs from the recipe's")
-    if c.decoder_blocks < s.decoder_blocks:
-        raise UserError("has more decoder blocks than the recipe's model (a decoder can grow, not shrink)")
     if c.encoder_mels != s.encoder_mels:
         add_spectral_input(model, source)
     elif c.decoder_blocks > s.decoder_blocks:
         grow_decoder(model, source)
+    elif c.decoder_blocks < s.decoder_blocks:
+        shrink_decoder(model, source)
     elif c.phase_terms != s.phase_terms:
         add_phase(model, source)
     elif c.rate_embedding != s.rate_embedding:
@@ -107,6 +108,33 @@ def add_rate_embedding(model: VQCodecModel, source: VQCodecModel) -> None:
     missing, unexpected = model.load_state_dict(source.state_dict(), strict=False)
     if unexpected or not all(k.startswith(("decoder.rate_pre.", "decoder.rate_post.")) for k in missing):
         raise UserError("could not tell the decoder its rate: the model files do not line up")
+
+
+def shrink_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
+    """Load ``source`` into ``model``, whose decoder has fewer blocks (same head): each half of the decoder keeps
+    evenly spaced blocks of the source's half, its last among them (each block adds to a residual stream, so
+    the smaller decoder starts near the trained one, not equal to it); everything else loads as it is. Training
+    then recovers what the dropped blocks did, with the codes frozen if the recipe says so."""
+    c, s = model.config, source.config
+    if s.head != c.head:
+        raise UserError("shrink the decoder and change its head in separate stages")
+    state = source.state_dict()
+    halves = (("pre", s.decoder_blocks // 2, c.decoder_blocks // 2),)
+    halves += (("post", s.decoder_blocks - s.decoder_blocks // 2, c.decoder_blocks - c.decoder_blocks // 2),)
+    for half, have, keep in halves:
+        blocks = {k: v for k, v in state.items() if k.startswith(f"decoder.{half}.")}
+        for k in blocks:
+            del state[k]
+        for new, old in enumerate(kept_blocks(have, keep)):
+            prefix = f"decoder.{half}.{old}."
+            moved = {k[len(prefix) :]: v for k, v in blocks.items() if k.startswith(prefix)}
+            state.update({f"decoder.{half}.{new}.{k}": v for k, v in moved.items()})
+    model.load_state_dict(state)
+
+
+def kept_blocks(have: int, keep: int) -> list[int]:
+    """Which of ``have`` blocks a half shrunk to ``keep`` keeps: evenly spaced, ending with the last."""
+    return sorted({round(have - 1 - i * have / keep) for i in range(keep)}) if keep else []
 
 
 def grow_decoder(model: VQCodecModel, source: VQCodecModel) -> None:
