@@ -127,15 +127,16 @@ def envelope(x: np.ndarray, width: int) -> np.ndarray:
     return e - e.mean()
 
 
-def estimate_delay(ref: np.ndarray, deg: np.ndarray, max_lag: int) -> int | None:
+def estimate_delay(ref: np.ndarray, deg: np.ndarray, max_lag: int, sample_rate: int = SR) -> int | None:
     """Delay in samples of ``deg`` (positive: late), or None when it cannot be told.
 
     The lag within ``max_lag`` that maximises the normalised cross-correlation of the amplitude
-    envelopes (5 ms moving average of ``|x|``; envelopes rather than waveforms so that parametric codecs,
-    which do not keep the phase, are measured too). None when that peak is below ``MIN_ENVELOPE_CORR``.
-    :func:`align` compensates it before the metrics.
+    envelopes (5 ms moving average of ``|x|``, at ``sample_rate``; envelopes rather than waveforms so that
+    parametric codecs, which do not keep the phase, are measured too). None when that peak is below
+    ``MIN_ENVELOPE_CORR``. :func:`align` compensates it before the metrics.
     """
-    a, b = envelope(ref, int(ENVELOPE_S * SR)), envelope(deg, int(ENVELOPE_S * SR))
+    width = int(ENVELOPE_S * sample_rate)
+    a, b = envelope(ref, width), envelope(deg, width)
     norm = np.linalg.norm(a) * np.linalg.norm(b)
     if norm == 0:
         return None

@@ -56,24 +56,25 @@ def run_tool(args: Sequence[str | Path]) -> None:
         raise RuntimeError(f"{shlex.join(str(a) for a in args)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
-def read_wav16k(path: Path) -> np.ndarray:
-    """A decoded mono 16 kHz file as float32 (asserting the rate)."""
+def read_wav16k(path: Path, sample_rate: int = SR) -> np.ndarray:
+    """A decoded mono file as float32, asserting its rate (16 kHz unless ``sample_rate`` says otherwise)."""
     data, sr = sf.read(str(path), dtype="float32", always_2d=True)
-    if sr != SR:
-        raise RuntimeError(f"{path}: expected {SR} Hz, got {sr}")
+    if sr != sample_rate:
+        raise RuntimeError(f"{path}: expected {sample_rate} Hz, got {sr}")
     return data[:, 0]
 
 
-def opus_coder(kbps: int) -> Coder:
-    """``opusenc --bitrate K`` then ``opusdec --rate 16000``; size of the .opus file (Ogg included)."""
+def opus_coder(kbps: int, sample_rate: int = SR) -> Coder:
+    """``opusenc --bitrate K`` then ``opusdec --rate R`` (``sample_rate``: the reference's rate, 16 kHz for
+    speech); size of the .opus file (Ogg included)."""
 
     def code(ref: np.ndarray, wav_path: Path, tmp: Path) -> Coded:
         enc, dec = tmp / "out.opus", tmp / "opus.wav"
         t0 = time.perf_counter()
         run_tool(["opusenc", "--quiet", "--bitrate", kbps, wav_path, enc])
-        run_tool(["opusdec", "--quiet", "--rate", SR, enc, dec])
+        run_tool(["opusdec", "--quiet", "--rate", sample_rate, enc, dec])
         seconds = time.perf_counter() - t0
-        return Coded(read_wav16k(dec), enc.stat().st_size, seconds)
+        return Coded(read_wav16k(dec, sample_rate), enc.stat().st_size, seconds)
 
     return code
 

@@ -18,14 +18,15 @@ from vqcodec.pipeline.rates import Rung
 DEFAULT_RATES = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 
 
-def vqcodec_coder(codec: Pipeline, rung: Rung) -> Coder:
-    """vqcodec through the bytes API on ``codec``'s backend; the time is in-process encoding to ``.vqc`` bytes
-    and decoding them only."""
+def vqcodec_coder(codec: Pipeline, rung: Rung, sample_rate: int = SR) -> Coder:
+    """vqcodec through the bytes API on ``codec``'s backend, the reference given at ``sample_rate`` (16 kHz
+    for speech) and decoded back to it; the time is in-process encoding to ``.vqc`` bytes and decoding them
+    only."""
 
     def code(ref: np.ndarray, wav_path: Path, tmp: Path) -> Coded:
         t0 = time.perf_counter()
-        data = streams.to_bytes(codec.encode(ref[None], SR, rung.kbps), codec.config)
-        out = np.asarray(codec.decode(streams.from_bytes(data)))  # [1, T] at SR: the rate it was given
+        data = streams.to_bytes(codec.encode(ref[None], sample_rate, rung.kbps), codec.config)
+        out = np.asarray(codec.decode(streams.from_bytes(data)))  # [1, T] at sample_rate: the rate it was given
         seconds = time.perf_counter() - t0
         return Coded(out[0], len(data), seconds)
 

@@ -1,0 +1,57 @@
+"""Quality of a general-audio model on music and sounds against Opus, on the same excerpts in one run.
+
+    python benchmarks/general_quality.py --data ../shared-data/general/dev --model ga24k [--limit 20]
+        [--seconds 10] [--rates 1.5,3,6,12] [--opus 6,12] [--no-visqol] [--out bench_general]
+
+Each file's middle ``--seconds`` (mono, at the model's rate) is coded by vqcodec at each rung and by Opus at
+each rate, decoded back to the model's rate, delay-compensated and scored: full-band log-mel distance, SI-SDR,
+ViSQOL in audio mode (``pip install 'vqcodec[music]'``), and the high band's level against the reference's
+(:mod:`vqcodec.analysis.general`). Issue 26's bar: at 6 kbps real, above Opus 6 kbps on ViSQOL and log-mel
+distance. Writes ``OUT/general.md`` and ``OUT/general.json`` and prints the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from _common import add_data_arguments, add_runtime_argument, load
+
+from vqcodec.analysis.general import evaluate, report
+from vqcodec.analysis.vqcodec_coder import vqcodec_rungs
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_arguments(ap, limit=20, threads=2)
+    add_runtime_argument(ap)
+    ap.add_argument("--seconds", type=float, default=10.0, help="excerpt length per file (default 10)")
+    ap.add_argument("--rates", default="1.5,3,6,12", help="vqcodec rates in kbps, comma-separated")
+    ap.add_argument("--opus", default="6,12", help="Opus rates in kbps, comma-separated")
+    ap.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (about 2 s per decoding)")
+    ap.add_argument("--out", type=Path, default=Path("bench_general"), help="output folder")
+    args = ap.parse_args(argv)
+    args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
+    args.opus = [int(r) for r in args.opus.split(",") if r.strip()]
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    codec, files = load(args, metrics=False)
+    rows, total = evaluate(
+        codec, files, vqcodec_rungs(codec, args.rates), args.seconds, args.opus, visqol=not args.no_visqol
+    )
+    text = report(rows, shlex.join([sys.executable, *sys.argv]), f"{codec.name} ({codec.hash.hex()})", total)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "general.md").write_text(text)
+    (args.out / "general.json").write_text(json.dumps({"seconds": total, "rows": rows}, indent=2) + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Tests for vqcodec.analysis.general: music and sounds measured at the model's own rate, against Opus."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import numpy as np
+import pytest
+import soundfile as sf
+from conftest import TINY, make_model
+
+from vqcodec.analysis import general
+from vqcodec.io.weights import save_model
+from vqcodec.pipeline import files
+
+RATE = 24000
+
+
+def _chord(seconds: float, seed: int = 0) -> np.ndarray:
+    """Three tones with harmonics up to 11 kHz and a little noise: music-like, with a high band."""
+    t = np.arange(int(seconds * RATE)) / RATE
+    x = sum(np.sin(2 * np.pi * f * k * t) / k for f in (220.0, 277.2, 329.6) for k in range(1, 34) if f * k < 11000)
+    x = x + np.random.default_rng(seed).normal(0, 0.02, len(t))
+    return (0.3 * x / np.abs(x).max()).astype(np.float32)
+
+
+def _lowpass(x: np.ndarray, cutoff: float) -> np.ndarray:
+    spec = np.fft.rfft(x)
+    spec[np.fft.rfftfreq(len(x), 1 / RATE) > cutoff] = 0
+    return np.fft.irfft(spec, len(x)).astype(np.float32)
+
+
+def test_high_band_is_zero_db_when_kept_far_below_when_dropped_and_unknown_without_one() -> None:
+    x = _chord(1.0)
+    assert general.high_band_db(x, x, RATE) == pytest.approx(0.0, abs=1e-9)
+    assert general.high_band_db(x, _lowpass(x, 4500), RATE) < -60
+    narrow = _lowpass(x, 4000)
+    assert general.high_band_db(narrow, narrow, RATE) is None  # no high band to keep or lose
+
+
+def test_full_band_log_mel_distance_sees_a_missing_high_band() -> None:
+    x = _chord(1.0)
+    assert general.log_mel_distance(x, x, RATE) == 0.0
+    assert general.log_mel_distance(x, _lowpass(x, 4500), RATE) > general.log_mel_distance(x, _lowpass(x, 10000), RATE)
+
+
+def test_an_excerpt_is_the_middle_of_the_file_at_the_asked_rate(tmp_path) -> None:
+    x = np.concatenate([np.zeros(RATE), np.full(RATE, 0.5), np.zeros(RATE)]).astype(np.float32)
+    sf.write(tmp_path / "a.wav", x, RATE)
+    mid = general.excerpt(tmp_path / "a.wav", RATE, 1.0)
+    assert len(mid) == RATE and np.allclose(mid, 0.5, atol=1e-3)
+    assert len(general.excerpt(tmp_path / "a.wav", RATE, 10.0)) == 3 * RATE  # shorter than asked: whole
+    assert len(general.excerpt(tmp_path / "a.wav", 48000, None)) == 6 * RATE
+
+
+def test_visqol_ranks_the_reference_above_a_low_passed_copy() -> None:
+    pytest.importorskip("visqol")
+    x = _chord(2.0)
+    same, low = general.visqol_audio(x, x, RATE), general.visqol_audio(x, _lowpass(x, 3000), RATE)
+    assert same > 4.0 and low < same - 0.5
+
+
+@pytest.mark.skipif(shutil.which("opusenc") is None, reason="needs opus-tools")
+def test_a_model_at_24_khz_and_opus_are_measured_on_the_same_excerpts(tmp_path) -> None:
+    """Every rung and every Opus rate give a row, at the model's rate; real rates count the coded bytes."""
+    config = dataclasses.replace(TINY, name="tiny24", sample_rate=RATE)
+    save_model(make_model(config), tmp_path / "tiny24.safetensors")
+    codec = files.load(tmp_path / "tiny24.safetensors", 1, "torch")
+    for i in range(2):
+        sf.write(tmp_path / f"m{i}.wav", _chord(0.6, seed=i), RATE)
+    rungs = codec.ladder()[:: len(codec.ladder()) - 1]  # the lowest and the top
+    rows, seconds = general.evaluate(codec, sorted(tmp_path.glob("m*.wav")), rungs, 0.5, (6,), visqol=False)
+    assert seconds == pytest.approx(1.0)
+    assert [(r["codec"], r["files"]) for r in rows] == [("vqcodec", 2), ("vqcodec", 2), ("opus", 2)]
+    assert rows[0]["real_kbps"] < rows[1]["real_kbps"]
+    assert all(r["real_kbps"] > 0 and r["visqol"] is None and np.isfinite(r["log_mel"]) for r in rows)
+    assert rows[-1]["high_band_db"] < -20  # Opus at 6 kbps is narrowband
+    text = general.report(rows, "cmd", "tiny24", seconds)
+    assert text.count("\n| ") == 4 and "| opus | 6 kbps |" in text
