@@ -59,6 +59,7 @@ def test_visqol_ranks_the_reference_above_a_low_passed_copy() -> None:
     x = _chord(2.0)
     same, low = general.visqol_audio(x, x, RATE), general.visqol_audio(x, _lowpass(x, 3000), RATE)
     assert same > 4.0 and low < same - 0.5
+    assert general.visqol_audio(x[: RATE // 5], x[: RATE // 5], RATE) is None  # a 0.2 s effect: not scored
 
 
 @pytest.mark.skipif(shutil.which("opusenc") is None, reason="needs opus-tools")

@@ -37,6 +37,7 @@ from vqcodec.pipeline.rates import Rung
 
 HIGH_BAND_HZ = 6000.0  # above Opus's band at 6 kbps (4.5 kHz), within a 24 kHz model's 12 kHz
 VISQOL_SR = 48000
+VISQOL_MIN_S = 1.0
 MEL_BANDS = 128
 OPUS_KBPS = (6, 12)  # the bar's rate, and twice it
 
@@ -129,8 +130,11 @@ def _visqol_api():
     return api
 
 
-def visqol_audio(ref: np.ndarray, deg: np.ndarray, sample_rate: int) -> float:
-    """ViSQOL v3 MOS-LQO in audio mode, both signals resampled from ``sample_rate`` to 48 kHz first."""
+def visqol_audio(ref: np.ndarray, deg: np.ndarray, sample_rate: int) -> float | None:
+    """ViSQOL v3 MOS-LQO in audio mode, both signals resampled from ``sample_rate`` to 48 kHz first; None for
+    a signal shorter than ``VISQOL_MIN_S`` (too few of its patches to compare: a 0.2 s effect)."""
+    if len(ref) < VISQOL_MIN_S * sample_rate:
+        return None
     from vqcodec.resample import resample
 
     def at48(x: np.ndarray) -> np.ndarray:
