@@ -102,7 +102,9 @@ class _Decoders:
 
 def compress(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():
-        return _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
+        status = _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
+        _hint_general(args, [j.src for j in folders.plan(Path(args.input), Path(args.output), AUDIO_EXTENSIONS, VQC)])
+        return status
     if args.input != files.PIPE:
         with FileSource(args.input):  # its header checked before the model loads (torch's takes a while)
             pass
@@ -112,7 +114,34 @@ def compress(args: argparse.Namespace) -> int:
     files.compress_file(codec, args.input, dst, rung.kbps, not args.no_entropy)
     if dst != files.PIPE:
         _say(args, f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {Path(dst).stat().st_size} bytes)", dst)
+    if args.input != files.PIPE:
+        _hint_general(args, [Path(args.input)])
     return 0
+
+
+HINT_FILES = 10  # a folder's files the music check reads (evenly spaced), at most
+
+
+def _hint_general(args: argparse.Namespace, sources: list[Path]) -> None:
+    """One line on stderr when the default (speech) model coded what sounds like music or sound and a general
+    model is shipped (:mod:`vqcodec.pipeline.content`: the first seconds of up to ``HINT_FILES`` of ``sources``,
+    the files coded; half of those judged or more must sound so). Silent under ``--quiet``, when a model was
+    named, and while no general model is shipped."""
+    from vqcodec.pipeline.content import file_sounds_like_music
+
+    other = None if args.quiet or args.model is not None else pretrained.general()
+    if other is None or other.is_default or not sources:
+        return
+    n = min(len(sources), HINT_FILES)
+    picked = [sources[i * len(sources) // n] for i in range(n)]
+    judged = [v for v in map(file_sounds_like_music, picked) if v is not None]
+    if judged and 2 * sum(judged) >= len(judged):
+        what = f"{args.input} sounds" if len(sources) == 1 else f"{sum(judged)} of {len(judged)} files checked sound"
+        print(
+            f"vqcodec: {what} like music or sound; the default model is made for speech: "
+            f"--model {other.name} codes music and sounds",
+            file=sys.stderr,
+        )
 
 
 def decompress(args: argparse.Namespace) -> int:

@@ -99,6 +99,12 @@ def find(name: str) -> Shipped | None:
     return (by_stem or [m for m in models if m.name == name] or [None])[0]
 
 
+def general() -> Shipped | None:
+    """The shipped model for music and sounds: the first with neither a pitch stream nor a harmonic source (both
+    describe one voice), or None while none is shipped."""
+    return next((m for m in shipped() if m.config.pitch_bits == 0 and m.config.head != "harmonic"), None)
+
+
 def writer(name: str, model_hash: bytes) -> Shipped | None:
     """The shipped model that writes codes naming model ``name`` with weights ``model_hash``, or None."""
     return next((m for m in shipped() if (m.name, m.model_hash) == (name, model_hash)), None)
