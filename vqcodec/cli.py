@@ -110,7 +110,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 _COMMAND_MODULES = {
     "prepare": ("vqcodec.train.prepare", "manifest of a local corpus: librispeech, libritts, vctk, ljspeech, folder"),
-    "eval": ("vqcodec.analysis.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR"),
+    "eval": ("vqcodec.analysis.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR; ViSQOL"),
     "inspect": ("vqcodec.analysis.inspection", "codebook usage and token plots of audio files"),
     "probe": ("vqcodec.analysis.probe", "linear probes of digit and speaker on code histograms"),
     "train-prior": ("vqcodec.prior.train", "train the top and bottom priors over the codes on token shards"),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 
 import numpy as np
 import pytest
 import soundfile as sf
-from conftest import TINY, make_model
+from conftest import TINY, make_model, run_cli
 
 from vqcodec.analysis import general
 from vqcodec.io.weights import save_model
@@ -79,3 +80,30 @@ def test_a_model_at_24_khz_and_opus_are_measured_on_the_same_excerpts(tmp_path) 
     assert rows[-1]["high_band_db"] < -20  # Opus at 6 kbps is narrowband
     text = general.report(rows, "cmd", "tiny24", seconds)
     assert text.count("\n| ") == 4 and "| opus | 6 kbps |" in text
+
+
+@pytest.fixture(scope="module")
+def general_model(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("general") / "tiny24.safetensors"
+    save_model(make_model(dataclasses.replace(TINY, name="tiny24", sample_rate=RATE, content="general")), path)
+    return str(path)
+
+
+@pytest.mark.skipif(shutil.which("opusenc") is None, reason="needs opus-tools")
+def test_eval_of_a_general_model_scores_music_at_its_rate_beside_opus(general_model, tmp_path, capsys) -> None:
+    """``vqcodec eval`` with a model for music and sounds: the music metrics (not PESQ, STOI or F0), Opus rows."""
+    pytest.importorskip("visqol")
+    sf.write(tmp_path / "song.wav", _chord(1.2), RATE)
+    out = tmp_path / "ev"
+    code, stdout, _ = run_cli(capsys, "eval", str(tmp_path), "-m", general_model, "-o", str(out), "--reference-codecs")
+    assert code == 0
+    table = (out / "eval.md").read_text()
+    assert "ViSQOL (audio)" in table and "PESQ" not in table and "| opus | 12 kbps |" in table
+    rows = json.loads((out / "eval.json").read_text())["rows"]
+    assert all(r["visqol"] is not None and r["files"] == 1 for r in rows)
+
+
+def test_eval_of_a_general_model_has_no_listening_page(general_model, tmp_path, capsys) -> None:
+    sf.write(tmp_path / "song.wav", _chord(1.2), RATE)
+    code, _, err = run_cli(capsys, "eval", str(tmp_path), "-m", general_model, "--html", str(tmp_path / "page"))
+    assert code != 0 and err.count("\n") == 1 and "--html" in err and not (tmp_path / "page").exists()

@@ -4,6 +4,7 @@ shipped, and nothing is said."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -56,24 +57,33 @@ def test_no_general_model_is_shipped_yet() -> None:
     assert pretrained.general() is None
 
 
-@pytest.fixture
-def speech_and_general(tmp_path_factory, tiny_onnx, monkeypatch) -> Path:
-    """Shipped models: a harmonic-head tiny model as the default (speech) and the istft tiny one (general)."""
+@pytest.fixture(scope="module")
+def two_shipped(tmp_path_factory, tiny_onnx) -> Path:
+    """Shipped models: the tiny harmonic-head model as the default (speech), a tiny ``general`` one beside it."""
+    from conftest import TINY, make_model
+
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
     folder = tmp_path_factory.mktemp("shipped")
-    src = tiny_onnx["istft"].parent
-    for path in src.iterdir():
-        if path.name.startswith("tiny."):
-            shutil.copy(path, folder / path.name)
-        elif path.name.startswith("tinyh."):
-            shutil.copy(path, folder / path.name.replace("tinyh.", "default."))
+    src = tiny_onnx["harmonic"].parent
+    for path in src.glob("tinyh.*"):
+        shutil.copy(path, folder / path.name.replace("tinyh.", "default."))
     shutil.copy(src / "tinyh.safetensors", folder)  # the graphs read their weights by this name
     manifest = json.loads((folder / "default.onnx.json").read_text())
     for key in ("encoder", "decoder", "weights"):
         manifest[key] = manifest[key].replace("tinyh.", "default.")
     (folder / "default.onnx.json").write_text(json.dumps(manifest))
-    monkeypatch.setattr(pretrained, "folder", lambda: folder)
-    assert pretrained.general().name == "tiny" and pretrained.find("default").name == "tinyh"
+    save_model(make_model(dataclasses.replace(TINY, name="tinyg", content="general")), folder / "tinyg.safetensors")
+    export_file(folder / "tinyg.safetensors", folder)
     return folder
+
+
+@pytest.fixture
+def speech_and_general(two_shipped, monkeypatch) -> Path:
+    monkeypatch.setattr(pretrained, "folder", lambda: two_shipped)
+    assert pretrained.general().name == "tinyg" and pretrained.find("default").name == "tinyh"
+    return two_shipped
 
 
 @pytest.fixture
@@ -88,7 +98,7 @@ def clips(tmp_path) -> Path:
 def test_music_with_the_default_model_is_one_line_naming_the_general_model(speech_and_general, clips, capsys) -> None:
     code, out, err = run_cli(capsys, "compress", str(clips / "song.wav"), "-o", str(clips / "s.vqc"))
     assert code == 0 and (clips / "s.vqc").is_file()
-    assert err.count("\n") == 1 and "sounds like music" in err and "--model tiny " in err, err
+    assert err.count("\n") == 1 and "sounds like music" in err and "--model tinyg " in err, err
 
 
 @pytest.mark.parametrize("extra", [["--model", "default"], ["--quiet"]])

@@ -18,6 +18,11 @@ onnxruntime, a ``.safetensors`` model on torch), which the table's header line a
 reference above each codec's decoded signal). ``--html PAGE_DIR`` also writes a static page to listen on
 (:mod:`vqcodec.analysis.listen`).
 
+A model for music and sounds (config ``content`` ``"general"``) is measured instead at its own rate on
+whole files by :mod:`vqcodec.analysis.general` (full-band log-mel distance, SI-SDR, ViSQOL in audio mode, the
+high band's level), beside Opus 6 and 12 kbps with ``--reference-codecs``; ``OUT_DIR`` gets ``eval.md`` and
+``eval.json`` (no plots, no ``--html`` page).
+
 This module is the command: its arguments, checks and files. The work is done by
 :func:`vqcodec.analysis.quality.evaluate` (the coding and scoring pass, which ``benchmarks/quality.py`` calls with
 the reference codecs, the codebook usage pass and the speed comparison switched on), each file scored by
@@ -33,6 +38,7 @@ from pathlib import Path
 
 import torch
 
+from vqcodec.analysis import general
 from vqcodec.analysis.quality import evaluate, log
 from vqcodec.analysis.references import list_files
 from vqcodec.analysis.report import run_meta, write_outputs
@@ -94,17 +100,22 @@ def main_args(args: argparse.Namespace) -> int:
     """Exit status: 0 done, 3 some files were unreadable (skipped, listed in OUT/errors.jsonl)."""
     from vqcodec.analysis.metrics import require_eval
     from vqcodec.analysis.plots import require_matplotlib
-    from vqcodec.analysis.reference_codecs import require_tools
+    from vqcodec.analysis.reference_codecs import TOOLS, require_tools
 
-    require_eval()
-    require_matplotlib(hint="eval")
-    if args.reference_codecs:
-        require_tools()
     if args.limit is not None and args.limit < 1:
         raise UserError("--limit must be at least 1")
     if args.threads:
         torch.set_num_threads(bounded_threads(args.threads))
     codec = files.load(args.model, bounded_threads(args.threads), runtime(args))  # as vqcodec compress picks
+    if codec.config.content == "speech":
+        require_eval()
+        require_matplotlib(hint="eval")
+    elif args.html:
+        raise UserError("--html: the listening page scores speech; a model for music and sounds has none")
+    else:
+        general._visqol_module()
+    if args.reference_codecs:
+        require_tools(TOOLS if codec.config.content == "speech" else ("opusenc", "opusdec"))
     try:
         rungs = vqcodec_rungs(codec, args.bitrate) if args.bitrate else default_rungs(codec)
     except ValueError as e:
@@ -114,18 +125,41 @@ def main_args(args: argparse.Namespace) -> int:
         log(f"vqcodec: {why} (skipped)")
     if not found:
         raise UserError(f"{args.input}: no readable audio files")
+    if codec.config.content == "general":
+        return general_eval(args, codec, rungs, found, failed)
     page = listen_page(args)
     ev = evaluate(codec, found, rungs, reference_codecs=args.reference_codecs, on_file=page and page.add)
     meta = run_meta(command_line(args), args.input, args.model, codec, ev)
     write_outputs(Path(args.output), meta, ev)
     if page is not None:
         log(f"wrote {page.finish(meta, ev.rows)}")
-    if failed:  # listed as `vqcodec tokens` lists them, and the same exit status
-        errors = Path(args.output) / "errors.jsonl"
-        errors.write_text("".join(json.dumps({"path": str(p), "error": why}) + "\n" for p, why in failed))
-        log(f"{len(failed)} unreadable files skipped, listed in {errors}")
-        return 3
-    return 0
+    return _list_failed(Path(args.output), failed)
+
+
+def _list_failed(out: Path, failed: list) -> int:
+    """Unreadable files listed as ``vqcodec tokens`` lists them, and the same exit status (3; 0 if none)."""
+    if not failed:
+        return 0
+    errors = out / "errors.jsonl"
+    errors.write_text("".join(json.dumps({"path": str(p), "error": why}) + "\n" for p, why in failed))
+    log(f"{len(failed)} unreadable files skipped, listed in {errors}")
+    return 3
+
+
+def general_eval(args: argparse.Namespace, codec, rungs, found: list[Path], failed: list) -> int:
+    """A model for music and sounds: every file whole at the model's rate, scored by :mod:`vqcodec.analysis.general`
+    (full-band log-mel distance, SI-SDR, ViSQOL, high band), beside Opus 6 and 12 kbps with
+    ``--reference-codecs``; ``OUT_DIR`` gets ``eval.md`` and ``eval.json``."""
+    opus = general.OPUS_KBPS if args.reference_codecs else ()
+    rows, seconds = general.evaluate(codec, found, rungs, None, opus)
+    out = Path(args.output)
+    out.mkdir(parents=True, exist_ok=True)
+    text = general.report(rows, command_line(args), f"{codec.name} ({codec.hash.hex()})", seconds)
+    (out / "eval.md").write_text(text)
+    (out / "eval.json").write_text(json.dumps({"seconds": seconds, "rows": rows}, indent=2) + "\n")
+    print(text)
+    log(f"wrote {out / 'eval.md'}, {out / 'eval.json'}")
+    return _list_failed(out, failed)
 
 
 def listen_page(args: argparse.Namespace):

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 from vqcodec.errors import ConfigError
 
+CONTENTS = ("speech", "general")
 HEADS = ("istft", "harmonic")
 
 
@@ -56,8 +57,10 @@ class ModelConfig:
     0, they keep the source's. ``rate_embedding``: the decoder is told how many bottom codebooks it was
     given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
     ``encoder_mels`` > 0 adds that many log mel bands of each frame (2 hops of audio) to the encoder's latents
-    (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. Every field has a default, so
-    files written before a field existed still load, with the value they were trained with.
+    (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. ``content`` says what the model is
+    made for and measured on: ``"speech"`` (PESQ-WB, STOI, F0: :mod:`vqcodec.analysis.quality`) or
+    ``"general"``, music and sounds (:mod:`vqcodec.analysis.general`); it changes no weight. Every field has a
+    default, so files written before a field existed still load, with the value they were trained with.
     """
 
     # The hierarchy's levels, coarse to fine: what codes, containers and the codec iterate over.
@@ -90,6 +93,7 @@ class ModelConfig:
     phase_terms: int = 0
     rate_embedding: bool = False
     output_gain_db: float = 0.0
+    content: str = "speech"
 
     @property
     def hop(self) -> int:
@@ -192,6 +196,7 @@ class ModelConfig:
         _require(0 <= self.pitch_bits <= 16, "pitch_bits", "must be between 0 and 16")
         _require(abs(self.output_gain_db) <= 20, "output_gain_db", "must be between -20 and 20")
         _require(self.pitch_bits == 0 or self.head == "harmonic", "pitch_bits", "needs head 'harmonic'")
+        _require(self.content in CONTENTS, "content", f"must be one of {', '.join(map(repr, CONTENTS))}")
         _require(0 <= self.phase_terms <= 64, "phase_terms", "must be between 0 and 64")
         _require(self.phase_terms == 0 or self.head == "harmonic", "phase_terms", "needs head 'harmonic'")
 

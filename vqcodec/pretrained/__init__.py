@@ -100,9 +100,9 @@ def find(name: str) -> Shipped | None:
 
 
 def general() -> Shipped | None:
-    """The shipped model for music and sounds: the first with neither a pitch stream nor a harmonic source (both
-    describe one voice), or None while none is shipped."""
-    return next((m for m in shipped() if m.config.pitch_bits == 0 and m.config.head != "harmonic"), None)
+    """The shipped model for music and sounds: the first whose config's ``content`` is ``"general"``, or None
+    while none is shipped."""
+    return next((m for m in shipped() if m.config.content == "general"), None)
 
 
 def writer(name: str, model_hash: bytes) -> Shipped | None:
