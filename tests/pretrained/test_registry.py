@@ -178,3 +178,27 @@ def test_an_unknown_name_is_one_line_listing_the_shipped(shipped_here, tmp_path,
     code, _, err = run_cli(capsys, *(a.format(wav=wav, vqc=vqc, out=out) for a in argv), "--model", "nosuch")
     _assert_one_line(code, err, "'nosuch'", "shipped: tiny (16000 Hz), tinyh (16000 Hz)")
     assert list(out.iterdir()) == []
+
+
+def test_sample_takes_the_prior_shipped_for_the_named_model(shipped_here, tmp_path, capsys, tiny_model_file) -> None:
+    """``sample`` draws from the prior of the model it decodes with: none shipped for it, or a model file given
+    without ``--prior``, is one line; the default model's prior is the one shipped beside it."""
+    from vqcodec.prior.weights import prior_for
+
+    code, _, err = run_cli(capsys, "sample", "-m", "tiny", "-o", str(tmp_path / "x.wav"))
+    _assert_one_line(code, err, "no prior is shipped for model tiny", "--prior")
+    code, _, err = run_cli(capsys, "sample", "-m", tiny_model_file, "-o", str(tmp_path / "x.wav"))
+    _assert_one_line(code, err, "no prior is shipped with a model file", "--prior")
+    assert not (tmp_path / "x.wav").exists()
+    prior = shipped_here / "tiny.prior.safetensors"
+    prior.write_bytes(b"")
+    try:
+        assert prior_for("tiny") == prior
+    finally:
+        prior.unlink()  # the folder is the module's
+
+
+def test_the_default_models_prior_is_found_for_no_name() -> None:
+    from vqcodec.prior.weights import default_prior_path, prior_for
+
+    assert prior_for(None) == default_prior_path() and prior_for("sp16k") == default_prior_path()

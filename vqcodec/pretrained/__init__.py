@@ -24,6 +24,7 @@ from vqcodec.nn.config import ModelConfig
 DEFAULT_STEM = "default"
 WEIGHTS = ".safetensors"
 MANIFEST = ".onnx.json"
+PRIOR = ".prior.safetensors"
 DEFAULT_MODEL = DEFAULT_STEM + WEIGHTS
 DEFAULT_ONNX = DEFAULT_STEM + MANIFEST
 
@@ -53,6 +54,11 @@ class Shipped:
     @property
     def is_default(self) -> bool:
         return self.stem == DEFAULT_STEM
+
+    @property
+    def prior(self) -> Path:
+        """Where its prior over the codes is shipped (``STEM.prior.safetensors``), if one is."""
+        return self.weights.with_name(self.stem + PRIOR)
 
     def file(self, runtime: str) -> Path:
         """What ``runtime`` loads: the manifest for onnxruntime (``"onnx"``), the weights for torch."""

@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--keep-top", metavar="VQC", help="keep this file's top codes (and pitch stream) and sample only the bottom"
     )
     p.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1)")
-    p.add_argument("--prior", help="prior file (default: the shipped one)")
+    p.add_argument("--prior", help="prior file (default: the one shipped for the model)")
     p.add_argument("-m", "--model", help="codec model file or a shipped model's name (default: the shipped model)")
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.add_argument("-q", "--quiet", action="store_true")
@@ -68,14 +68,14 @@ def main_args(args: argparse.Namespace) -> None:
     from vqcodec.codes import Codes
     from vqcodec.compress import read_codes
     from vqcodec.io.audio import output_format, write_audio
-    from vqcodec.prior.weights import load_prior
+    from vqcodec.prior.weights import load_prior, prior_for
 
     output_format(args.output)  # a format we write, before any work
     if Path(args.output).exists() and not args.force:
         raise UserError(f"{args.output}: already exists (use --force to replace it)")
     check_arguments(args)
     codec = vqcodec.load(args.model)
-    prior, facts = load_prior(args.prior)
+    prior, facts = load_prior(args.prior if args.prior else prior_for(args.model))
     if facts.get("model_hash") != codec.hash.hex():
         raise UserError(f"the prior was trained on codes of model {facts.get('model_hash')}, not {codec.hash.hex()}")
     generator = torch.Generator().manual_seed(args.seed)

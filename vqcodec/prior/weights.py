@@ -9,6 +9,7 @@ from pathlib import Path
 
 from safetensors.torch import save_file
 
+from vqcodec.errors import UserError
 from vqcodec.io.atomic import atomic_path
 from vqcodec.io.weights import read_tagged
 from vqcodec.prior.config import PriorConfig
@@ -23,6 +24,22 @@ def default_prior_path() -> Path:
     from vqcodec.pretrained import default_model_path
 
     return default_model_path().with_name(DEFAULT_PRIOR)
+
+
+def prior_for(model: str | os.PathLike | None) -> Path:
+    """The prior shipped for ``model`` (None: the default model; or a shipped model's name).
+
+    Raises:
+        UserError: ``model`` is a model file (no prior ships with one), or no prior is shipped for it.
+    """
+    from vqcodec import pretrained
+
+    found = pretrained.find(pretrained.DEFAULT_STEM) if model is None else pretrained.named(model)
+    if found is None:
+        raise UserError(f"{model}: no prior is shipped with a model file: give --prior FILE (vqcodec train-prior)")
+    if not found.prior.is_file():
+        raise UserError(f"no prior is shipped for model {found.name}: give --prior FILE (vqcodec train-prior)")
+    return found.prior
 
 
 def save_prior(prior: Prior, path: str | os.PathLike, facts: dict) -> None:
