@@ -2,6 +2,7 @@
 
     python benchmarks/general_quality.py --data ../shared-data/general/dev --model ga24k [--limit 20]
         [--seconds 10] [--rates 1.5,3,6,12] [--opus 6,12] [--no-visqol] [--out bench_general]
+        [--untrained RECIPE (instead of --model: that recipe's model untrained, the floor)]
 
 Each file's middle ``--seconds`` (mono, at the model's rate) is coded by vqcodec at each rung and by Opus at
 each rate, decoded back to the model's rate, delay-compensated and scored: full-band log-mel distance, SI-SDR,
@@ -16,6 +17,7 @@ import argparse
 import json
 import shlex
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +36,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--opus", default="6,12", help="Opus rates in kbps, comma-separated")
     ap.add_argument("--no-visqol", action="store_true", help="skip ViSQOL (about 2 s per decoding)")
     ap.add_argument("--out", type=Path, default=Path("bench_general"), help="output folder")
+    ap.add_argument(
+        "--untrained", type=Path, metavar="RECIPE", help="measure RECIPE's model untrained (seed 0), the floor"
+    )
     args = ap.parse_args(argv)
     args.rates = [float(r) for r in args.rates.split(",") if r.strip()]
     args.opus = [int(r) for r in args.opus.split(",") if r.strip()]
@@ -42,7 +47,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
-    codec, files = load(args, metrics=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.untrained:
+            args.model = untrained(args.untrained, Path(tmp))
+        codec, files = load(args, metrics=False)
     rows, total = evaluate(
         codec, files, vqcodec_rungs(codec, args.rates), args.seconds, args.opus, visqol=not args.no_visqol
     )
@@ -51,6 +59,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     (args.out / "general.md").write_text(text)
     (args.out / "general.json").write_text(json.dumps({"seconds": total, "rows": rows}, indent=2) + "\n")
     print(text)
+
+
+def untrained(recipe: Path, folder: Path) -> str:
+    """A recipe's model, freshly initialised (seed 0), saved in ``folder``: the floor a trained model rises from."""
+    import torch
+
+    from vqcodec.io.weights import save_model
+    from vqcodec.nn.config import ModelConfig
+    from vqcodec.nn.model import VQCodecModel
+
+    torch.manual_seed(0)
+    config = ModelConfig.from_dict(json.loads(recipe.read_text())["model"])
+    path = folder / f"{config.name}-untrained.safetensors"
+    save_model(VQCodecModel.from_config(config).eval(), path)
+    return str(path)
 
 
 if __name__ == "__main__":
