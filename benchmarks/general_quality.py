@@ -8,7 +8,8 @@ Each file's middle ``--seconds`` (mono, at the model's rate) is coded by vqcodec
 each rate, decoded back to the model's rate, delay-compensated and scored: full-band log-mel distance, SI-SDR,
 ViSQOL in audio mode (``pip install 'vqcodec[music]'``), and the high band's level against the reference's
 (:mod:`vqcodec.analysis.general`). Issue 26's bar: at 6 kbps real, above Opus 6 kbps on ViSQOL and log-mel
-distance. Writes ``OUT/general.md`` and ``OUT/general.json`` and prints the table.
+distance. Writes ``OUT/general.md``, ``OUT/general.json`` and ``OUT/spectrograms/`` (the first two excerpts:
+the reference above every decoding, to see the high band kept or lost) and prints the table.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from _common import add_data_arguments, add_runtime_argument, load
 
 from vqcodec.analysis.general import evaluate, report
+from vqcodec.analysis.report import write_spectrograms
 from vqcodec.analysis.vqcodec_coder import vqcodec_rungs
 
 
@@ -51,13 +53,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.untrained:
             args.model = untrained(args.untrained, Path(tmp))
         codec, files = load(args, metrics=False)
-    rows, total = evaluate(
-        codec, files, vqcodec_rungs(codec, args.rates), args.seconds, args.opus, visqol=not args.no_visqol
-    )
-    text = report(rows, shlex.join([sys.executable, *sys.argv]), f"{codec.name} ({codec.hash.hex()})", total)
+    ev = evaluate(codec, files, vqcodec_rungs(codec, args.rates), args.seconds, args.opus, visqol=not args.no_visqol)
+    text = report(ev.rows, shlex.join([sys.executable, *sys.argv]), f"{codec.name} ({codec.hash.hex()})", ev.seconds)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "general.md").write_text(text)
-    (args.out / "general.json").write_text(json.dumps({"seconds": total, "rows": rows}, indent=2) + "\n")
+    (args.out / "general.json").write_text(json.dumps({"seconds": ev.seconds, "rows": ev.rows}, indent=2) + "\n")
+    write_spectrograms(args.out / "spectrograms", ev.examples, codec.config.sample_rate)
     print(text)
 
 

@@ -72,8 +72,11 @@ def test_a_model_at_24_khz_and_opus_are_measured_on_the_same_excerpts(tmp_path) 
     for i in range(2):
         sf.write(tmp_path / f"m{i}.wav", _chord(0.6, seed=i), RATE)
     rungs = codec.ladder()[:: len(codec.ladder()) - 1]  # the lowest and the top
-    rows, seconds = general.evaluate(codec, sorted(tmp_path.glob("m*.wav")), rungs, 0.5, (6,), visqol=False)
+    ev = general.evaluate(codec, sorted(tmp_path.glob("m*.wav")), rungs, 0.5, (6,), visqol=False, examples=1)
+    rows, seconds = ev.rows, ev.seconds
     assert seconds == pytest.approx(1.0)
+    assert len(ev.examples) == 1 and len(ev.examples[0].decoded) == 3  # every coder's decoding of the first
+    assert all(len(d) == len(ev.examples[0].reference) for d in ev.examples[0].decoded.values())
     assert [(r["codec"], r["files"]) for r in rows] == [("vqcodec", 2), ("vqcodec", 2), ("opus", 2)]
     assert rows[0]["real_kbps"] < rows[1]["real_kbps"]
     assert all(r["real_kbps"] > 0 and r["visqol"] is None and np.isfinite(r["log_mel"]) for r in rows)
@@ -101,6 +104,7 @@ def test_eval_of_a_general_model_scores_music_at_its_rate_beside_opus(general_mo
     assert "ViSQOL (audio)" in table and "PESQ" not in table and "| opus | 12 kbps |" in table
     rows = json.loads((out / "eval.json").read_text())["rows"]
     assert all(r["visqol"] is not None and r["files"] == 1 for r in rows)
+    assert (out / "spectrograms" / "song.png").is_file()
 
 
 def test_eval_of_a_general_model_has_no_listening_page(general_model, tmp_path, capsys) -> None:

@@ -21,7 +21,7 @@ reference above each codec's decoded signal). ``--html PAGE_DIR`` also writes a 
 A model for music and sounds (config ``content`` ``"general"``) is measured instead at its own rate on
 whole files by :mod:`vqcodec.analysis.general` (full-band log-mel distance, SI-SDR, ViSQOL in audio mode, the
 high band's level), beside Opus 6 and 12 kbps with ``--reference-codecs``; ``OUT_DIR`` gets ``eval.md`` and
-``eval.json`` (no plots, no ``--html`` page).
+``eval.json`` and ``spectrograms/`` (no ``--html`` page).
 
 This module is the command: its arguments, checks and files. The work is done by
 :func:`vqcodec.analysis.quality.evaluate` (the coding and scoring pass, which ``benchmarks/quality.py`` calls with
@@ -41,7 +41,7 @@ import torch
 from vqcodec.analysis import general
 from vqcodec.analysis.quality import evaluate, log
 from vqcodec.analysis.references import list_files
-from vqcodec.analysis.report import run_meta, write_outputs
+from vqcodec.analysis.report import run_meta, write_outputs, write_spectrograms
 from vqcodec.analysis.vqcodec_coder import default_rungs, vqcodec_rungs
 from vqcodec.errors import UserError
 from vqcodec.io.audio import readable_audio
@@ -107,9 +107,9 @@ def main_args(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(bounded_threads(args.threads))
     codec = files.load(args.model, bounded_threads(args.threads), runtime(args))  # as vqcodec compress picks
+    require_matplotlib(hint="eval")
     if codec.config.content == "speech":
         require_eval()
-        require_matplotlib(hint="eval")
     elif args.html:
         raise UserError("--html: the listening page scores speech; a model for music and sounds has none")
     else:
@@ -151,14 +151,15 @@ def general_eval(args: argparse.Namespace, codec, rungs, found: list[Path], fail
     (full-band log-mel distance, SI-SDR, ViSQOL, high band), beside Opus 6 and 12 kbps with
     ``--reference-codecs``; ``OUT_DIR`` gets ``eval.md`` and ``eval.json``."""
     opus = general.OPUS_KBPS if args.reference_codecs else ()
-    rows, seconds = general.evaluate(codec, found, rungs, None, opus)
+    ev = general.evaluate(codec, found, rungs, None, opus)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
-    text = general.report(rows, command_line(args), f"{codec.name} ({codec.hash.hex()})", seconds)
+    text = general.report(ev.rows, command_line(args), f"{codec.name} ({codec.hash.hex()})", ev.seconds)
     (out / "eval.md").write_text(text)
-    (out / "eval.json").write_text(json.dumps({"seconds": seconds, "rows": rows}, indent=2) + "\n")
+    (out / "eval.json").write_text(json.dumps({"seconds": ev.seconds, "rows": ev.rows}, indent=2) + "\n")
+    write_spectrograms(out / "spectrograms", ev.examples, codec.config.sample_rate)
     print(text)
-    log(f"wrote {out / 'eval.md'}, {out / 'eval.json'}")
+    log(f"wrote {out / 'eval.md'}, {out / 'eval.json'}, {out / 'spectrograms'}")
     return _list_failed(out, failed)
 
 

@@ -28,6 +28,7 @@ import soundfile as sf
 import torch
 
 from vqcodec.analysis.metrics import MAX_DELAY_S, align, estimate_delay, si_sdr
+from vqcodec.analysis.quality import Example
 from vqcodec.analysis.reference_codecs import Coder, opus_coder
 from vqcodec.analysis.vqcodec_coder import rung_label, vqcodec_coder
 from vqcodec.errors import UserError
@@ -144,13 +145,14 @@ def visqol_audio(ref: np.ndarray, deg: np.ndarray, sample_rate: int) -> float | 
     return float(_visqol_api().measure_from_arrays(at48(ref), at48(deg), VISQOL_SR).moslqo)
 
 
-def score(scores: GeneralScores, ref: np.ndarray, decoded: np.ndarray, sample_rate: int, visqol: bool) -> None:
-    """Add one decoding's metrics to ``scores``, its delay compensated."""
+def score(scores: GeneralScores, ref: np.ndarray, decoded: np.ndarray, sample_rate: int, visqol: bool) -> np.ndarray:
+    """Add one decoding's metrics to ``scores``, its delay compensated; returns the aligned decoding."""
     deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * sample_rate), sample_rate), len(ref))
     scores.log_mel.append(log_mel_distance(ref, deg, sample_rate))
     scores.si_sdr.append(si_sdr(ref, deg))
     scores.visqol.append(visqol_audio(ref, deg, sample_rate) if visqol else None)
     scores.high_band_db.append(high_band_db(ref, deg, sample_rate))
+    return deg
 
 
 def coders(
@@ -163,6 +165,16 @@ def coders(
     return out
 
 
+@dataclass(frozen=True)
+class GeneralEvaluation:
+    """What :func:`evaluate` measured: a row per coder (:meth:`GeneralScores.row`) in table order, the seconds
+    of audio coded, and every decoding of the first files (for :func:`vqcodec.analysis.report.write_spectrograms`)."""
+
+    rows: list[dict]
+    seconds: float
+    examples: list[Example]
+
+
 def evaluate(
     codec: Pipeline,
     files: Sequence[Path],
@@ -170,18 +182,16 @@ def evaluate(
     seconds: float | None = 10.0,
     opus_kbps: Sequence[int] = OPUS_KBPS,
     visqol: bool = True,
-) -> tuple[list[dict], float]:
-    """Every file's excerpt (:func:`excerpt`) through every coder of :func:`coders`, scored.
-
-    Returns:
-        One row per coder (:meth:`GeneralScores.row`), in table order, and the seconds of audio coded.
-    """
+    examples: int = 2,
+) -> GeneralEvaluation:
+    """Every file's excerpt (:func:`excerpt`) through every coder of :func:`coders`, scored; the decodings of the
+    first ``examples`` files kept."""
     if visqol:
         _visqol_module()  # fail before the long part, not after
     rate = codec.config.sample_rate
     table = coders(codec, rungs, opus_kbps)
     scores = {key: GeneralScores(*key) for key in table}
-    total = 0.0
+    total, shown = 0.0, []
     with tempfile.TemporaryDirectory(prefix="vqc-general-") as tmpdir:
         tmp = Path(tmpdir)
         for i, path in enumerate(files, 1):
@@ -189,12 +199,14 @@ def evaluate(
             total += len(ref) / rate
             print(f"[{i}/{len(files)}] {Path(path).name} ({len(ref) / rate:.1f} s)", file=sys.stderr, flush=True)
             sf.write(tmp / "ref.wav", ref, rate, subtype="PCM_16")
+            example = Example(Path(path), ref)
             for key, coder in table.items():
                 coded = coder(ref, tmp / "ref.wav", tmp)
                 scores[key].num_bytes += coded.num_bytes
                 scores[key].seconds += coded.seconds
-                score(scores[key], ref, coded.audio, rate, visqol)
-    return [s.row(total) for s in scores.values()], total
+                example.decoded[" ".join(key)] = score(scores[key], ref, coded.audio, rate, visqol)
+            shown += [example] if i <= examples else []
+    return GeneralEvaluation([s.row(total) for s in scores.values()], total, shown)
 
 
 def report(rows: Sequence[dict], command: str, model: str, total_seconds: float) -> str:

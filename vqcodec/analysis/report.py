@@ -163,15 +163,16 @@ def result_json(meta: dict, ev: Evaluation) -> dict:
     return result
 
 
-def write_spectrograms(folder: Path, examples: Sequence[Example]) -> list[Path]:
-    """One PNG per example file: the reference on top, then each codec's decoding, on the same scale."""
+def write_spectrograms(folder: Path, examples: Sequence[Example], sample_rate: int = SR) -> list[Path]:
+    """One PNG per example file: the reference on top, then each codec's decoding (all at ``sample_rate``), on
+    the same scale."""
     from vqcodec.analysis.plots import spectrogram_stack
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for ex in examples:
         path = folder / f"{ex.path.stem}.png"
-        spectrogram_stack({"reference": ex.reference, **ex.decoded}, SR, path, ex.path.name)
+        spectrogram_stack({"reference": ex.reference, **ex.decoded}, sample_rate, path, ex.path.name)
         paths.append(path)
     return paths
 
