@@ -283,3 +283,25 @@ def _assert_cross_decodes(tmp_path: Path, light, torch_codec, shape: tuple[int, 
     b, _ = sf.read(tmp_path / "by_light.wav", dtype="int16")
     assert a.shape == b.shape == shape
     assert np.abs(a.astype(int) - b.astype(int)).max() <= 64  # the golden tolerance, in 16-bit steps
+
+
+def test_a_general_model_at_24_khz_codes_alike_on_both_runtimes(tmp_path) -> None:
+    """Issue 26's second model runs on both runtimes: a 24 kHz ``general`` model's export gives torch's codes
+    and audio, from 48 kHz stereo input back to it."""
+    from conftest import TINY
+
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY, name="tiny24", sample_rate=24000, content="general")
+    save_model(make_model(config, seed=2), tmp_path / "tiny24.safetensors")
+    export_file(tmp_path / "tiny24.safetensors", tmp_path)
+    torch_codec, light = _codecs(manifest_path(tmp_path, "tiny24"))
+    x = _signal(2, 4800, seed=5)
+    codes = torch_codec.encode(x, 48000, TOP_RUNG)
+    c = _encode(light, x, 48000, TOP_RUNG)
+    for got, want in zip(c.levels, codes.levels, strict=True):
+        assert np.array_equal(got, want.numpy())
+    decoded = _decode(light, c)
+    assert decoded.shape == (4800, 2)
+    assert np.abs(decoded.T - torch_codec.decode(codes).numpy()).max() < 1e-4
