@@ -30,6 +30,7 @@ import torch
 from vqcodec.analysis.metrics import MAX_DELAY_S, align, estimate_delay, si_sdr
 from vqcodec.analysis.quality import Example
 from vqcodec.analysis.reference_codecs import Coder, opus_coder
+from vqcodec.analysis.scoring import mean_known
 from vqcodec.analysis.vqcodec_coder import rung_label, vqcodec_coder
 from vqcodec.errors import UserError
 from vqcodec.io.audio import read_mono
@@ -64,15 +65,10 @@ class GeneralScores:
             "real_kbps": self.num_bytes * 8 / total_seconds / 1000,
             "log_mel": float(np.mean(self.log_mel)),
             "si_sdr": float(np.mean(self.si_sdr)),
-            "visqol": _mean_known(self.visqol),
-            "high_band_db": _mean_known(self.high_band_db),
+            "visqol": mean_known(self.visqol),
+            "high_band_db": mean_known(self.high_band_db),
             "files": len(self.log_mel),
         }
-
-
-def _mean_known(values: Sequence[float | None]) -> float | None:
-    known = [v for v in values if v is not None]
-    return float(np.mean(known)) if known else None
 
 
 def excerpt(path: Path | str, sample_rate: int, seconds: float | None) -> np.ndarray:

@@ -107,7 +107,8 @@ def score(acc: Accumulator, ref: np.ndarray, decoded: np.ndarray) -> np.ndarray:
     return deg
 
 
-def _mean_known(values: Sequence[float | None]) -> float | None:
+def mean_known(values: Sequence[float | None]) -> float | None:
+    """The mean of the values that are not None (None if none is)."""
     known = [v for v in values if v is not None]
     return float(np.mean(known)) if known else None
 
@@ -130,11 +131,11 @@ def to_row(acc: Accumulator, total_seconds: float) -> Row:
         float(np.mean(acc.log_mel)),
         float(np.mean(acc.si_sdr)),
         median_delay_ms(acc.delay),
-        _mean_known(acc.f0_cents),
+        mean_known(acc.f0_cents),
         float(np.mean(acc.voicing_error)),
-        _mean_known(acc.loudness_db),
+        mean_known(acc.loudness_db),
         len(acc.stoi),
         len(acc.pesq) - len(scored),
         acc.seconds,
-        _mean_known(acc.dnsmos),
+        mean_known(acc.dnsmos),
     )
