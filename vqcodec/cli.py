@@ -120,14 +120,16 @@ _COMMAND_MODULES = {
 
 
 def version_line() -> str:
-    """``vqcodec VERSION (model NAME HASH)``: the package and the shipped model, read from its ONNX manifest
-    (no torch), the hash being the one every ``.vqc`` it writes carries."""
-    from vqcodec import __version__
-    from vqcodec.backends.exported import read_manifest
-    from vqcodec.pretrained import default_onnx_path
+    """``vqcodec VERSION (model NAME HASH)``: the package and the shipped model, read from its manifest (no
+    torch), the hash being the one every ``.vqc`` it writes carries; with several shipped models,
+    ``(models NAME HASH (default), NAME HASH, ...)``."""
+    from vqcodec import __version__, pretrained
 
-    m = read_manifest(default_onnx_path())
-    return f"vqcodec {__version__} (model {m.config.name} {m.model_hash.hex()})"
+    models = pretrained.shipped()
+    if len(models) == 1:
+        return f"vqcodec {__version__} (model {models[0].name} {models[0].model_hash.hex()})"
+    listed = ", ".join(f"{m.name} {m.model_hash.hex()}" + (" (default)" if m.is_default else "") for m in models)
+    return f"vqcodec {__version__} (models {listed or 'none'})"
 
 
 def _add_runtime(p: argparse.ArgumentParser, more: str = "") -> None:

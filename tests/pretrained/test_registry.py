@@ -202,3 +202,10 @@ def test_the_default_models_prior_is_found_for_no_name() -> None:
     from vqcodec.prior.weights import default_prior_path, prior_for
 
     assert prior_for(None) == default_prior_path() and prior_for("sp16k") == default_prior_path()
+
+
+def test_version_names_every_shipped_model(shipped_here) -> None:
+    from vqcodec.cli import version_line
+
+    line = version_line()
+    assert line.startswith(f"vqcodec {vqcodec.__version__} (models ") and "tiny " in line and "tinyh " in line
