@@ -8,7 +8,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from vqcodec import pretrained
@@ -103,7 +103,9 @@ class _Decoders:
 def compress(args: argparse.Namespace) -> int:
     if Path(args.input).is_dir():
         status = _tree(args, AUDIO_EXTENSIONS, VQC, "compressed", _compress_work)
-        _hint_general(args, [j.src for j in folders.plan(Path(args.input), Path(args.output), AUDIO_EXTENSIONS, VQC)])
+        _hint_general(
+            args, lambda: [j.src for j in folders.plan(Path(args.input), Path(args.output), AUDIO_EXTENSIONS, VQC)]
+        )
         return status
     if args.input != files.PIPE:
         with FileSource(args.input):  # its header checked before the model loads (torch's takes a while)
@@ -115,22 +117,25 @@ def compress(args: argparse.Namespace) -> int:
     if dst != files.PIPE:
         _say(args, f"{args.input} -> {dst} ({rung.kbps:g} kbps per channel, {Path(dst).stat().st_size} bytes)", dst)
     if args.input != files.PIPE:
-        _hint_general(args, [Path(args.input)])
+        _hint_general(args, lambda: [Path(args.input)])
     return 0
 
 
 HINT_FILES = 10  # a folder's files the music check reads (evenly spaced), at most
 
 
-def _hint_general(args: argparse.Namespace, sources: list[Path]) -> None:
+def _hint_general(args: argparse.Namespace, coded: Callable[[], list[Path]]) -> None:
     """One line on stderr when the default (speech) model coded what sounds like music or sound and a general
-    model is shipped (:mod:`vqcodec.pipeline.content`: the first seconds of up to ``HINT_FILES`` of ``sources``,
-    the files coded; half of those judged or more must sound so). Silent under ``--quiet``, when a model was
-    named, and while no general model is shipped."""
+    model is shipped (:mod:`vqcodec.pipeline.content`: the first seconds of up to ``HINT_FILES`` of the files
+    ``coded()`` lists; half of those judged or more must sound so). Silent under ``--quiet``, when a model was
+    named, and while no general model is shipped: then no file is listed or read again."""
     from vqcodec.pipeline.content import file_sounds_like_music
 
     other = None if args.quiet or args.model is not None else pretrained.general()
-    if other is None or other.is_default or not sources:
+    if other is None or other.is_default:
+        return
+    sources = coded()
+    if not sources:
         return
     n = min(len(sources), HINT_FILES)
     picked = [sources[i * len(sources) // n] for i in range(n)]
