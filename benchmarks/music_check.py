@@ -18,7 +18,6 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 from vqcodec.io.audio import audio_files
 from vqcodec.pipeline import content
@@ -26,17 +25,8 @@ from vqcodec.pipeline import content
 
 def features(roots: list[Path]) -> np.ndarray:
     """``[files, 2]``: low-energy ratio and spectral stability of each judged file under ``roots``."""
-    rows = []
-    for root in roots:
-        for path in audio_files(root):
-            with sf.SoundFile(str(path)) as f:
-                x = f.read(int(content.CHECK_S * f.samplerate), dtype="float32", always_2d=True).mean(1)
-                sr = f.samplerate
-            if content.sounds_like_music(x, sr) is None:
-                continue
-            x = x[: int(content.CHECK_S * sr)]
-            rows.append((content.low_energy_ratio(x, sr), content.spectral_stability(x, sr)))
-    return np.array(rows).reshape(-1, 2)
+    found = [content.file_features(path) for root in roots for path in audio_files(root)]
+    return np.array([f for f in found if f is not None]).reshape(-1, 2)
 
 
 def flagged(f: np.ndarray, low_max: float, stab_min: float) -> np.ndarray:

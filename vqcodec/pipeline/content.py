@@ -61,23 +61,39 @@ def spectral_stability(x: np.ndarray, sample_rate: int) -> float:
     return float(np.median(cos[both])) if both.any() else 0.0
 
 
-def sounds_like_music(x: np.ndarray, sample_rate: int) -> bool | None:
-    """Whether mono ``x`` ``[T]`` (the first :data:`CHECK_S` seconds are judged) sounds like music or sound
-    rather than speech; None when it is too short or silent to tell."""
+def features(x: np.ndarray, sample_rate: int) -> tuple[float, float] | None:
+    """The low-energy ratio and the spectral stability of mono ``x`` ``[T]``'s first :data:`CHECK_S` seconds;
+    None when they are too short or silent to judge."""
     x = np.asarray(x[: int(CHECK_S * sample_rate)], dtype=np.float32)
     if len(x) < MIN_S * sample_rate or frame_rms(x, sample_rate).mean() < SILENT_RMS:
         return None
-    return low_energy_ratio(x, sample_rate) < LOW_ENERGY_MAX and spectral_stability(x, sample_rate) > STABILITY_MIN
+    return low_energy_ratio(x, sample_rate), spectral_stability(x, sample_rate)
 
 
-def file_sounds_like_music(path) -> bool | None:
-    """:func:`sounds_like_music` of an audio file's first seconds (channels averaged); None if it cannot be
-    read (the coding that follows says why) or is too short or silent."""
+def file_features(path) -> tuple[float, float] | None:
+    """:func:`features` of an audio file's first seconds (channels averaged); None also if it cannot be read (the
+    coding that follows says why)."""
     import soundfile as sf
 
     try:
         with sf.SoundFile(str(path)) as f:
-            x = f.read(int(CHECK_S * f.samplerate), dtype="float32", always_2d=True)
-            return sounds_like_music(x.mean(1), f.samplerate)
+            return features(f.read(int(CHECK_S * f.samplerate), dtype="float32", always_2d=True).mean(1), f.samplerate)
     except (sf.LibsndfileError, RuntimeError, ValueError, OSError):
         return None
+
+
+def is_music(feats: tuple[float, float] | None) -> bool | None:
+    """Whether :func:`features` say music or sound rather than speech (None: not judged)."""
+    return None if feats is None else feats[0] < LOW_ENERGY_MAX and feats[1] > STABILITY_MIN
+
+
+def sounds_like_music(x: np.ndarray, sample_rate: int) -> bool | None:
+    """Whether mono ``x`` ``[T]`` (the first :data:`CHECK_S` seconds are judged) sounds like music or sound
+    rather than speech; None when it is too short or silent to tell."""
+    return is_music(features(x, sample_rate))
+
+
+def file_sounds_like_music(path) -> bool | None:
+    """:func:`sounds_like_music` of an audio file's first seconds; None if it cannot be read or is too short or
+    silent."""
+    return is_music(file_features(path))
