@@ -56,7 +56,7 @@ def run_tool(args: Sequence[str | Path]) -> None:
         raise RuntimeError(f"{shlex.join(str(a) for a in args)} failed ({done.returncode}): {done.stderr.strip()}")
 
 
-def read_wav16k(path: Path, sample_rate: int = SR) -> np.ndarray:
+def read_wav(path: Path, sample_rate: int = SR) -> np.ndarray:
     """A decoded mono file as float32, asserting its rate (16 kHz unless ``sample_rate`` says otherwise)."""
     data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     if sr != sample_rate:
@@ -74,7 +74,7 @@ def opus_coder(kbps: int, sample_rate: int = SR) -> Coder:
         run_tool(["opusenc", "--quiet", "--bitrate", kbps, wav_path, enc])
         run_tool(["opusdec", "--quiet", "--rate", sample_rate, enc, dec])
         seconds = time.perf_counter() - t0
-        return Coded(read_wav16k(dec, sample_rate), enc.stat().st_size, seconds)
+        return Coded(read_wav(dec, sample_rate), enc.stat().st_size, seconds)
 
     return code
 
@@ -95,7 +95,7 @@ def codec2_coder(mode: str) -> Coder:
         run_tool(["c2dec", mode, enc, out8k])
         seconds = time.perf_counter() - t0
         run_tool(["sox", "-D", *raw, out8k, "-r", str(SR), "-e", "signed-integer", "-b", "16", dec])
-        return Coded(read_wav16k(dec), enc.stat().st_size, seconds)
+        return Coded(read_wav(dec), enc.stat().st_size, seconds)
 
     return code
 

@@ -16,14 +16,13 @@ from vqcodec.prior.config import PriorConfig
 from vqcodec.prior.model import Prior
 
 FORMAT = "vqcodec-prior-1"
-DEFAULT_PRIOR = "default.prior.safetensors"
 
 
 def default_prior_path() -> Path:
-    """Path of the prior shipped for the default model."""
-    from vqcodec.pretrained import default_model_path
+    """Path of the prior shipped for the default model (:attr:`vqcodec.pretrained.Shipped.prior`'s name)."""
+    from vqcodec.pretrained import DEFAULT_STEM, PRIOR, default_model_path
 
-    return default_model_path().with_name(DEFAULT_PRIOR)
+    return default_model_path().with_name(DEFAULT_STEM + PRIOR)
 
 
 def prior_for(model: str | os.PathLike | None) -> Path:
