@@ -292,7 +292,7 @@ def test_codes_round_trip_through_model_file(tmp_path: Path) -> None:
 
 def test_full_precision_save_keeps_the_hash(tmp_path: Path) -> None:
     model = make_model()
-    save_model(model, tmp_path / "m.safetensors", half=False)
+    save_model(model, tmp_path / "m.safetensors", precision="float32")
     loaded = load_model(tmp_path / "m.safetensors")
     assert weights_hash(loaded) == weights_hash(model)
     assert all(

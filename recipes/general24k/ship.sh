@@ -4,8 +4,8 @@
 #
 #     recipes/general24k/ship.sh MODEL [DATA] [PKG]   # DATA: ../shared-data/general; PKG: vqcodec/pretrained
 #
-# 1. MODEL (a trainer's model.safetensors, config content "general") -> PKG/general.safetensors, and its two
-#    ONNX graphs and manifest (general.encoder.onnx, general.decoder.onnx, general.onnx.json), which read
+# 1. MODEL (a trainer's model.safetensors, config content "general") -> PKG/general.safetensors, its large
+#    weights stored as int8 with a scale per output channel (vqcodec.train.pack), and its two ONNX graphs and manifest (general.encoder.onnx, general.decoder.onnx, general.onnx.json), which read
 #    their weights from that one file;
 # 2. tokens at the top rung (every codebook) of every 8th training file and of dev, in tokens/general/;
 # 3. the entropy tables fitted on them, contexts chosen on dev: PKG/general.tables.safetensors.gz.
@@ -25,7 +25,7 @@ if c.content != "general":
     sys.exit(f"{sys.argv[1]}: its config's content is {c.content!r}, not 'general'")
 EOF
 mkdir -p "$pkg"
-cp "$model" "$pkg/general.safetensors"
+python -m vqcodec.train.pack "$model" -o "$pkg/general.safetensors" --precision int8
 vqcodec export -m "$pkg/general.safetensors" "$pkg" -q
 rm -rf "$out" && mkdir -p "$out"
 root=$(realpath "$data")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import TINY_PITCH, make_model, speech_like
+from conftest import TINY, TINY_PITCH, make_model, speech_like
 
 from vqcodec.backends.exported import file_sha256, manifest_path, read_manifest
 from vqcodec.backends.onnxruntime import OnnxBackend
@@ -171,6 +171,28 @@ def test_graphs_refuse_weights_they_were_not_exported_from(tmp_path, tiny_model_
     m.weights.unlink()
     with pytest.raises(UserError, match="no such weights file"):
         OnnxBackend(m).load()
+
+
+def test_int8_weights_are_read_once_and_decode_as_torch_does(tmp_path) -> None:
+    """An int8 model file (a shipped model's precision): the graphs read its int8 bytes and scales, and compute
+    with the very float32 values the torch runtime multiplies out: codes equal, audio within the tolerance."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY, name="tinyq", encoder_mels=16, decoder_dim=64)
+    save_model(make_model(config, seed=6), tmp_path / "tinyq.safetensors", precision="int8")
+    m = export_file(tmp_path / "tinyq.safetensors", tmp_path)
+    model, onnx_model = _pair(manifest_path(tmp_path, "tinyq"))
+    assert m.model_hash == weights_hash(model)
+    for path in (m.encoder, m.decoder):
+        assert _inline_floats(path) < 0.1 * m.weights.stat().st_size
+    x = _audio(2, 9, config.top_hop, seed=3)
+    with torch.inference_mode():
+        top, bottom = model.encode(x, *config.codebooks)
+        expected = model.decode(top, bottom, offset=0).numpy()
+    for got, want in zip(onnx_model.encode(x.numpy(), config.codebooks), (top, bottom), strict=True):
+        assert np.array_equal(got, want.numpy())
+    assert np.abs(onnx_model.decode([top.numpy(), bottom.numpy()], 0) - expected).max() < FULL_SCALE_TOL
 
 
 # ---------------------------------------------------------------- a pitch stream

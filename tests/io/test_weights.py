@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 
@@ -39,6 +40,37 @@ def test_exported_model_codes_like_the_original(tmp_path):
     a, b = model.encode(x, 2, 3), loaded.encode(x, 2, 3)
     for ca, cb in zip(a, b, strict=True):
         assert (ca == cb).float().mean() > 0.9
+
+
+def test_int8_file_is_half_the_size_and_close(tmp_path):
+    """int8 with a scale per output channel: large matrices within half a step of each row's peak / 127,
+    codebooks, small tensors and statistics as a float16 file keeps them, and the model hash of what is read."""
+    from vqcodec.io.weights import int8_names, weights_hash
+
+    model = make_model(dataclasses.replace(make_model().config, decoder_dim=64))
+    save_model(model, tmp_path / "h.safetensors")
+    save_model(model, tmp_path / "q.safetensors", precision="int8")
+    half, quarter = load_model(tmp_path / "h.safetensors"), load_model(tmp_path / "q.safetensors")
+    names = int8_names(model)
+    assert names and not any("codebook" in n for n in names)
+    for name, p in model.named_parameters():
+        got = quarter.get_parameter(name)
+        if name in names:
+            step = p.abs().flatten(1).amax(1).view(-1, *[1] * (p.ndim - 1)) / 127
+            assert torch.all((got - p).abs() <= step / 2 + 1e-6 * step), name
+            assert not torch.equal(got, p.half().float()) or p.abs().max() == 0
+        else:
+            assert torch.equal(got, half.get_parameter(name)), name
+    for name, buf in model.named_buffers():
+        assert torch.equal(quarter.get_buffer(name), buf), name
+    assert weights_hash(load_model(tmp_path / "q.safetensors")) == weights_hash(quarter)
+    stored = sum(p.numel() for n, p in model.named_parameters() if n in names)
+    assert (tmp_path / "q.safetensors").stat().st_size < (tmp_path / "h.safetensors").stat().st_size - stored * 0.9
+
+
+def test_unknown_precision_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="precision must be one of"):
+        save_model(make_model(), tmp_path / "m.safetensors", precision="int4")
 
 
 def _rewrite(src, dst, config=None, drop_config=False):
@@ -96,3 +128,15 @@ def test_errors_are_ours_and_standard() -> None:
 
     for error in (UserError, ConfigError, ContainerError):
         assert issubclass(error, VQCodecError) and issubclass(error, ValueError)
+
+
+def test_pack_writes_the_shipping_precision(tmp_path, capsys):
+    from vqcodec.train.pack import main as pack
+
+    save_model(make_model(), tmp_path / "m.safetensors")
+    pack([str(tmp_path / "m.safetensors"), "-o", str(tmp_path / "p.safetensors")])
+    assert "int8" in capsys.readouterr().out
+    assert load_model(tmp_path / "p.safetensors").config == make_model().config
+    with pytest.raises(SystemExit, match="no such model file"):
+        pack([str(tmp_path / "none.safetensors"), "-o", str(tmp_path / "x.safetensors")])
+    assert not (tmp_path / "x.safetensors").exists()

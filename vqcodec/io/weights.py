@@ -1,4 +1,8 @@
-"""Model weights on disk: safetensors (no pickle) with the config stored beside the tensors."""
+"""Model weights on disk: safetensors (no pickle) with the config stored beside the tensors.
+
+Parameters are stored in float16 (``vqcodec-model-1``), or, for a shipped model, its large matrices and kernels
+in int8 with a scale per output channel (``vqcodec-model-2``, :mod:`vqcodec.io.int8`); reading gives float32.
+"""
 
 from __future__ import annotations
 
@@ -11,40 +15,61 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from vqcodec.errors import ConfigError, UserError
+from vqcodec.io import int8
 from vqcodec.io.atomic import atomic_path
 from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.model import VQCodecModel
 
 FORMAT = "vqcodec-model-1"
+FORMAT_INT8 = "vqcodec-model-2"  # int8 tensors with scales: a reader that knows them, or a clear refusal
+PRECISIONS = ("float32", "float16", "int8")
+INT8_MIN_SIZE = 1024  # smaller tensors (biases, norms' gains) stay float16: a scale each would not pay
 
 
-def save_model(model: VQCodecModel, path: str | os.PathLike, half: bool = True) -> None:
-    """Write weights (float16 by default, to keep the package small) and config to ``path``."""
+def save_model(model: VQCodecModel, path: str | os.PathLike, precision: str = "float16") -> None:
+    """Write weights and config to ``path``. ``precision``: of the parameters; float16 by default, to keep the
+    package small; int8 (:func:`int8_names`) halves a shipped model again. Statistics (buffers) stay as they
+    are: whitening variances can exceed float16's 65504."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    if half:  # parameters only: statistics such as whitening variances can exceed float16's 65504
-        params = {name for name, _ in model.named_parameters()}
+    packed = int8_names(model) if precision == "int8" else set()
+    if precision != "float32":
+        params = {name for name, _ in model.named_parameters()} - packed
         state = {
             k: v.half() if k in params and v.is_floating_point() and _fits_half(v) else v for k, v in state.items()
         }
-    meta = {"format": FORMAT, "config": model.config.to_json()}
+    meta = {"format": FORMAT_INT8 if packed else FORMAT, "config": model.config.to_json()}
     with atomic_path(Path(path)) as tmp:
-        save_file(state, tmp, metadata=meta)
+        save_file(int8.pack(state, packed), tmp, metadata=meta)
+
+
+def int8_names(model: VQCodecModel) -> set[str]:
+    """The parameters stored as int8 in an int8 file: matrices and kernels of at least ``INT8_MIN_SIZE``
+    values, except the quantizers' codebooks (the encoder's nearest-neighbour search: kept as trained)."""
+    return {
+        name
+        for name, p in model.named_parameters()
+        if p.ndim >= 2 and p.numel() >= INT8_MIN_SIZE and p.is_floating_point() and "codebook" not in name
+    }
 
 
 def _fits_half(t: torch.Tensor) -> bool:
     return bool(t.abs().max() < torch.finfo(torch.float16).max) if t.numel() else True
 
 
-def read_tagged(path: Path, fmt: str, kind: str) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
-    """The metadata and tensors of a safetensors file whose metadata says ``format: fmt`` (no pickle);
-    anything else is one error naming ``path`` as not a vqcodec ``kind`` file."""
+def read_tagged(
+    path: Path, fmt: str | tuple[str, ...], kind: str
+) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+    """The metadata and tensors of a safetensors file whose metadata says ``format: fmt`` (or one of them; no
+    pickle); anything else is one error naming ``path`` as not a vqcodec ``kind`` file."""
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
         state = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:
         raise UserError(f"{path}: not a vqcodec {kind} file ({e})") from None
-    if meta.get("format") != fmt:
+    if meta.get("format") not in ((fmt,) if isinstance(fmt, str) else fmt):
         raise UserError(f"{path}: not a vqcodec {kind} file (format {meta.get('format')!r})")
     return meta, state
 
@@ -54,13 +79,14 @@ def load_model(path: str | os.PathLike) -> VQCodecModel:
     path = Path(path)
     if not path.is_file():
         raise UserError(f"{path}: no such model file")
-    meta, state = read_tagged(path, FORMAT, "model")
+    meta, state = read_tagged(path, (FORMAT, FORMAT_INT8), "model")
     if "config" not in meta:
         raise ConfigError(f"{path}: holds no model config")
     try:
         model = VQCodecModel.from_config(ModelConfig.from_json(meta["config"]))
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
+    state = int8.unpack(state) if meta["format"] == FORMAT_INT8 else state
     _load_state(model, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, path)
     return model.eval()
 

@@ -1,0 +1,55 @@
+"""Weights stored as int8 with one scale per output channel: half the bytes of float16, for shipped models.
+
+A float tensor ``W`` [C, ...] is stored as two tensors::
+
+    NAME              int8 [C, ...]       q = round(W / s), within [-127, 127]
+    NAME.int8_scale   float32 [C, 1, ...] s = max |W[c]| / 127 (1 where W[c] is all zero)
+
+and read back as ``q * s`` in float32. Both runtimes compute with exactly those values: torch multiplies when
+it loads the file (:func:`unpack`), onnxruntime folds the same Cast and Mul when it loads a graph that reads
+the file (:mod:`vqcodec.export.link`); one IEEE multiply each, so they agree bit for bit. Which tensors are
+stored so is the caller's choice (:func:`vqcodec.io.weights.save_model`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+SCALE = ".int8_scale"
+LEVELS = 127
+
+
+def quantize(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``w`` (a float tensor [C, ...]) -> (int8 values, float32 scales [C, 1, ...]) as described above."""
+    w = w.detach().float()
+    peak = w.abs().amax(dim=tuple(range(1, w.ndim)), keepdim=True)
+    scale = (peak / LEVELS).where(peak > 0, peak.new_ones(()))
+    q = (w / scale).round().clamp(-LEVELS, LEVELS).to(torch.int8)
+    return q.contiguous(), scale.contiguous()
+
+
+def dequantize(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """The float32 values an int8 tensor and its scales stand for: ``q * scale``."""
+    return q.float() * scale.float()
+
+
+def pack(state: dict[str, torch.Tensor], names: set[str]) -> dict[str, torch.Tensor]:
+    """``state`` with each tensor named in ``names`` replaced by its int8 values and ``NAME.int8_scale``."""
+    out = {}
+    for name, t in state.items():
+        if name in names:
+            out[name], out[name + SCALE] = quantize(t)
+        else:
+            out[name] = t
+    return out
+
+
+def unpack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A state read from a file with every int8 tensor (one with a ``NAME.int8_scale`` beside it) turned back
+    into float32 and its scale removed; other tensors as they are."""
+    return {
+        name: dequantize(t, state[name + SCALE]) if name + SCALE in state else t
+        for name, t in state.items()
+        if not name.endswith(SCALE)
+    }
+
