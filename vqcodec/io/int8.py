@@ -52,4 +52,3 @@ def unpack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         for name, t in state.items()
         if not name.endswith(SCALE)
     }
-

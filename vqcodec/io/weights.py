@@ -58,9 +58,7 @@ def _fits_half(t: torch.Tensor) -> bool:
     return bool(t.abs().max() < torch.finfo(torch.float16).max) if t.numel() else True
 
 
-def read_tagged(
-    path: Path, fmt: str | tuple[str, ...], kind: str
-) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
+def read_tagged(path: Path, fmt: str | tuple[str, ...], kind: str) -> tuple[dict[str, str], dict[str, torch.Tensor]]:
     """The metadata and tensors of a safetensors file whose metadata says ``format: fmt`` (or one of them; no
     pickle); anything else is one error naming ``path`` as not a vqcodec ``kind`` file."""
     try:
