@@ -40,6 +40,22 @@ def test_high_band_is_zero_db_when_kept_far_below_when_dropped_and_unknown_witho
     assert general.high_band_db(narrow, narrow, RATE) is None  # no high band to keep or lose
 
 
+def test_tonal_peaks_see_partials_smeared_into_noise_under_the_same_envelope() -> None:
+    """A chord against noise shaped to the chord's own smooth spectrum: the log-mel distance is small (the
+    envelope is kept), the tonal peaks far below; the chord itself scores 0, a little noise added about 0."""
+    x = _chord(2.0)
+    spec = np.fft.rfft(x)
+    smooth = np.convolve(np.abs(spec), np.ones(301) / 301, mode="same")  # the envelope, partials averaged out
+    phase = np.exp(2j * np.pi * np.random.default_rng(1).random(len(spec)))
+    shaped = np.fft.irfft(smooth * phase, len(x)).astype(np.float32)
+    assert general.tonal_peaks_db(x, x, RATE) == 0.0
+    assert general.tonal_peaks_db(x, x + np.random.default_rng(2).normal(0, 1e-4, len(x)), RATE) > -3
+    assert general.tonal_peaks_db(x, shaped, RATE) < -15
+    assert general.log_mel_distance(x, shaped, RATE) < general.log_mel_distance(x, _lowpass(x, 4500), RATE)
+    assert general.tonal_peaks_db(x[:1000], x[:1000], RATE) is None  # shorter than one window
+    assert general.tonal_peaks_db(x, np.zeros_like(x), RATE) is None  # silence has no partials
+
+
 def test_full_band_log_mel_distance_sees_a_missing_high_band() -> None:
     x = _chord(1.0)
     assert general.log_mel_distance(x, x, RATE) == 0.0
@@ -81,6 +97,7 @@ def test_a_model_at_24_khz_and_opus_are_measured_on_the_same_excerpts(tmp_path) 
     assert rows[0]["real_kbps"] < rows[1]["real_kbps"]
     assert all(r["real_kbps"] > 0 and r["visqol"] is None and np.isfinite(r["log_mel"]) for r in rows)
     assert rows[-1]["high_band_db"] < -20  # Opus at 6 kbps is narrowband
+    assert all("tonal_db" in r for r in rows)
     text = general.report(rows, "cmd", "tiny24", seconds)
     assert text.count("\n| ") == 4 and "| opus | 6 kbps |" in text
 
