@@ -259,7 +259,8 @@ def report(rows: Sequence[dict], command: str, model: str, total_seconds: float)
         f"peaks: how far partials below {TONAL_MAX_HZ / 1000:g} kHz stand above the spectrum between them, against "
         "the reference's (0: as tonal; below: smeared into noise).",
         "",
-        "| codec | setting | real kbps | ViSQOL (audio) | log-mel dist | SI-SDR (dB) | high band (dB) | tonal peaks (dB) |",
+        "| codec | setting | real kbps | ViSQOL (audio) | log-mel dist | SI-SDR (dB) | high band (dB) "
+        "| tonal peaks (dB) |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
