@@ -52,6 +52,9 @@ def test_tonal_peaks_see_partials_smeared_into_noise_under_the_same_envelope() -
     assert general.tonal_peaks_db(x, x + np.random.default_rng(2).normal(0, 1e-4, len(x)), RATE) > -3
     assert general.tonal_peaks_db(x, shaped, RATE) < -15
     assert general.log_mel_distance(x, shaped, RATE) < general.log_mel_distance(x, _lowpass(x, 4500), RATE)
+    t = np.arange(len(x)) / RATE
+    buzz = 0.1 * np.sign(np.sin(2 * np.pi * 150 * t)).astype(np.float32)  # a comb at a frame rate's multiples
+    assert general.tonal_peaks_db(shaped, shaped + buzz, RATE) > 3  # peaks the reference lacks
     assert general.tonal_peaks_db(x[:1000], x[:1000], RATE) is None  # shorter than one window
     assert general.tonal_peaks_db(x, np.zeros_like(x), RATE) is None  # silence has no partials
 

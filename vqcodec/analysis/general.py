@@ -8,10 +8,10 @@ vqcodec's rungs and Opus, each decoding scored by
   downloaded);
 * **high band** (dB): the decoded signal's energy above ``HIGH_BAND_HZ`` against the reference's; 0 is kept,
   a codec that drops the band is tens of dB below;
-* **tonal peaks** (dB): how far the decoded signal's partials stand above the spectrum between them, against
-  the reference's (:func:`tonal_peaks_db`); 0 is as tonal as the reference, a codec that keeps a note's
-  envelope but smears its partials into noise is several dB below. ViSQOL and the log-mel distance hardly see
-  that loss.
+* **tonal peaks** (dB): how far the decoded signal's spectral peaks stand above the spectrum between them,
+  against the reference's (:func:`tonal_peaks_db`); 0 is as tonal as the reference. Below: partials smeared
+  into noise under the right envelope. Above: peaks the reference lacks, such as a buzz at a decoder's frame
+  rate (a comb at its multiples). ViSQOL and the log-mel distance hardly see either.
 
 Every decoding's delay is compensated first, as for speech (:mod:`vqcodec.analysis.scoring`). The speech
 metrics (PESQ-WB, STOI, F0, DNSMOS) stay in :mod:`vqcodec.analysis.quality`: none of them means anything on a
@@ -146,7 +146,7 @@ def peak_prominence_db(x: np.ndarray, sample_rate: int) -> float | None:
 
 def tonal_peaks_db(ref: np.ndarray, deg: np.ndarray, sample_rate: int) -> float | None:
     """The decoded signal's peak prominence (:func:`peak_prominence_db`) minus the reference's: 0 is as tonal,
-    negative is smeared (None where either cannot be measured)."""
+    negative is smeared, positive has peaks of its own (None where either cannot be measured)."""
     a, b = peak_prominence_db(ref, sample_rate), peak_prominence_db(deg, sample_rate)
     return None if a is None or b is None else b - a
 
@@ -257,7 +257,7 @@ def report(rows: Sequence[dict], command: str, model: str, total_seconds: float)
         f"Model {model}; {rows[0]['files'] if rows else 0} excerpts, {total_seconds:.1f} s of audio; every decoding's "
         f"delay compensated. High band: energy above {HIGH_BAND_HZ / 1000:g} kHz against the reference's. Tonal "
         f"peaks: how far partials below {TONAL_MAX_HZ / 1000:g} kHz stand above the spectrum between them, against "
-        "the reference's (0: as tonal; below: smeared into noise).",
+        "the reference's (0: as tonal; below: smeared into noise; above: peaks of its own, e.g. a frame-rate buzz).",
         "",
         "| codec | setting | real kbps | ViSQOL (audio) | log-mel dist | SI-SDR (dB) | high band (dB) "
         "| tonal peaks (dB) |",
