@@ -140,3 +140,19 @@ def test_pack_writes_the_shipping_precision(tmp_path, capsys):
     with pytest.raises(SystemExit, match="no such model file"):
         pack([str(tmp_path / "none.safetensors"), "-o", str(tmp_path / "x.safetensors")])
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_damaged_int8_scales_are_one_error(tmp_path):
+    """A scale that does not fit its int8 tensor (a crafted or damaged file) is one line naming the file."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    save_model(make_model(), tmp_path / "q.safetensors", precision="int8")
+    with safe_open(str(tmp_path / "q.safetensors"), framework="pt") as f:
+        meta = dict(f.metadata())
+    state = load_file(str(tmp_path / "q.safetensors"))
+    name = next(k for k in state if k.endswith(".int8_scale"))
+    for bad in (state[name][:1], state[name].half().to(torch.int8)):
+        save_file({**state, name: bad.contiguous()}, str(tmp_path / "bad.safetensors"), metadata=meta)
+        with pytest.raises(UserError, match=r"bad\.safetensors: its weights are damaged"):
+            load_model(tmp_path / "bad.safetensors")

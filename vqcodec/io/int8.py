@@ -46,9 +46,23 @@ def pack(state: dict[str, torch.Tensor], names: set[str]) -> dict[str, torch.Ten
 
 def unpack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """A state read from a file with every int8 tensor (one with a ``NAME.int8_scale`` beside it) turned back
-    into float32 and its scale removed; other tensors as they are."""
+    into float32 and its scale removed; other tensors as they are.
+
+    Raises:
+        ValueError: a scale that is not one float per output channel of an int8 tensor (a damaged file).
+    """
+    for name, scale in state.items():
+        if name.endswith(SCALE):
+            q = state.get(name.removesuffix(SCALE))
+            if q is None or q.dtype != torch.int8 or not scale.is_floating_point() or not _fits(scale, q):
+                raise ValueError(f"{name} is not one scale per output channel of an int8 tensor")
     return {
         name: dequantize(t, state[name + SCALE]) if name + SCALE in state else t
         for name, t in state.items()
         if not name.endswith(SCALE)
     }
+
+
+def _fits(scale: torch.Tensor, q: torch.Tensor) -> bool:
+    """``scale`` is [C, 1, ...] for ``q`` [C, ...]."""
+    return q.ndim >= 1 and tuple(scale.shape) == (q.shape[0],) + (1,) * (q.ndim - 1)

@@ -84,7 +84,11 @@ def load_model(path: str | os.PathLike) -> VQCodecModel:
         model = VQCodecModel.from_config(ModelConfig.from_json(meta["config"]))
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
-    state = int8.unpack(state) if meta["format"] == FORMAT_INT8 else state
+    if meta["format"] == FORMAT_INT8:
+        try:
+            state = int8.unpack(state)
+        except ValueError as e:
+            raise UserError(f"{path}: its weights are damaged ({e})") from None
     _load_state(model, {k: v.float() if v.is_floating_point() else v for k, v in state.items()}, path)
     return model.eval()
 
