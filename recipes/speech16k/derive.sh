@@ -6,7 +6,7 @@
 # 1. tokens of DATA/train and DATA/dev at the top rung (every codebook) with the shipped model, in tokens/derive/;
 # 2. the entropy tables (vqcodec/pretrained/default.tables.safetensors.gz), contexts chosen on dev, and the
 #    golden files (tests/golden/make.py), which hold an entropy-coded stream;
-# 3. the prior (vqcodec/pretrained/default.prior.safetensors), PRIOR_MINUTES of training on one thread;
+# 3. the prior (vqcodec/pretrained/default.prior.safetensors, int8), PRIOR_MINUTES of training on one thread;
 # 4. the README's spectrograms of the prior (docs/prior.png) and its entropy-coding table
 #    (bench_out/entropy/entropy.md; copy it into the README by hand).
 # Each artefact records the weights hash it came from; tests fail while one of them is stale.
@@ -23,6 +23,6 @@ python -m vqcodec.entropy.fit "$out/train" "$out/dev" -o vqcodec/pretrained/defa
   --report "$out/candidates.json"
 python tests/golden/make.py > /dev/null
 vqcodec train-prior "$out/train" --dev "$out/dev" -o vqcodec/pretrained/default.prior.safetensors \
-  --minutes "$minutes" --threads 1 --force
+  --minutes "$minutes" --threads 1 --precision int8 --force
 python benchmarks/prior_samples.py --seed 1 --out docs/prior.png
 python benchmarks/entropy.py --data "$data/dev" --out bench_out/entropy

@@ -10,7 +10,8 @@ import torch
 
 from vqcodec.prior.config import PriorConfig
 from vqcodec.prior.model import Prior
-from vqcodec.prior.weights import load_prior, save_prior
+from vqcodec.errors import UserError
+from vqcodec.prior.weights import load_prior, round_to_int8, save_prior
 
 SMALL = PriorConfig(codebook_size=16, n_top=2, n_bottom=3, ratio=4, dim=16, layers=2, dropout=0.0)
 
@@ -77,3 +78,35 @@ def test_save_load_round_trip(tmp_path: Path) -> None:
     top, bottom = _codes(3)
     with torch.no_grad():
         torch.testing.assert_close(back.top(top), prior.top(top), atol=0.05, rtol=0)  # float16 on disk
+
+
+def test_int8_file_holds_what_the_rounded_prior_computes_in_half_the_bytes(tmp_path: Path) -> None:
+    import dataclasses
+
+    torch.manual_seed(0)
+    prior = Prior(dataclasses.replace(SMALL, dim=64)).eval()  # wide enough for most bytes to be int8
+    save_prior(prior, tmp_path / "half.safetensors", {"model_hash": "01020304"})
+    round_to_int8(prior)
+    save_prior(prior, tmp_path / "int8.safetensors", {"model_hash": "01020304"}, precision="int8")
+    back, _ = load_prior(tmp_path / "int8.safetensors")
+    top, _ = _codes(3)
+    with torch.no_grad():
+        torch.testing.assert_close(back.top(top), prior.top(top), atol=0.02, rtol=0)  # float16 norms only
+    sizes = [(tmp_path / f).stat().st_size for f in ("int8.safetensors", "half.safetensors")]
+    assert sizes[0] < 0.7 * sizes[1]
+
+
+def test_int8_prior_with_damaged_scales_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    path = tmp_path / "p.safetensors"
+    save_prior(_prior(), path, {"model_hash": "01020304"}, precision="int8")
+    with safe_open(str(path), framework="pt") as f:
+        meta = f.metadata()
+    state = load_file(str(path))
+    name = next(k for k in state if k.endswith(".int8_scale"))
+    state[name] = state[name][:1]
+    save_file(state, str(path), metadata=meta)
+    with pytest.raises(UserError, match=r"p\.safetensors: its weights are damaged"):
+        load_prior(path)

@@ -19,7 +19,7 @@ from vqcodec.errors import UserError
 from vqcodec.prior.config import PriorConfig
 from vqcodec.prior.data import Tokens, random_batch, read_tokens
 from vqcodec.prior.model import Prior
-from vqcodec.prior.weights import save_prior
+from vqcodec.prior.weights import PRECISIONS, round_to_int8, save_prior
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -39,6 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--holdout", type=float, default=0.05, help="share of training utterances held out to keep the best step"
     )
     p.add_argument("--check-every", type=int, default=200, help="steps between held-out checks (default 200)")
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float16",
+        help="stored weights (default float16; int8: half the bytes, rounded before dev is measured)",
+    )
     p.add_argument("-f", "--force", action="store_true", help="replace an existing output file")
     p.add_argument("--threads", type=int, help="torch CPU threads (default: the cores not already busy)")
 
@@ -52,7 +58,7 @@ def main_args(args: argparse.Namespace) -> None:
     if train.info.get("model_hash") != dev.info.get("model_hash"):
         raise UserError("train and dev tokens come from different models")
     prior, facts = fit(train, dev, args)
-    save_prior(prior, args.output, facts)
+    save_prior(prior, args.output, facts, args.precision)
     print(f"{args.output}: top {facts['dev_bits']['top']:.3f}, bottom {facts['dev_bits']['bottom']:.3f} bits per code")
 
 
@@ -95,6 +101,9 @@ def fit(train: Tokens, dev: Tokens, args: argparse.Namespace) -> tuple[Prior, di
         if step % every or best[2] is None:  # the last step was not checked yet
             best = _check(prior, held, step, best, log)
         prior.load_state_dict(best[2])
+    precision = getattr(args, "precision", "float16")
+    if precision == "int8":
+        round_to_int8(prior)
     prior.eval()
     minutes = (time.monotonic() - start) / 60
     facts = {
@@ -104,6 +113,7 @@ def fit(train: Tokens, dev: Tokens, args: argparse.Namespace) -> tuple[Prior, di
         "kept_step": best[1] if held is not None else step,
         "cpu_minutes": round(minutes, 1),
         "threads": torch.get_num_threads(),
+        "precision": precision,
         "dev_bits": bits_per_code(prior, dev),
         "context_model_bits": context_bits(dev),
         "log": log,
