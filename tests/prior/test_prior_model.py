@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
+from vqcodec.errors import UserError
 from vqcodec.prior.config import PriorConfig
 from vqcodec.prior.model import Prior
-from vqcodec.errors import UserError
 from vqcodec.prior.weights import load_prior, round_to_int8, save_prior
 
 SMALL = PriorConfig(codebook_size=16, n_top=2, n_bottom=3, ratio=4, dim=16, layers=2, dropout=0.0)
