@@ -127,7 +127,22 @@ def test_eval_of_a_general_model_scores_music_at_its_rate_beside_opus(general_mo
     assert (out / "spectrograms" / "song.png").is_file()
 
 
-def test_eval_of_a_general_model_has_no_listening_page(general_model, tmp_path, capsys) -> None:
-    sf.write(tmp_path / "song.wav", _chord(1.2), RATE)
-    code, _, err = run_cli(capsys, "eval", str(tmp_path), "-m", general_model, "--html", str(tmp_path / "page"))
-    assert code != 0 and err.count("\n") == 1 and "--html" in err and not (tmp_path / "page").exists()
+@pytest.mark.skipif(shutil.which("opusenc") is None, reason="needs opus-tools")
+def test_eval_of_a_general_model_writes_a_listening_page_at_its_rate(general_model, tmp_path, capsys) -> None:
+    """``--html`` with a model for music and sounds: every player's FLAC at the model's rate, the music metrics
+    per file (ViSQOL, tonal peaks; no PESQ), the averaged table, a spectrogram."""
+    pytest.importorskip("visqol")
+    src = tmp_path / "in"
+    src.mkdir()
+    sf.write(src / "song.wav", _chord(1.2), RATE)
+    page = tmp_path / "page"
+    argv = ["eval", str(src), "-m", general_model, "-o", str(tmp_path / "ev"), "-b", "10", "--reference-codecs"]
+    code, _, err = run_cli(capsys, *argv, "--html", str(page))
+    assert code == 0, err
+    text = (page / "index.html").read_text()
+    assert "ViSQOL" in text and "tonal peaks (dB)" in text and "PESQ" not in text and "24 kHz mono" in text
+    flacs = sorted((page / "audio" / "1").glob("*.flac"))
+    assert len(flacs) == 4  # the reference, one rung, Opus 6 and 12
+    assert all(sf.info(f).samplerate == RATE for f in flacs)
+    assert all(f"audio/1/{f.name}" in text for f in flacs)
+    assert (page / "spectrograms" / "1.png").is_file()

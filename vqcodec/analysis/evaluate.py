@@ -21,7 +21,7 @@ reference above each codec's decoded signal). ``--html PAGE_DIR`` also writes a 
 A model for music and sounds (config ``content`` ``"general"``) is measured instead at its own rate on
 whole files by :mod:`vqcodec.analysis.general` (full-band log-mel distance, SI-SDR, ViSQOL in audio mode, the
 high band's level), beside Opus 6 and 12 kbps with ``--reference-codecs``; ``OUT_DIR`` gets ``eval.md`` and
-``eval.json`` and ``spectrograms/`` (no ``--html`` page).
+``eval.json`` and ``spectrograms/``, and ``--html`` a page with its numbers.
 
 This module is the command: its arguments, checks and files. The work is done by
 :func:`vqcodec.analysis.quality.evaluate` (the coding and scoring pass, which ``benchmarks/quality.py`` calls with
@@ -110,8 +110,6 @@ def main_args(args: argparse.Namespace) -> int:
     require_matplotlib(hint="eval")
     if codec.config.content == "speech":
         require_eval()
-    elif args.html:
-        raise UserError("--html: the listening page scores speech; a model for music and sounds has none")
     else:
         general._visqol_module()
     if args.reference_codecs:
@@ -150,8 +148,11 @@ def general_eval(args: argparse.Namespace, codec, rungs, found: list[Path], fail
     """A model for music and sounds: every file whole at the model's rate, scored by :mod:`vqcodec.analysis.general`
     (full-band log-mel distance, SI-SDR, ViSQOL, high band), beside Opus 6 and 12 kbps with
     ``--reference-codecs``; ``OUT_DIR`` gets ``eval.md`` and ``eval.json``."""
+    from vqcodec.analysis.listen import GENERAL_METRICS, GENERAL_NOTES, general_summary
+
     opus = general.OPUS_KBPS if args.reference_codecs else ()
-    ev = general.evaluate(codec, found, rungs, None, opus)
+    page = listen_page(args, codec.config.sample_rate, GENERAL_METRICS)
+    ev = general.evaluate(codec, found, rungs, None, opus, on_file=page and page.add_file)
     out = Path(args.output)
     out.mkdir(parents=True, exist_ok=True)
     text = general.report(ev.rows, command_line(args), f"{codec.name} ({codec.hash.hex()})", ev.seconds)
@@ -160,13 +161,17 @@ def general_eval(args: argparse.Namespace, codec, rungs, found: list[Path], fail
     write_spectrograms(out / "spectrograms", ev.examples, codec.config.sample_rate)
     print(text)
     log(f"wrote {out / 'eval.md'}, {out / 'eval.json'}, {out / 'spectrograms'}")
+    if page is not None:
+        meta = run_meta(command_line(args), args.input, args.model, codec, ev)
+        log(f"wrote {page.finish_with(meta, general_summary(ev.rows), GENERAL_NOTES)}")
     return _list_failed(out, failed)
 
 
-def listen_page(args: argparse.Namespace):
-    """The ``--html`` page to fill (:class:`vqcodec.analysis.listen.ListenPage`), or None; its folder and
-    the ``--credits`` file are checked before the long work."""
-    from vqcodec.analysis.listen import ListenPage
+def listen_page(args: argparse.Namespace, rate: int | None = None, columns=None):
+    """The ``--html`` page to fill (:class:`vqcodec.analysis.listen.ListenPage`; ``rate`` and ``columns``: its
+    audio's rate and per-file numbers, speech's by default), or None; its folder and the ``--credits`` file
+    are checked before the long work."""
+    from vqcodec.analysis.listen import METRICS, SR, ListenPage
 
     if args.credits and not args.html:
         raise UserError("--credits goes with --html")
@@ -178,7 +183,7 @@ def listen_page(args: argparse.Namespace):
         raise UserError(f"{args.credits}: cannot read the credits ({e})") from None
     if Path(args.html).exists() and not Path(args.html).is_dir():
         raise UserError(f"{args.html}: exists and is not a folder")
-    return ListenPage(Path(args.html), credits)
+    return ListenPage(Path(args.html), credits, rate or SR, columns or METRICS)
 
 
 def command_line(args: argparse.Namespace) -> str:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import functools
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -209,6 +209,12 @@ class GeneralEvaluation:
     rows: list[dict]
     seconds: float
     examples: list[Example]
+    files: list[Path] = field(default_factory=list)
+
+    @property
+    def total_seconds(self) -> float:
+        """``seconds`` (the name :func:`vqcodec.analysis.report.run_meta` reads)."""
+        return self.seconds
 
 
 def evaluate(
@@ -219,9 +225,14 @@ def evaluate(
     opus_kbps: Sequence[int] = OPUS_KBPS,
     visqol: bool = True,
     examples: int = 2,
+    on_file: Callable[[Example, dict[str, dict[str, str]]], None] | None = None,
 ) -> GeneralEvaluation:
     """Every file's excerpt (:func:`excerpt`) through every coder of :func:`coders`, scored; the decodings of the
-    first ``examples`` files kept."""
+    first ``examples`` files kept. ``on_file``: called after each file with its decodings and, per decoding
+    (keyed ``"codec setting"``), its numbers as text (:func:`vqcodec.analysis.listen.general_metrics`), e.g.
+    :meth:`vqcodec.analysis.listen.ListenPage.add_file`."""
+    from vqcodec.analysis.listen import general_metrics
+
     if visqol:
         _visqol_module()  # fail before the long part, not after
     rate = codec.config.sample_rate
@@ -235,14 +246,17 @@ def evaluate(
             total += len(ref) / rate
             print(f"[{i}/{len(files)}] {Path(path).name} ({len(ref) / rate:.1f} s)", file=sys.stderr, flush=True)
             sf.write(tmp / "ref.wav", ref, rate, subtype="PCM_16")
-            example = Example(Path(path), ref)
+            example, numbers = Example(Path(path), ref), {}
             for key, coder in table.items():
                 coded = coder(ref, tmp / "ref.wav", tmp)
                 scores[key].num_bytes += coded.num_bytes
                 scores[key].seconds += coded.seconds
                 example.decoded[" ".join(key)] = score(scores[key], ref, coded.audio, rate, visqol)
+                numbers[" ".join(key)] = general_metrics(coded.num_bytes, len(ref) / rate, scores[key])
             shown += [example] if i <= examples else []
-    return GeneralEvaluation([s.row(total) for s in scores.values()], total, shown)
+            if on_file is not None:
+                on_file(example, numbers)
+    return GeneralEvaluation([s.row(total) for s in scores.values()], total, shown, [Path(f) for f in files])
 
 
 def report(rows: Sequence[dict], command: str, model: str, total_seconds: float) -> str:

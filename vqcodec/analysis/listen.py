@@ -3,12 +3,14 @@
 ``OUT/index.html`` shows, for each file, the reference and every codec setting of the run as ``<audio>``
 players with the file's real kbps and metrics, and the file's spectrograms (reference on top, each codec
 under it); above them, the run's averaged table. The page needs no network and no server: the audio
-(``OUT/audio/N/*.flac``, 16 kHz 16-bit FLAC, lossless, so a player adds nothing to what a codec did) and
+(``OUT/audio/N/*.flac``, 16-bit FLAC at the model's rate, lossless, so a player adds nothing to what a codec did) and
 the spectrograms (``OUT/spectrograms/N.png``) sit beside it, linked relatively, and CSS is inline. Open
 ``OUT/index.html`` from disk, or put the folder on any static host.
 
-Files are written as the run goes (:meth:`ListenPage.add`), so a long run keeps no audio in memory; the
-HTML is written last (:meth:`ListenPage.finish`).
+Files are written as the run goes (:meth:`ListenPage.add` for speech, :meth:`ListenPage.add_file` with any
+numbers), so a long run keeps no audio in memory; the HTML is written last (:meth:`ListenPage.finish` for
+speech, :meth:`ListenPage.finish_with` with any table). A model for music and sounds fills the same page with
+:mod:`vqcodec.analysis.general`'s numbers (:data:`GENERAL_METRICS`).
 """
 
 from __future__ import annotations
@@ -53,10 +55,10 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9.]+", "-", text).strip("-.") or "x"
 
 
-def write_audio(path: Path, audio: np.ndarray) -> None:
-    """``audio`` (float, 16 kHz mono) as 16-bit FLAC, clipped to full scale."""
+def write_audio(path: Path, audio: np.ndarray, rate: int = SR) -> None:
+    """``audio`` (float mono at ``rate``) as 16-bit FLAC, clipped to full scale."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(path, np.clip(np.asarray(audio, dtype=np.float32), -1, 1), SR, subtype="PCM_16", format="FLAC")
+    sf.write(path, np.clip(np.asarray(audio, dtype=np.float32), -1, 1), rate, subtype="PCM_16", format="FLAC")
 
 
 def file_metrics(acc, i: int, seconds: float) -> dict[str, str]:
@@ -79,6 +81,49 @@ def file_metrics(acc, i: int, seconds: float) -> dict[str, str]:
 
 
 METRICS = ("real kbps", "PESQ-WB", "STOI", "DNSMOS", "log-mel dist", "F0 err (cents)", "voicing err", "loudness (dB)")
+GENERAL_METRICS = ("real kbps", "ViSQOL", "log-mel dist", "SI-SDR (dB)", "high band (dB)", "tonal peaks (dB)")
+SPEECH_NOTES = (
+    "DNSMOS: overall quality (P.835 OVRL) as a model predicts it, without the reference. Log-mel distance, F0 "
+    "error and voicing error: lower is better; loudness: decoded minus reference."
+)
+GENERAL_NOTES = (
+    "ViSQOL v3 in audio mode (about 1 to 4.75, higher is better). Log-mel distance over the whole band: lower is "
+    "better. High band: the decoded energy above 6 kHz against the reference's (0: kept). Tonal peaks: how far "
+    "partials below 4 kHz stand above the spectrum between them, against the reference's (0: as tonal; below: "
+    "smeared; above: peaks of its own, such as a buzz)."
+)
+
+
+def general_metrics(num_bytes: int, seconds: float, scores) -> dict[str, str]:
+    """The last file's numbers of a :class:`~vqcodec.analysis.general.GeneralScores`, formatted for the page."""
+
+    def f(x: float | None, digits: int) -> str:
+        return "n/a" if x is None else f"{x:.{digits}f}"
+
+    return {
+        "real kbps": f"{num_bytes * 8 / seconds / 1000:.2f}",
+        "ViSQOL": f(scores.visqol[-1], 2),
+        "log-mel dist": f(scores.log_mel[-1], 3),
+        "SI-SDR (dB)": f(scores.si_sdr[-1], 1),
+        "high band (dB)": f(scores.high_band_db[-1], 1),
+        "tonal peaks (dB)": f(scores.tonal_db[-1], 1),
+    }
+
+
+def general_summary(rows: Sequence[dict]) -> str:
+    """The averaged rows of :func:`vqcodec.analysis.general.evaluate`, as an HTML table."""
+
+    def f(x: float | None, digits: int) -> str:
+        return "n/a" if x is None else f"{x:.{digits}f}"
+
+    head = "<tr><th>codec</th><th>setting</th>" + "".join(f"<th>{esc(m)}</th>" for m in GENERAL_METRICS) + "</tr>"
+    body = [
+        f"<tr><td>{esc(r['codec'])}</td><td>{esc(r['setting'])}</td><td class=n>{r['real_kbps']:.2f}</td>"
+        f"<td class=n>{f(r['visqol'], 2)}</td><td class=n>{r['log_mel']:.3f}</td><td class=n>{r['si_sdr']:.1f}</td>"
+        f"<td class=n>{f(r['high_band_db'], 1)}</td><td class=n>{f(r.get('tonal_db'), 1)}</td></tr>"
+        for r in rows
+    ]
+    return f"<table>{head}{''.join(body)}</table>"
 
 
 def few_colours(path: Path, colours: int = 32) -> None:
@@ -92,30 +137,37 @@ def few_colours(path: Path, colours: int = 32) -> None:
 
 
 class ListenPage:
-    """The page under construction in folder ``out``: :meth:`add` each file as it is scored, then
-    :meth:`finish`."""
+    """The page under construction in folder ``out``: :meth:`add` (or :meth:`add_file`) each file as it is
+    scored, then :meth:`finish` (or :meth:`finish_with`). ``rate``: the audio's sample rate; ``columns``: the
+    per-file numbers shown (:data:`METRICS` for speech, :data:`GENERAL_METRICS` for music and sounds)."""
 
-    def __init__(self, out: Path, credits: str = ""):
+    def __init__(self, out: Path, credits: str = "", rate: int = SR, columns: Sequence[str] = METRICS):
         self.out = Path(out)
         self.credits = credits
+        self.rate = rate
+        self.columns = tuple(columns)
         self.entries: list[Entry] = []
         self.out.mkdir(parents=True, exist_ok=True)
 
     def add(self, example, accs: Sequence) -> None:
-        """One scored file: ``example`` (:class:`~vqcodec.analysis.quality.Example`, every codec's decoding)
-        and the accumulators holding its metrics (its index is the number of files added before)."""
+        """One scored speech file: ``example`` (:class:`~vqcodec.analysis.quality.Example`, every codec's
+        decoding) and the accumulators holding its metrics (its index is the number of files added before)."""
+        seconds = len(example.reference) / self.rate
+        n = len(self.entries)
+        self.add_file(example, {f"{acc.codec} {acc.setting}": file_metrics(acc, n, seconds) for acc in accs})
+
+    def add_file(self, example, metrics: dict[str, dict[str, str]]) -> None:
+        """One scored file: ``example``'s reference and its decodings (keyed ``"codec setting"``, in the order
+        of ``metrics``), each with its numbers (``metrics[key]``: column -> text)."""
         n = len(self.entries) + 1
-        seconds = len(example.reference) / SR
         folder = self.out / "audio" / str(n)
-        entry = Entry(example.path.name, seconds, self._spectrogram(n, example))
-        write_audio(folder / f"reference{AUDIO_SUFFIX}", example.reference)
+        entry = Entry(example.path.name, len(example.reference) / self.rate, self._spectrogram(n, example))
+        write_audio(folder / f"reference{AUDIO_SUFFIX}", example.reference, self.rate)
         entry.players.append({"label": "reference", "src": f"audio/{n}/reference{AUDIO_SUFFIX}", "metrics": {}})
-        for acc in accs:
-            key = f"{acc.codec} {acc.setting}"
+        for key, numbers in metrics.items():
             name = f"{slug(key)}{AUDIO_SUFFIX}"
-            write_audio(folder / name, example.decoded[key])
-            metrics = file_metrics(acc, n - 1, seconds)
-            entry.players.append({"label": key, "src": f"audio/{n}/{name}", "metrics": metrics})
+            write_audio(folder / name, example.decoded[key], self.rate)
+            entry.players.append({"label": key, "src": f"audio/{n}/{name}", "metrics": numbers})
         self.entries.append(entry)
 
     def _spectrogram(self, n: int, example) -> str | None:
@@ -126,15 +178,31 @@ class ListenPage:
             return None
         path = self.out / "spectrograms" / f"{n}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        spectrogram_stack({"reference": example.reference, **example.decoded}, SR, path, example.path.name)
+        spectrogram_stack({"reference": example.reference, **example.decoded}, self.rate, path, example.path.name)
         few_colours(path)
         return f"spectrograms/{n}.png"
 
     def finish(self, meta: dict, rows: Sequence) -> Path:
-        """Write ``index.html`` (the run's facts, its averaged table, then every file); returns its path."""
+        """Write ``index.html`` for a speech run (the run's facts, its averaged table, then every file)."""
+        return self.finish_with(meta, summary_table(rows), SPEECH_NOTES)
+
+    def finish_with(self, meta: dict, summary: str, notes: str) -> Path:
+        """Write ``index.html``: the run's facts, ``summary`` (an HTML table), ``notes``, then every file."""
         path = self.out / "index.html"
-        path.write_text(render(meta, rows, self.entries, self.credits))
+        page = Page(meta, summary, notes, self.rate, self.columns)
+        path.write_text(render(page, self.entries, self.credits))
         return path
+
+
+@dataclass(frozen=True)
+class Page:
+    """What :func:`render` writes above and around the files."""
+
+    meta: dict
+    summary: str
+    notes: str
+    rate: int = SR
+    columns: tuple[str, ...] = METRICS
 
 
 # ---------------------------------------------------------------- HTML
@@ -169,12 +237,12 @@ def summary_table(rows: Sequence) -> str:
     return f"<table>{head}{''.join(body)}</table>"
 
 
-def entry_html(n: int, e: Entry) -> str:
+def entry_html(n: int, e: Entry, columns: Sequence[str] = METRICS) -> str:
     """One file: a table of players with its numbers, then its spectrograms."""
-    head = "<tr><th>signal</th><th>listen</th>" + "".join(f"<th>{esc(m)}</th>" for m in METRICS) + "</tr>"
+    head = "<tr><th>signal</th><th>listen</th>" + "".join(f"<th>{esc(m)}</th>" for m in columns) + "</tr>"
     rows = []
     for p in e.players:
-        cells = "".join(f"<td class=n>{esc(p['metrics'].get(m, ''))}</td>" for m in METRICS)
+        cells = "".join(f"<td class=n>{esc(p['metrics'].get(m, ''))}</td>" for m in columns)
         css = ' class="ref"' if p["label"] == "reference" else ""
         player = f'<audio controls preload="metadata" src="{esc(p["src"])}"></audio>'
         rows.append(f"<tr{css}><td>{esc(p['label'])}</td><td>{player}</td>{cells}</tr>")
@@ -186,19 +254,18 @@ def entry_html(n: int, e: Entry) -> str:
     return f'<h2 id="f{n}">{n}. {esc(e.name)} ({e.seconds:.1f} s)</h2><table>{head}{"".join(rows)}</table>{image}'
 
 
-def render(meta: dict, rows: Sequence, entries: Sequence[Entry], credits: str = "") -> str:
+def render(page: Page, entries: Sequence[Entry], credits: str = "") -> str:
     """The whole page."""
+    meta = page.meta
     facts = (
         f"Model <code>{esc(meta['model_name'])}</code> (<code>{esc(meta['model_hash'])}</code>) on "
         f"{esc(meta['backend'])}, "
         f"{meta['files']} files, {meta['total_seconds']:.1f} s of audio, {esc(meta['date'])}, {esc(meta['machine'])}."
     )
     notes = (
-        "Every signal is 16 kHz mono, 16-bit FLAC; decoded signals are shifted by their estimated delay, as "
-        "the metrics are. Real kbps: coded bytes &times; 8 / seconds, headers and containers included "
-        "(vqcodec files entropy-coded). DNSMOS: overall quality (P.835 OVRL) as a model predicts it, without "
-        "the reference. Log-mel distance, F0 error and voicing error: lower is better; "
-        "loudness: decoded minus reference."
+        f"Every signal is {page.rate / 1000:g} kHz mono, 16-bit FLAC; decoded signals are shifted by their estimated "
+        "delay, as the metrics are. Real kbps: coded bytes &times; 8 / seconds, headers and containers included "
+        f"(vqcodec files entropy-coded). {esc(page.notes)}"
     )
     return (
         "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
@@ -206,7 +273,7 @@ def render(meta: dict, rows: Sequence, entries: Sequence[Entry], credits: str = 
         f"<title>vqcodec: listen</title><style>{_CSS}</style></head><body>"
         f"<h1>vqcodec: listen</h1><p class=meta>{facts}<br>Made by <code>{esc(meta['command'])}</code></p>"
         + (f'<div class="credits">{credits_html(credits)}</div>' if credits.strip() else "")
-        + f"<h2>All {meta['files']} files</h2>{summary_table(rows)}<p class=meta>{notes}</p>"
-        + "".join(entry_html(n, e) for n, e in enumerate(entries, 1))
+        + f"<h2>All {meta['files']} files</h2>{page.summary}<p class=meta>{notes}</p>"
+        + "".join(entry_html(n, e, page.columns) for n, e in enumerate(entries, 1))
         + "</body></html>\n"
     )
