@@ -4,7 +4,7 @@
 #
 #     recipes/general24k/ship.sh MODEL [DATA] [PKG]   # DATA: ../shared-data/general; PKG: vqcodec/pretrained
 #
-# 1. MODEL (a trainer's model.safetensors, config content "general") -> PKG/general.safetensors, its large
+# 1. MODEL (a trainer's model.safetensors, config content "general") -> PKG/general.safetensors, named ga24k, its large
 #    weights stored as int8 with a scale per output channel (vqcodec.train.pack), and its two ONNX graphs and manifest (general.encoder.onnx, general.decoder.onnx, general.onnx.json), which read
 #    their weights from that one file;
 # 2. tokens at the top rung (every codebook) of every 8th training file and of dev, in tokens/general/;
@@ -25,7 +25,7 @@ if c.content != "general":
     sys.exit(f"{sys.argv[1]}: its config's content is {c.content!r}, not 'general'")
 EOF
 mkdir -p "$pkg"
-python -m vqcodec.train.pack "$model" -o "$pkg/general.safetensors" --precision int8
+python -m vqcodec.train.pack "$model" -o "$pkg/general.safetensors" --precision int8 --name ga24k
 vqcodec export -m "$pkg/general.safetensors" "$pkg" -q
 rm -rf "$out" && mkdir -p "$out"
 root=$(realpath "$data")

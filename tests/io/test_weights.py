@@ -14,7 +14,7 @@ from conftest import make_model
 
 from vqcodec.cli import main
 from vqcodec.errors import ConfigError, UserError, VQCodecError
-from vqcodec.io.weights import load_model, save_model
+from vqcodec.io.weights import load_model, save_model, weights_hash
 
 
 def test_export_keeps_statistics_beyond_float16_range(tmp_path):
@@ -140,6 +140,17 @@ def test_pack_writes_the_shipping_precision(tmp_path, capsys):
     with pytest.raises(SystemExit, match="no such model file"):
         pack([str(tmp_path / "none.safetensors"), "-o", str(tmp_path / "x.safetensors")])
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_pack_names_the_model_without_changing_its_hash(tmp_path, capsys):
+    from vqcodec.train.pack import main as pack
+
+    save_model(make_model(), tmp_path / "m.safetensors")
+    pack([str(tmp_path / "m.safetensors"), "-o", str(tmp_path / "a.safetensors")])
+    pack([str(tmp_path / "m.safetensors"), "-o", str(tmp_path / "b.safetensors"), "--name", "renamed"])
+    a, b = load_model(tmp_path / "a.safetensors"), load_model(tmp_path / "b.safetensors")
+    assert b.config.name == "renamed" and a.config.name == make_model().config.name
+    assert weights_hash(a) == weights_hash(b)
 
 
 def test_damaged_int8_scales_are_one_error(tmp_path):

@@ -52,11 +52,6 @@ def test_an_unreadable_file_is_not_judged(tmp_path) -> None:
     assert content.file_sounds_like_music(tmp_path / "x.wav") is None
 
 
-def test_no_general_model_is_shipped_yet() -> None:
-    """The package as it ships: one speech model, so the hint has nothing to name."""
-    assert pretrained.general() is None
-
-
 @pytest.fixture(scope="module")
 def two_shipped(tmp_path_factory, tiny_onnx) -> Path:
     """Shipped models: the tiny harmonic-head model as the default (speech), a tiny ``general`` one beside it."""
@@ -116,3 +111,16 @@ def test_a_folder_of_music_says_so_once(speech_and_general, clips, tmp_path, cap
     sf.write(clips / "song2.wav", _chord(3.0), SR)
     code, _, err = run_cli(capsys, "compress", str(clips), "-o", str(tmp_path / "out"))
     assert code == 0 and err.count("like music") == 1 and "2 of 3 files checked" in err, err
+
+
+def test_without_a_general_model_music_says_nothing(two_shipped, clips, tmp_path, monkeypatch, capsys) -> None:
+    """A package with the speech model alone (as before issue 26 shipped one): the hint has nothing to name."""
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    for path in two_shipped.iterdir():
+        if not path.name.startswith("tinyg."):
+            shutil.copy(path, alone / path.name)
+    monkeypatch.setattr(pretrained, "folder", lambda: alone)
+    assert pretrained.general() is None
+    code, _, err = run_cli(capsys, "compress", str(clips / "song.wav"), "-o", str(clips / "s.vqc"))
+    assert code == 0 and "music" not in err
