@@ -67,3 +67,17 @@ def test_music_round_trip_through_the_cli(general, song, tmp_path, capsys, runti
     assert sr_out == sr == SR and y.shape == x.shape
     assert vqc.stat().st_size * 8 / 3.0 < 2 * 6000  # two channels, entropy-coded below the 6 kbps rung each
     assert 0.3 < np.sqrt(np.mean(y**2) / np.mean(x**2)) < 3.0  # sound, at about the level it went in
+
+
+def test_training_continues_from_the_shipped_weights_by_name(general) -> None:
+    """``vqcodec train RECIPE --init ga24k``: the next stage starts from exactly the weights that ship."""
+    from vqcodec.errors import UserError
+    from vqcodec.io.weights import weights_hash
+    from vqcodec.nn.model import VQCodecModel
+    from vqcodec.train.warm_start import init_from
+
+    model = VQCodecModel.from_config(general.config)
+    init_from(model, "ga24k")
+    assert weights_hash(model) == general.model_hash
+    with pytest.raises(UserError, match="ga24k"):
+        init_from(model, "no-such-model")

@@ -152,7 +152,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--steps", type=int, help="override the recipe's number of steps")
     p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint.pt")
-    p.add_argument("--init", help="fine-tune from a model file, or 'default' for the shipped model")
+    p.add_argument("--init", help="fine-tune from a model file, or a shipped model's name ('default', 'ga24k')")
     p.add_argument("--threads", type=int, help="torch CPU threads")
     p.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     p.add_argument("--num-workers", type=int, help="override the recipe's data loader processes (loader 'stream')")

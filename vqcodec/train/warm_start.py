@@ -28,11 +28,12 @@ TUNABLE = (
 
 
 def init_from(model: VQCodecModel, init: str) -> None:
-    """Fine-tune: start ``model`` from shipped weights (``init`` = ``default``) or a model file (see
-    :func:`load_into`)."""
-    from vqcodec.pretrained import default_model_path
+    """Fine-tune: start ``model`` from a shipped model's weights (``init``: its name or stem, ``default``,
+    ``sp16k``, ``ga24k``) or a model file (see :func:`load_into`); a file of that name wins."""
+    from vqcodec import pretrained
 
-    source = load_model(default_model_path() if init == "default" else init)
+    shipped = pretrained.named(init)  # None for a path; one line listing the names for neither
+    source = load_model(shipped.weights if shipped is not None else init)
     try:
         load_into(model, source)
     except UserError as e:
