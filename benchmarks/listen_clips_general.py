@@ -1,7 +1,7 @@
 """Short clips of a few general-audio dev files, and their credits, for the listening page ``docs/listen-general/``.
 
     python benchmarks/listen_clips_general.py ../shared-data/general -o listen_general_clips
-    vqcodec eval listen_general_clips -m ga24k --reference-codecs -b 3 6 12 -o listen_general_out \
+    vqcodec eval listen_general_clips -m ga24k --reference-codecs -b 3 7.5 -o listen_general_out \
         --html docs/listen-general --credits listen_general_clips/credits.txt
 
 Each clip is the middle ``--seconds`` of one file of ``CLIPS`` (all of it when shorter), mono at 24 kHz, with
@@ -75,7 +75,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data", type=Path, help="the general corpus (recipes/general24k/prepare.py's folder)")
     ap.add_argument("-o", "--out", type=Path, required=True)
-    ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--seconds", type=float, default=4.0)
     args = ap.parse_args()
     paragraphs = stanzas(COPYRIGHT.read_text())
     args.out.mkdir(parents=True, exist_ok=True)

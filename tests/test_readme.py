@@ -87,6 +87,7 @@ def test_readme_is_a_front_page() -> None:
     header = "| codec | setting | real kbps | PESQ-WB | STOI | DNSMOS |"
     assert README.count(header) == 1 and header in results
     assert "docs/listen/index.html" in README
+    assert "benchmarks/general_quality.py" in results and "docs/listen-general/index.html" in README  # ga24k
 
 
 def test_links_lead_somewhere() -> None:

@@ -12,8 +12,8 @@ import soundfile as sf
 from conftest import run_cli
 
 from vqcodec import entropy, pretrained
-from vqcodec.entropy import tables as T
 from vqcodec.backends.exported import file_sha256, read_manifest
+from vqcodec.entropy import tables as T
 
 SR = 24000
 

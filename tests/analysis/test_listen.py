@@ -127,3 +127,15 @@ def test_the_committed_listening_page_plays_credits_its_clips_and_stays_small() 
     assert all(is_png(page_dir / src) for src in page.images)
     assert sum((page_dir / src).stat().st_size for src in page.audio) <= 2_000_000
     assert "CC BY 4.0" in text and "public domain" in text and "RAVDESS" not in text
+
+
+def test_the_committed_general_listening_page_plays_at_24_khz_credits_its_clips_and_stays_small() -> None:
+    page_dir = Path(__file__).resolve().parents[2] / "docs" / "listen-general"
+    page = parse(page_dir / "index.html")
+    text = (page_dir / "index.html").read_text()
+    assert page.external == [] and len(page.audio) >= 4 * 5  # 4 clips: reference, 2 rungs, Opus 6 and 12
+    for src in page.audio:
+        assert sf.info(page_dir / src).samplerate == 24000, src
+    assert all(is_png(page_dir / src) for src in page.images)
+    assert sum((page_dir / src).stat().st_size for src in page.audio) <= 2_500_000
+    assert "ga24k" in text and "ViSQOL" in text and "CC BY-SA 3.0" in text and "Krobonil" in text

@@ -78,13 +78,14 @@ def test_info_checks_a_file_with_the_model_named_or_the_one_that_wrote_it(capsys
 
 def test_info_and_help_list_the_shipped_models(capsys) -> None:
     code, out, _ = run_cli(capsys, "info")
-    assert code == 0 and "sp16k or default (the default): 16000 Hz" in out
+    assert code == 0 and "sp16k or default (the default): 16000 Hz" in out and "ga24k or general: 24000 Hz" in out
     code, out, _ = run_cli(capsys, "info", "--json")
-    assert code == 0 and [m["name"] for m in json.loads(out)] == ["sp16k"]
+    assert code == 0 and [m["name"] for m in json.loads(out)] == ["sp16k", "ga24k"]
     for argv in (["--help"], ["compress", "--help"], ["decompress", "--help"], ["info", "--help"]):
         with pytest.raises(SystemExit):
             run_cli(capsys, *argv)
-        assert "shipped models (--model NAME): sp16k (default, 16000 Hz)" in capsys.readouterr().out
+        listed = "shipped models (--model NAME): sp16k (default, 16000 Hz), ga24k (24000 Hz)"
+        assert listed in capsys.readouterr().out
 
 
 def test_help_lists_the_models_without_torch_onnxruntime_or_numpy() -> None:
