@@ -61,22 +61,24 @@ def write_audio(path: Path, audio: np.ndarray, rate: int = SR) -> None:
     sf.write(path, np.clip(np.asarray(audio, dtype=np.float32), -1, 1), rate, subtype="PCM_16", format="FLAC")
 
 
+def num(x: float | None, digits: int) -> str:
+    """A number for the page: ``digits`` decimals, or ``n/a`` where it was not measured."""
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
 def file_metrics(acc, i: int, seconds: float) -> dict[str, str]:
     """File ``i``'s numbers from an :class:`~vqcodec.analysis.scoring.Accumulator`, formatted for the page."""
-
-    def f(x: float | None, digits: int) -> str:
-        return "n/a" if x is None else f"{x:.{digits}f}"
 
     dnsmos = getattr(acc, "dnsmos", None)  # measured where the eval extra has a DNSMOS model
     return {
         "real kbps": f"{acc.file_bytes[i] * 8 / seconds / 1000:.2f}",
-        "PESQ-WB": f(acc.pesq[i], 3),
-        "STOI": f(acc.stoi[i], 3),
-        "DNSMOS": f(dnsmos[i] if dnsmos else None, 2),
-        "log-mel dist": f(acc.log_mel[i], 3),
-        "F0 err (cents)": f(acc.f0_cents[i], 0),
-        "voicing err": f(acc.voicing_error[i], 3),
-        "loudness (dB)": f(acc.loudness_db[i], 1),
+        "PESQ-WB": num(acc.pesq[i], 3),
+        "STOI": num(acc.stoi[i], 3),
+        "DNSMOS": num(dnsmos[i] if dnsmos else None, 2),
+        "log-mel dist": num(acc.log_mel[i], 3),
+        "F0 err (cents)": num(acc.f0_cents[i], 0),
+        "voicing err": num(acc.voicing_error[i], 3),
+        "loudness (dB)": num(acc.loudness_db[i], 1),
     }
 
 
@@ -97,30 +99,24 @@ GENERAL_NOTES = (
 def general_metrics(num_bytes: int, seconds: float, scores) -> dict[str, str]:
     """The last file's numbers of a :class:`~vqcodec.analysis.general.GeneralScores`, formatted for the page."""
 
-    def f(x: float | None, digits: int) -> str:
-        return "n/a" if x is None else f"{x:.{digits}f}"
-
     return {
         "real kbps": f"{num_bytes * 8 / seconds / 1000:.2f}",
-        "ViSQOL": f(scores.visqol[-1], 2),
-        "log-mel dist": f(scores.log_mel[-1], 3),
-        "SI-SDR (dB)": f(scores.si_sdr[-1], 1),
-        "high band (dB)": f(scores.high_band_db[-1], 1),
-        "tonal peaks (dB)": f(scores.tonal_db[-1], 1),
+        "ViSQOL": num(scores.visqol[-1], 2),
+        "log-mel dist": num(scores.log_mel[-1], 3),
+        "SI-SDR (dB)": num(scores.si_sdr[-1], 1),
+        "high band (dB)": num(scores.high_band_db[-1], 1),
+        "tonal peaks (dB)": num(scores.tonal_db[-1], 1),
     }
 
 
 def general_summary(rows: Sequence[dict]) -> str:
     """The averaged rows of :func:`vqcodec.analysis.general.evaluate`, as an HTML table."""
 
-    def f(x: float | None, digits: int) -> str:
-        return "n/a" if x is None else f"{x:.{digits}f}"
-
     head = "<tr><th>codec</th><th>setting</th>" + "".join(f"<th>{esc(m)}</th>" for m in GENERAL_METRICS) + "</tr>"
     body = [
         f"<tr><td>{esc(r['codec'])}</td><td>{esc(r['setting'])}</td><td class=n>{r['real_kbps']:.2f}</td>"
-        f"<td class=n>{f(r['visqol'], 2)}</td><td class=n>{r['log_mel']:.3f}</td><td class=n>{r['si_sdr']:.1f}</td>"
-        f"<td class=n>{f(r['high_band_db'], 1)}</td><td class=n>{f(r.get('tonal_db'), 1)}</td></tr>"
+        f"<td class=n>{num(r['visqol'], 2)}</td><td class=n>{r['log_mel']:.3f}</td><td class=n>{r['si_sdr']:.1f}</td>"
+        f"<td class=n>{num(r['high_band_db'], 1)}</td><td class=n>{num(r.get('tonal_db'), 1)}</td></tr>"
         for r in rows
     ]
     return f"<table>{head}{''.join(body)}</table>"
@@ -222,16 +218,13 @@ def credits_html(text: str) -> str:
 def summary_table(rows: Sequence) -> str:
     """The run's averaged rows (:class:`~vqcodec.analysis.scoring.Row`)."""
 
-    def f(x: float | None, digits: int) -> str:
-        return "n/a" if x is None else f"{x:.{digits}f}"
-
     head = "<tr><th>codec</th><th>setting</th>" + "".join(f"<th>{esc(m)}</th>" for m in METRICS) + "</tr>"
     body = [
         f"<tr><td>{esc(r.codec)}</td><td>{esc(r.setting)}</td><td class=n>{r.real_kbps:.2f}</td>"
-        f"<td class=n>{f(r.pesq_wb, 3)}</td><td class=n>{r.stoi:.3f}</td>"
-        f"<td class=n>{f(getattr(r, 'dnsmos', None), 2)}</td><td class=n>{r.log_mel:.3f}</td>"
-        f"<td class=n>{f(r.f0_cents, 0)}</td><td class=n>{r.voicing_error:.3f}</td>"
-        f"<td class=n>{f(r.loudness_db, 1)}</td></tr>"
+        f"<td class=n>{num(r.pesq_wb, 3)}</td><td class=n>{r.stoi:.3f}</td>"
+        f"<td class=n>{num(getattr(r, 'dnsmos', None), 2)}</td><td class=n>{r.log_mel:.3f}</td>"
+        f"<td class=n>{num(r.f0_cents, 0)}</td><td class=n>{r.voicing_error:.3f}</td>"
+        f"<td class=n>{num(r.loudness_db, 1)}</td></tr>"
         for r in rows
     ]
     return f"<table>{head}{''.join(body)}</table>"
