@@ -17,6 +17,13 @@ import torch
 
 SCALE = ".int8_scale"
 LEVELS = 127
+MIN_SIZE = 1024  # smaller tensors (biases, norms' gains) stay float16: a scale per channel would not pay
+
+
+def worth_packing(tensors: dict[str, torch.Tensor]) -> set[str]:
+    """The names of ``tensors`` worth storing as int8: float matrices and kernels of at least ``MIN_SIZE``
+    values (the caller leaves out any it must keep exact)."""
+    return {n for n, t in tensors.items() if t.ndim >= 2 and t.numel() >= MIN_SIZE and t.is_floating_point()}
 
 
 def quantize(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

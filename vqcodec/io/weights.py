@@ -23,7 +23,6 @@ from vqcodec.nn.model import VQCodecModel
 FORMAT = "vqcodec-model-1"
 FORMAT_INT8 = "vqcodec-model-2"  # int8 tensors with scales: a reader that knows them, or a clear refusal
 PRECISIONS = ("float32", "float16", "int8")
-INT8_MIN_SIZE = 1024  # smaller tensors (biases, norms' gains) stay float16: a scale each would not pay
 
 
 def save_model(model: VQCodecModel, path: str | os.PathLike, precision: str = "float16") -> None:
@@ -45,13 +44,10 @@ def save_model(model: VQCodecModel, path: str | os.PathLike, precision: str = "f
 
 
 def int8_names(model: VQCodecModel) -> set[str]:
-    """The parameters stored as int8 in an int8 file: matrices and kernels of at least ``INT8_MIN_SIZE``
+    """The parameters stored as int8 in an int8 file: matrices and kernels of at least ``int8.MIN_SIZE``
     values, except the quantizers' codebooks (the encoder's nearest-neighbour search: kept as trained)."""
-    return {
-        name
-        for name, p in model.named_parameters()
-        if p.ndim >= 2 and p.numel() >= INT8_MIN_SIZE and p.is_floating_point() and "codebook" not in name
-    }
+    params = {name: p for name, p in model.named_parameters() if "codebook" not in name}
+    return int8.worth_packing(params)
 
 
 def _fits_half(t: torch.Tensor) -> bool:

@@ -19,7 +19,6 @@ from vqcodec.prior.model import Prior
 FORMAT = "vqcodec-prior-1"
 FORMAT_INT8 = "vqcodec-prior-2"  # int8 tensors with scales (vqcodec.io.int8): a reader that knows them
 PRECISIONS = ("float16", "int8")
-INT8_MIN_SIZE = 1024  # smaller tensors (norms, biases) stay float16: too few bytes to matter
 
 
 def default_prior_path() -> Path:
@@ -66,8 +65,9 @@ def save_prior(prior: Prior, path: str | os.PathLike, facts: dict, precision: st
 
 
 def int8_names(prior: Prior) -> set[str]:
-    """The tensors an int8 prior file stores as int8: matrices and embeddings of at least 1024 values."""
-    return {k for k, v in prior.state_dict().items() if v.ndim >= 2 and v.numel() >= INT8_MIN_SIZE}
+    """The tensors an int8 prior file stores as int8: matrices and embeddings of at least ``int8.MIN_SIZE``
+    values."""
+    return int8.worth_packing(prior.state_dict())
 
 
 def round_to_int8(prior: Prior) -> Prior:
