@@ -107,7 +107,7 @@ def test_manifest_records_the_weights(tiny_onnx, tiny_model_file) -> None:
     assert m.model_hash == weights_hash(load_model(tiny_model_file))
     assert m.encoder.is_file() and m.decoder.is_file() and m.context_frames >= 1
     raw = json.loads(tiny_onnx["istft"].read_text())
-    assert raw["format"] == "vqcodec-onnx-2" and raw["opset"] == 18
+    assert raw["format"] == "vqcodec-onnx-3" and raw["opset"] == 18
     assert m.weights == tiny_onnx["istft"].with_name("tiny.safetensors")
 
 
@@ -136,6 +136,55 @@ def test_graphs_read_their_weights_from_the_weights_file(tiny_onnx) -> None:
         external = [i for i in graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
         assert external and {e.external_data[0].value for e in external} == {m.weights.name}
         assert _inline_floats(path) < 0.1 * m.weights.stat().st_size
+
+
+def test_graphs_are_fed_every_weight_and_load_nothing_unfed(tiny_onnx) -> None:
+    """Format 3: the manifest names the file tensor behind each fed initializer (all of the graph's external
+    ones, transposed matrices among them), and a graph nobody feeds is refused by onnxruntime, not run on the
+    stored bytes read as float32."""
+    import onnx
+    import onnxruntime as ort
+
+    m = read_manifest(tiny_onnx["istft"])
+    names = set(load_model(m.weights).state_dict())
+    for which in ("encoder", "decoder"):
+        path = getattr(m, which)
+        graph = onnx.load(str(path), load_external_data=False).graph
+        external = {i.name for i in graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL}
+        assert set(m.fed[which]) == external
+        assert {tensor for tensor, _ in m.fed[which].values()} <= names
+        with pytest.raises(Exception):  # noqa: B017 (onnxruntime raises its own exception types)
+            ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert any(transposed for inits in m.fed.values() for _, transposed in inits.values())
+
+
+@pytest.mark.parametrize(
+    "fed", [{"other": {}}, {"decoder": {"w": ["x"]}}, {"decoder": {"w": ["x", 1]}}, {"encoder": []}]
+)
+def test_a_damaged_fed_table_is_one_line(tiny_onnx, tmp_path, fed) -> None:
+    from vqcodec.errors import UserError
+
+    raw = json.loads(tiny_onnx["istft"].read_text()) | {"fed": fed}
+    (tmp_path / "x.onnx.json").write_text(json.dumps(raw))
+    with pytest.raises(UserError, match="not an exported vqcodec model .*fed"):
+        read_manifest(tmp_path / "x.onnx.json")
+
+
+def test_a_fed_tensor_missing_from_the_file_is_one_line(tiny_onnx, tmp_path) -> None:
+    """A manifest naming a tensor its (hash-checked) weights file lacks: a damaged export, said in one line."""
+    import shutil
+
+    from vqcodec.errors import UserError
+
+    m = read_manifest(tiny_onnx["istft"])
+    for f in (m.encoder, m.decoder, m.weights):
+        shutil.copy(f, tmp_path / f.name)
+    raw = json.loads(tiny_onnx["istft"].read_text())
+    init = next(iter(raw["fed"]["encoder"]))
+    raw["fed"]["encoder"][init] = ["no.such.tensor", False]
+    (tmp_path / "x.onnx.json").write_text(json.dumps(raw))
+    with pytest.raises(UserError, match="no tensor 'no.such.tensor'.*export the model again"):
+        OnnxBackend(read_manifest(tmp_path / "x.onnx.json")).load()
 
 
 def test_export_elsewhere_copies_the_weights_beside_the_graphs(tmp_path, tiny_model_file) -> None:

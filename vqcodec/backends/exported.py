@@ -7,13 +7,17 @@ info`` starts fast).
     default.encoder.onnx   audio [B, 1, T] -> codes of each level [B, n_q, T_level]
     default.decoder.onnx   codes of each level [B, q, T_level], offset (and pitch_f0 [B, N] for a model
                            with a pitch stream, config.pitch_bits > 0) -> audio [B, 1, T]
-    default.safetensors    the weights, which both graphs read (ONNX external data) when they load
+    default.safetensors    the weights, which the runtime feeds both graphs when it loads them
 
-Format 1 graphs held their own copy of the weights ("weights" absent); they still load.
+``fed`` (format 3) names, per graph, each initializer the runtime feeds and the file tensor it is (transposed
+or not): :mod:`vqcodec.backends.fed`. Format 2 graphs read the same file themselves (ONNX external data, with
+nodes that turn the stored values into float32 for onnxruntime to fold at load); format 1 graphs held their
+own copy of the weights ("weights" absent). Both still load.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,8 +27,8 @@ from pathlib import Path
 from vqcodec.errors import UserError
 from vqcodec.nn.config import ModelConfig
 
-FORMAT = "vqcodec-onnx-2"
-_READABLE = ("vqcodec-onnx-1", FORMAT)
+FORMAT = "vqcodec-onnx-3"
+_READABLE = ("vqcodec-onnx-1", "vqcodec-onnx-2", FORMAT)
 SUFFIX = ".onnx.json"
 
 
@@ -39,7 +43,9 @@ class Manifest:
         encoder, decoder: paths of the two graphs.
         opset: the ONNX opset they use.
         context_frames: top frames of context a window needs (the receptive field, measured at export).
-        weights: path of the safetensors file the graphs read their weights from (None: format 1, inside).
+        weights: path of the safetensors file the graphs' weights come from (None: format 1, inside).
+        fed: per graph ("encoder", "decoder"), each initializer the runtime feeds -> (file tensor, transposed);
+            empty for formats 1 and 2.
     """
 
     config: ModelConfig
@@ -50,6 +56,7 @@ class Manifest:
     opset: int
     context_frames: int
     weights: Path | None = None
+    fed: dict[str, dict[str, tuple[str, bool]]] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> str:
         fields = {
@@ -64,6 +71,8 @@ class Manifest:
         }
         if self.weights is not None:
             fields["weights"] = self.weights.name
+        if self.fed:
+            fields["fed"] = {graph: {k: list(v) for k, v in inits.items()} for graph, inits in self.fed.items()}
         return json.dumps(fields, indent=2, sort_keys=True) + "\n"
 
 
@@ -87,11 +96,28 @@ def read_manifest(path: str | os.PathLike) -> Manifest:
             int(raw["opset"]),
             int(raw["context_frames"]),
             path.parent / _file_name(raw["weights"]) if "weights" in raw else None,
+            _fed(raw.get("fed", {})),
         )
     except FileNotFoundError:
         raise UserError(f"{path}: no such exported model") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:  # JSONDecodeError is a ValueError
         raise UserError(f"{path}: not an exported vqcodec model ({e})") from None
+
+
+def _fed(raw: dict) -> dict[str, dict[str, tuple[str, bool]]]:
+    """The manifest's ``fed`` table, checked for shape: {graph: {initializer: [tensor, transposed]}}."""
+    fed = {}
+    for graph, inits in raw.items():
+        if graph not in ("encoder", "decoder") or not isinstance(inits, dict):
+            raise ValueError(f"fed: {graph!r} is not a graph of the model")
+        fed[graph] = {}
+        for init, entry in inits.items():
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)) or not isinstance(
+                entry[1], bool
+            ):
+                raise ValueError(f"fed: {init!r} is not [tensor name, transposed]")
+            fed[graph][init] = (entry[0], entry[1])
+    return fed
 
 
 def _file_name(name: str) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 import onnxruntime as ort
 
 from vqcodec.backends.exported import Manifest, file_sha256, read_manifest
+from vqcodec.backends.fed import fed_values
 from vqcodec.errors import UserError
 from vqcodec.pitch.quantize import frame_f0
 
@@ -29,6 +30,7 @@ class OnnxBackend:
         self.manifest, self.config, self.threads = manifest, manifest.config, threads
         self.model_hash, self.context_frames = manifest.model_hash, manifest.context_frames
         self._sessions: dict[str, ort.InferenceSession] = {}
+        self._fed: dict[str, list] = {}  # what a session was fed: onnxruntime reads it in place, so it is kept
         # a folder's files coded at once share the sessions: the first to need a graph loads it, once
         self._loading = threading.Lock()
 
@@ -58,8 +60,22 @@ class OnnxBackend:
         # No memory pattern: onnxruntime would plan one buffer for a whole run's tensors per input shape;
         # without it a 60-minute compress peaks at 263 MB instead of 303 MB (benchmarks/light_speed.py).
         options.enable_mem_pattern = False
+        self._feed(which, options)
         path = getattr(self.manifest, which)
         self._sessions[which] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _feed(self, which: str, options: ort.SessionOptions) -> None:
+        """Hand ``options`` the graph's fed initializers (format 3; :mod:`vqcodec.backends.fed`)."""
+        fed = self.manifest.fed.get(which)
+        if not fed:
+            return
+        try:
+            arrays = fed_values(self.manifest.weights, fed)
+        except KeyError as e:
+            raise UserError(f"{self.manifest.weights}: {e.args[0]}: export the model again") from None
+        values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays.values()]
+        options.add_external_initializers(list(arrays), values)
+        self._fed[which] = [arrays, values]
 
     def encode(self, x: np.ndarray, codebooks: tuple[int, ...]) -> list[np.ndarray]:
         """``[B, 1, T]`` float32 (T a multiple of ``top_hop``) -> the first ``codebooks`` codes of each level,

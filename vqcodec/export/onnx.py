@@ -2,15 +2,17 @@
 
     vqcodec export --model vqcodec/pretrained/default.safetensors vqcodec/pretrained/
 
-re-derives the shipped graphs from the shipped weights. The graphs hold no copy of the weights: they read them
-from the safetensors file beside them (:mod:`vqcodec.export.link`; the file is copied there when the model
-comes from another folder), and compute their DFT bases (:mod:`vqcodec.export.bases`). The manifest records
-the weights' SHA-256, which the light runtime checks before it loads the graphs.
+re-derives the shipped graphs from the shipped weights. The graphs hold no copy of the weights: the light
+runtime feeds them from the safetensors file beside them (:mod:`vqcodec.export.link`; the file is copied there
+when the model comes from another folder), and they compute their DFT bases (:mod:`vqcodec.export.bases`). The
+manifest records which file tensor feeds each graph initializer, and the weights' SHA-256, which the light
+runtime checks before it loads the graphs.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import warnings
@@ -50,8 +52,11 @@ def export_file(model_path: str | os.PathLike, out_dir: str | os.PathLike) -> Ma
     )
     stored = link.Weights.of(weights)
     with torch.no_grad():
-        _export_encoder(model, m.encoder, stored)
-        _export_decoder(model, m.decoder, stored)
+        fed = {
+            "encoder": _export_encoder(model, m.encoder, stored),
+            "decoder": _export_decoder(model, m.decoder, stored),
+        }
+    m = dataclasses.replace(m, fed=fed)
     write_bytes(manifest_path(out_dir, model_path.stem), m.to_json().encode())
     return m
 
@@ -65,14 +70,14 @@ def _beside(model_path: Path, out_dir: Path) -> Path:
     return target
 
 
-def _export_encoder(model: VQCodecModel, path: Path, weights: link.Weights) -> None:
+def _export_encoder(model: VQCodecModel, path: Path, weights: link.Weights) -> dict[str, tuple[str, bool]]:
     audio = torch.zeros(2, 1, 4 * model.config.top_hop)  # [B, 1, T]; any length of whole top frames
     names = [f"{level}_codes" for level in model.config.LEVELS]
     axes = {"audio": {0: "batch", 2: "samples"}} | {n: {0: "batch", 2: f"{n}_frames"} for n in names}
-    _trace(EncoderGraph(model), (audio,), path, ["audio"], names, axes, weights)
+    return _trace(EncoderGraph(model), (audio,), path, ["audio"], names, axes, weights)
 
 
-def _export_decoder(model: VQCodecModel, path: Path, weights: link.Weights) -> None:
+def _export_decoder(model: VQCodecModel, path: Path, weights: link.Weights) -> dict[str, tuple[str, bool]]:
     """Inputs: each level's codes and ``offset``, then ``pitch_f0`` for a model with a pitch stream."""
     c = model.config
     frames = [4 * c.top_hop // hop for hop in c.level_hops]
@@ -84,13 +89,14 @@ def _export_decoder(model: VQCodecModel, path: Path, weights: link.Weights) -> N
         f0 = torch.zeros(2, frames[-1] * c.decoder_upsample)  # [B, N] on the decoder's frames
         args, inputs = (*args, f0), [*inputs, "pitch_f0"]
         axes["pitch_f0"] = {0: "batch", 1: "pitch_frames"}
-    _trace(DecoderGraph(model), args, path, inputs, ["audio"], axes, weights)
+    return _trace(DecoderGraph(model), args, path, inputs, ["audio"], axes, weights)
 
 
 def _trace(
     graph: torch.nn.Module, args: tuple, path: Path, inputs: list, outputs: list, axes: dict, weights: link.Weights
-) -> None:
-    """The legacy (TorchScript) exporter: it handles the codec's loops and int64 hashing without fuss."""
+) -> dict[str, tuple[str, bool]]:
+    """The legacy (TorchScript) exporter: it handles the codec's loops and int64 hashing without fuss. Returns
+    the graph's fed initializers (:func:`vqcodec.export.link.link`)."""
     with atomic_path(path) as tmp, warnings.catch_warnings(), _symbolics():
         warnings.simplefilter("ignore")  # tracer notes on Python-side shape checks; the tests check the graphs
         torch.onnx.export(
@@ -103,7 +109,7 @@ def _trace(
             output_names=outputs,
             dynamic_axes=axes,
         )
-        _store_once(tmp, weights)
+        return _store_once(tmp, weights)
 
 
 _XOR_OPS = ("aten::__xor_", "aten::bitwise_xor")
@@ -129,17 +135,18 @@ def _symbolics() -> Iterator[None]:
 _MIN_HALF = 1024  # smaller tensors are not worth a Cast node
 
 
-def _store_once(path: str, weights: link.Weights) -> None:
-    """Rewrite the graph at ``path`` to hold each weight once: DFT bases computed, weights read from
-    ``weights``, and any other float32 constant that float16 holds exactly stored as
-    float16 (the whitening statistics, the mel filters and the like stay float32)."""
+def _store_once(path: str, weights: link.Weights) -> dict[str, tuple[str, bool]]:
+    """Rewrite the graph at ``path`` to hold each weight once: DFT bases computed, weights fed from
+    ``weights`` at load (returned: what the manifest records), and any other float32 constant that float16
+    holds exactly stored as float16 (the whitening statistics, the mel filters and the like stay float32)."""
     import onnx
 
     model = onnx.load(path)
     bases.derive(model)
-    link.link(model, weights)
+    fed = link.link(model, weights)
     _store_half(model)
     onnx.save(model, path)
+    return fed
 
 
 def _store_half(model) -> None:

@@ -6,14 +6,20 @@ A float tensor ``W`` [C, ...] is stored as two tensors::
     NAME.int8_scale   float32 [C, 1, ...] s = max |W[c]| / 127 (1 where W[c] is all zero)
 
 and read back as ``q * s`` in float32. Both runtimes compute with exactly those values: torch multiplies when
-it loads the file (:func:`unpack`), onnxruntime folds the same Cast and Mul when it loads a graph that reads
-the file (:mod:`vqcodec.export.link`); one IEEE multiply each, so they agree bit for bit. Which tensors are
-stored so is the caller's choice (:func:`vqcodec.io.weights.save_model`).
+it loads the file (:func:`unpack`), the light runtime with numpy (:func:`dequantize_array`) before it feeds the
+values to its graphs (:mod:`vqcodec.backends.fed`); one IEEE multiply each, so they agree bit for bit. Which
+tensors are stored so is the caller's choice (:func:`vqcodec.io.weights.save_model`). Importing this module
+does not import torch (the light install has none).
 """
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import torch
 
 SCALE = ".int8_scale"
 LEVELS = 127
@@ -28,6 +34,8 @@ def worth_packing(tensors: dict[str, torch.Tensor]) -> set[str]:
 
 def quantize(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``w`` (a float tensor [C, ...]) -> (int8 values, float32 scales [C, 1, ...]) as described above."""
+    import torch
+
     w = w.detach().float()
     peak = w.abs().amax(dim=tuple(range(1, w.ndim)), keepdim=True)
     scale = (peak / LEVELS).where(peak > 0, peak.new_ones(()))
@@ -38,6 +46,12 @@ def quantize(w: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def dequantize(q: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """The float32 values an int8 tensor and its scales stand for: ``q * scale``."""
     return q.float() * scale.float()
+
+
+def dequantize_array(q: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """:func:`dequantize` in numpy: the same float32 values, bit for bit, C-contiguous (``q`` and ``scale`` may
+    be transposed views: the product is written in the order of their shape)."""
+    return np.multiply(q, scale, dtype=np.float32, order="C")
 
 
 def pack(state: dict[str, torch.Tensor], names: set[str]) -> dict[str, torch.Tensor]:
@@ -58,6 +72,8 @@ def unpack(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     Raises:
         ValueError: a scale that is not one float per output channel of an int8 tensor (a damaged file).
     """
+    import torch
+
     for name, scale in state.items():
         if name.endswith(SCALE):
             q = state.get(name.removesuffix(SCALE))
