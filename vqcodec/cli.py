@@ -109,6 +109,7 @@ def cmd_tokens(args: argparse.Namespace) -> int:
 
 
 _COMMAND_MODULES = {
+    "train": ("vqcodec.train.command", "train a model from a recipe"),
     "prepare": ("vqcodec.train.prepare", "manifest of a local corpus: librispeech, libritts, vctk, ljspeech, folder"),
     "eval": ("vqcodec.analysis.evaluate", "quality of a model on a folder: PESQ-WB, STOI, log-mel, SI-SDR; ViSQOL"),
     "inspect": ("vqcodec.analysis.inspection", "codebook usage and token plots of audio files"),
@@ -211,13 +212,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="model whose checks to run: a shipped model's name, a .safetensors file or an exported .onnx.json "
         "(default: the shipped model that wrote the file)",
     )
-    from vqcodec.train import command as train
-
-    train.add_arguments(sub.add_parser("train", help="train a model from a recipe"))
     c.set_defaults(func=cmd_compress)
     d.set_defaults(func=cmd_decompress)
     i.set_defaults(func=cmd_info)
-    sub.choices["train"].set_defaults(func=train.main_args)
     t = sub.add_parser(
         "tokens",
         help="audio files, folders or manifests -> token shards for downstream models",

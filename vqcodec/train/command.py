@@ -1,4 +1,6 @@
-"""``vqcodec train`` and ``python -m vqcodec.train`` (torchrun runs modules): one set of arguments and checks
+"""Train a model from a recipe (recipes/ has the shipped models'), on audio of a folder or a manifest.
+
+``vqcodec train`` and ``python -m vqcodec.train`` (torchrun runs modules): one set of arguments and checks
 for both ways in, the work being :func:`vqcodec.train.loop.main_args`."""
 
 from __future__ import annotations
