@@ -49,3 +49,14 @@ def test_info_shows_bits_per_code_and_the_saving() -> None:
         assert 0 < level["bits_per_code"] < level["bits"]
     assert all(level["bits_per_code"] == level["bits"] for level in plain["levels"].values())
     assert [level["bits"] for level in plain["levels"].values()] == [10, 10, 7][: len(plain["levels"])]
+
+
+def test_a_lookup_loads_only_the_tables_it_needs(monkeypatch, shipped_codec) -> None:
+    """Each shipped model has its tables: finding the default model's loads that file alone (a speech file's
+    decompress never gunzips the general model's tables), and an unknown hash looks through them all."""
+    monkeypatch.setattr(entropy, "_LOADED", {})
+    coder = entropy.coder_for(shipped_codec.hash)
+    assert coder is not None and list(entropy._LOADED) == [entropy.default_tables_path()]
+    assert entropy.coders()[coder.hash] is coder and len(entropy._LOADED) == 1
+    assert entropy.coders().get(b"\0\0\0\0") is None
+    assert len(entropy._LOADED) == len(list(entropy.default_tables_path().parent.glob("*.tables.safetensors.gz")))

@@ -17,7 +17,8 @@ to (``default.tables.safetensors.gz`` for the default; each set names its model 
 
 from __future__ import annotations
 
-import functools
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from vqcodec.entropy.coder import RangeCoder, StreamError
@@ -47,23 +48,44 @@ def default_tables_path() -> Path:
     return default_model_path().with_name(DEFAULT_TABLES)
 
 
-def _shipped() -> tuple[RangeCoder, ...]:
+def _shipped() -> Iterator[RangeCoder]:
     """Coders of every table set shipped in the package (``STEM.tables.safetensors.gz``, one per shipped
-    model that has them): a model's tables are found by its weights hash, not by its file's name."""
+    model that has them), each loaded on first need and kept for the process: a model's tables are found by
+    its weights hash, not by its file's name."""
     from vqcodec.pretrained import folder
 
-    return _loaded(folder())
+    for path in sorted(folder().glob("*" + TABLES_SUFFIX)):
+        with _LOADING:  # a folder's files are coded on two threads: each table file is read once
+            if path not in _LOADED:
+                _LOADED[path] = RangeCoder(load(path))
+        yield _LOADED[path]
 
 
-@functools.cache
-def _loaded(tables_folder: Path) -> tuple[RangeCoder, ...]:
-    """The coders of the tables in ``tables_folder``, loaded once per process on first use."""
-    return tuple(RangeCoder(load(path)) for path in sorted(tables_folder.glob("*" + TABLES_SUFFIX)))
+_LOADED: dict[Path, RangeCoder] = {}
+_LOADING = threading.Lock()
 
 
-def coders() -> dict[bytes, RangeCoder]:
-    """The shipped coders by their tables' hash: what :func:`vqcodec.io.container.read` takes."""
-    return {c.hash: c for c in _shipped()}
+class _ShippedCoders(Mapping[bytes, RangeCoder]):
+    """:func:`_shipped` by tables hash, loading no more files than a lookup needs."""
+
+    def __getitem__(self, tables_hash: bytes) -> RangeCoder:
+        coder = next((c for c in _shipped() if c.hash == tables_hash), None)
+        if coder is None:
+            raise KeyError(tables_hash)
+        return coder
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (c.hash for c in _shipped())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in _shipped())
+
+
+def coders() -> Mapping[bytes, RangeCoder]:
+    """The shipped coders by their tables' hash: what :func:`vqcodec.io.container.read` takes. A lookup loads
+    the shipped table files one at a time, in the order of their names, until one has the hash (a speech file
+    never pays for the general model's tables)."""
+    return _ShippedCoders()
 
 
 def coder_for(model_hash: bytes) -> RangeCoder | None:

@@ -344,7 +344,7 @@ def peek(data: bytes) -> Container:
 
 
 def _coder_for(tables_hash: bytes, coders: Mapping[bytes, Coder] | None) -> Coder:
-    coder = (coders or {}).get(tables_hash)
+    coder = None if coders is None else coders.get(tables_hash)  # a lazy mapping: no len() asked
     if coder is None:
         raise ContainerError(
             f"entropy-coded with tables {tables_hash.hex()}, which this reader does not have "
