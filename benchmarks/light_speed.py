@@ -11,7 +11,8 @@ On the same files:
 - **start-up**: wall time of ``vqcodec --help`` and ``vqcodec info FILE`` (FILE: dev's first file
   compressed) in fresh processes (median of 5); and ``info`` of the long file once.
 
-With ``--folder N`` it measures only what issue 25's bar names: the CLI's folder mode, start-up included
+With ``--folder N`` (and ``--model M.onnx.json`` for a candidate model, exported with ``vqcodec export``) it
+measures only what issue 25's bar names: the CLI's folder mode, start-up included
 (``vqcodec compress DIR -o VQC -b 3 -q`` then ``vqcodec decompress VQC -o OUT -q``, fresh processes, on
 ``--threads``), against Opus on the same files, on N evenly spaced files of dev written as WAV, in
 ``--rounds`` interleaved rounds (medians).
@@ -81,16 +82,17 @@ def torch_seconds(files: list[Path], tmp: Path, threads: int) -> float:
     return time.perf_counter() - start
 
 
-def folder_rounds(files: list[Path], tmp: Path, threads: int, rounds: int) -> dict:
+def folder_rounds(files: list[Path], tmp: Path, threads: int, rounds: int, model: str | None = None) -> dict:
     """Opus, then ``vqcodec compress`` and ``decompress`` of a folder of ``files`` (as WAV), ``rounds`` times
-    interleaved; the median seconds of each."""
+    interleaved; the median seconds of each. ``model``: an exported model's ``.onnx.json`` (or a shipped
+    model's name) for both commands, instead of the default."""
     src = tmp / "wav"
     src.mkdir()
     for i, f in enumerate(files):
         x, sr = sf.read(str(f), dtype="int16", always_2d=True)
         sf.write(str(src / f"{i:03d}_{f.stem}.wav"), x, sr, subtype="PCM_16")
     wavs = sorted(src.iterdir())
-    exe, t = shutil.which("vqcodec") or "vqcodec", ["--threads", str(threads)]
+    exe, t = shutil.which("vqcodec") or "vqcodec", ["--threads", str(threads), *(["-m", model] if model else [])]
     times: dict[str, list[float]] = {"opus_s": [], "compress_s": [], "decompress_s": []}
     for r in range(rounds):
         times["opus_s"].append(opus_seconds(wavs, tmp))
@@ -140,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--threads", type=int, help="CPU threads (default: the cores not already busy, as the CLI)")
     p.add_argument("--folder", type=int, metavar="N", help="only the CLI's folder mode, on N files of dev")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of --folder (default 3)")
+    p.add_argument("--model", help="with --folder: an exported model's .onnx.json for both commands (a candidate)")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     from vqcodec.threads import default_threads
@@ -179,7 +182,7 @@ def folder_main(args: argparse.Namespace) -> None:
     files = list_files(args.dev, args.folder)
     r: dict = {"files": len(files), "audio_s": seconds_of(files), "threads": args.threads, "load": os.getloadavg()}
     with tempfile.TemporaryDirectory() as tmp_name:
-        r.update(folder_rounds(files, Path(tmp_name), args.threads, args.rounds))
+        r.update(folder_rounds(files, Path(tmp_name), args.threads, args.rounds, args.model))
     print(f"dev: {r['files']} files, {r['audio_s']:.0f} s; {r['threads']} threads; load average {r['load'][0]:.2f}")
     print("| what (median of rounds) | wall | x real time |")
     print("|---|---:|---:|")
