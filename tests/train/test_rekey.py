@@ -22,7 +22,6 @@ from vqcodec.prior.model import Prior
 from vqcodec.prior.weights import load_prior, save_prior
 from vqcodec.train import rekey
 
-
 # tables need at least 256 codes per codebook
 MODEL = dataclasses.replace(TINY_PITCH, codebook_size=256)
 
