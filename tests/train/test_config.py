@@ -43,7 +43,7 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
     """The last stage of the recipes that reproduce the shipped model (recipes/speech16k/README.md) must
     describe exactly its architecture and rates, up to the output gain the calibration after training sets;
     the earlier stages differ from it in the head, the number of decoder blocks, the pitch stream and the
-    encoder's spectral input at most (a stage may grow the decoder, see ``freeze_codes``, add a pitch stream
+    encoder's spectral input at most (a stage may grow or shrink the decoder, see ``freeze_codes``, add a pitch stream
     and add a spectral input)."""
     shipped = load_model(default_model_path()).config
     stages = (
@@ -58,6 +58,7 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         "gpu-2.json",
         "gpu-3.json",
         "gpu-4.json",
+        "small-decoder.json",
     )
     configs = [load_train_config(RECIPES / "speech16k" / name) for name in stages]
     assert dataclasses.replace(configs[-1].model, output_gain_db=shipped.output_gain_db) == shipped
