@@ -35,8 +35,7 @@ from _common import list_files
 
 from vqcodec.analysis.metrics import pesq_wb, stoi
 from vqcodec.backends.exported import Manifest, read_manifest
-from vqcodec.backends.fed import fed_values
-from vqcodec.backends.onnxruntime import OnnxBackend
+from vqcodec.backends.onnxruntime import OnnxBackend, feed
 from vqcodec.pipeline.coder import Coder
 from vqcodec.pipeline.sources import BlockSource
 from vqcodec.pretrained import default_onnx_path
@@ -51,9 +50,7 @@ def fed_options(manifest: Manifest, which: str, daz: bool = False) -> ort.Sessio
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     if daz:
         options.add_session_config_entry("session.set_denormal_as_zero", "1")
-    arrays = fed_values(manifest.weights, manifest.fed.get(which, {}))
-    options.add_external_initializers(list(arrays), [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays.values()])
-    _ALIVE.append(arrays)  # onnxruntime reads them in place: they must outlive the session
+    _ALIVE.append(feed(manifest, which, options))  # onnxruntime reads them in place: they outlive the session
     return options
 
 

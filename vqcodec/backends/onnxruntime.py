@@ -66,16 +66,7 @@ class OnnxBackend:
 
     def _feed(self, which: str, options: ort.SessionOptions) -> None:
         """Hand ``options`` the graph's fed initializers (format 3; :mod:`vqcodec.backends.fed`)."""
-        fed = self.manifest.fed.get(which)
-        if not fed:
-            return
-        try:
-            arrays = fed_values(self.manifest.weights, fed)
-        except KeyError as e:
-            raise UserError(f"{self.manifest.weights}: {e.args[0]}: export the model again") from None
-        values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays.values()]
-        options.add_external_initializers(list(arrays), values)
-        self._fed[which] = [arrays, values]
+        self._fed[which] = feed(self.manifest, which, options)
 
     def encode(self, x: np.ndarray, codebooks: tuple[int, ...]) -> list[np.ndarray]:
         """``[B, 1, T]`` float32 (T a multiple of ``top_hop``) -> the first ``codebooks`` codes of each level,
@@ -106,6 +97,21 @@ class OnnxBackend:
         if pitch is None:
             return np.full((bottom.shape[0], bottom.shape[-1] * c.decoder_upsample), -1.0, np.float32)
         return np.ascontiguousarray(frame_f0(pitch[:, 0], c.pitch_bits, c.decoder_upsample), dtype=np.float32)
+
+
+def feed(manifest: Manifest, which: str, options: ort.SessionOptions) -> list:
+    """Hand ``options`` the fed initializers of ``manifest``'s graph ``which`` (none for formats 1 and 2).
+    Returns what onnxruntime will read in place: the caller keeps it as long as the session."""
+    fed = manifest.fed.get(which)
+    if not fed:
+        return []
+    try:
+        arrays = fed_values(manifest.weights, fed)
+    except KeyError as e:
+        raise UserError(f"{manifest.weights}: {e.args[0]}: export the model again") from None
+    values = [ort.OrtValue.ortvalue_from_numpy(a) for a in arrays.values()]
+    options.add_external_initializers(list(arrays), values)
+    return [arrays, values]
 
 
 def load_exported(manifest: str | os.PathLike | None = None, threads: int = 1) -> OnnxBackend:
