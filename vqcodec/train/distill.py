@@ -166,40 +166,54 @@ def distill_loss(
 
 
 def train(config: DistillConfig, teacher_path: str, data: str, out: Path, threads: int, resume: bool) -> None:
+    """Run ``config`` from ``teacher_path`` (a shipped model's name or a model file) on ``data``'s split into
+    ``out`` (see the module docstring); with ``resume``, from ``out``'s checkpoint."""
     torch.manual_seed(config.seed)
     teacher = _load_teacher(teacher_path).eval()
     student = make_student(teacher, config.encoder)
     params = freeze_all_but_encoder(student)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=0.0)
+    sampler = _sampler(config, data, teacher.config)
+    out.mkdir(parents=True, exist_ok=True)
+    step = _resume(out, student, optimizer, sampler) if resume else 0
+    torch.set_num_threads(bounded_threads(threads))
+    seconds = config.batch_size * sampler.segment / teacher.config.sample_rate  # of audio per step
+    with (out / "log.jsonl").open("a") as log:
+        while step < config.steps:
+            start = time.perf_counter()
+            metrics = _step(config, teacher, student, optimizer, params, sampler, step)
+            step += 1
+            if step % config.log_every == 0:
+                _log(log, {"step": step, **metrics, "audio_s_per_s": seconds / (time.perf_counter() - start)})
+            if step % config.ckpt_every == 0 or step == config.steps:
+                _checkpoint(out, student, optimizer, sampler, step)
+
+
+def _sampler(config: DistillConfig, data: str, model: ModelConfig) -> SegmentSampler:
     paths = list_audio(data, config.split)
     if not paths:
         raise UserError(f"{data}: no audio in split {config.split!r}")
-    segment = config.segment_frames * teacher.config.top_hop
-    sampler = SegmentSampler(load_corpus(paths, teacher.config.sample_rate), segment, seed=config.seed)
-    out.mkdir(parents=True, exist_ok=True)
-    step = _resume(out, student, optimizer, sampler) if resume else 0
-    log = (out / "log.jsonl").open("a")
-    torch.set_num_threads(bounded_threads(threads))
-    while step < config.steps:
-        start = time.perf_counter()
-        for group in optimizer.param_groups:
-            group["lr"] = config.lr_at(step)
-        loss, metrics = distill_loss(teacher, student, sampler.batch(config.batch_size), config.edge_frames)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        step += 1
-        if step % config.log_every == 0:
-            row = {"step": step, "loss": float(loss.detach()), **metrics, "lr": config.lr_at(step - 1)}
-            row["audio_s_per_s"] = (
-                config.batch_size * segment / teacher.config.sample_rate / (time.perf_counter() - start)
-            )
-            log.write(json.dumps(row) + "\n")
-            log.flush()
-            print(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
-        if step % config.ckpt_every == 0 or step == config.steps:
-            _checkpoint(out, student, optimizer, sampler, step)
+    segment = config.segment_frames * model.top_hop
+    return SegmentSampler(load_corpus(paths, model.sample_rate), segment, seed=config.seed)
+
+
+def _step(config: DistillConfig, teacher, student, optimizer, params, sampler: SegmentSampler, step: int) -> dict:
+    """One optimiser step at ``step``'s learning rate; its loss, the loss's parts and the learning rate."""
+    lr = config.lr_at(step)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    loss, metrics = distill_loss(teacher, student, sampler.batch(config.batch_size), config.edge_frames)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    return {"loss": float(loss.detach()), **metrics, "lr": lr}
+
+
+def _log(log, row: dict) -> None:
+    log.write(json.dumps(row) + "\n")
+    log.flush()
+    print(" ".join(f"{k} {v:.4g}" if isinstance(v, float) else f"{k} {v}" for k, v in row.items()), flush=True)
 
 
 def _load_teacher(name: str) -> VQCodecModel:
