@@ -82,6 +82,7 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         (lambda r: r.update(step=10), "unknown training config field 'step' (did you mean 'steps'?)"),
         (lambda r: r.update(lr="fast"), "training config field 'lr' must be a number"),
         (lambda r: r.update(model=[]), "model config must be a JSON object"),
+        (lambda r: r.update(freeze_codes=True, encoder_only=True), "leave nothing to train"),
     ],
 )
 def test_recipe_mistakes_are_one_line_naming_the_field(tmp_path: Path, capsys, edit, message) -> None:

@@ -575,6 +575,20 @@ def test_frozen_codes_train_the_decoder_only(data_dir: Path, tmp_path: Path) -> 
     assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith("decoder."))
 
 
+def test_encoder_only_trains_the_waveform_encoder_alone(data_dir: Path, tmp_path: Path) -> None:
+    """With ``encoder_only`` the hierarchy (codebooks, whitening statistics, code usage) and the decoder stay as
+    loaded while the encoder trains: a distilled encoder tuned on the decoded audio's losses."""
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init)
+    tuned = run(dataclasses.replace(CFG, steps=3, encoder_only=True), data_dir, tmp_path / "b", resume=False, init=init)
+    before, after = source.state_dict(), tuned.model.state_dict()
+    for name, value in before.items():
+        if name.startswith(("hierarchy.", "decoder.")):
+            assert torch.equal(after[name], value), name
+    assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith("encoder."))
+
+
 def test_a_decoder_told_its_rate_trains_each_rate_it_is_given(data_dir: Path, tmp_path: Path) -> None:
     """``rate_embedding`` on a model trained without, decoder only: quantizer dropout gives the items of a
     batch different numbers of bottom codebooks, and the vectors of the numbers drawn (not of the unused 0)

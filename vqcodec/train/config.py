@@ -48,6 +48,11 @@ class TrainConfig:
         model makes exactly the codes of the model it started from: a decoder fine-tune keeps the entropy
         tables and priors fitted on those codes valid.
 
+        ``encoder_only``: the opposite: only the waveform encoder trains, on the decoded audio's losses; the
+        quantizer hierarchy (codebooks, whitening statistics) and the decoder stay as loaded. For an encoder
+        distilled from another (:mod:`vqcodec.train.distill`): it then learns what the decoder needs, not
+        only what the teacher's encoder gave, in the same codebooks.
+
         Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
         (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
         :mod:`vqcodec.train.data`.
@@ -81,6 +86,7 @@ class TrainConfig:
     voicing_weight: float = 0.5
     f0_teacher_steps: int = 0
     freeze_codes: bool = False
+    encoder_only: bool = False
     adversarial_weight: float = 0.0
     feature_weight: float = 2.0
     adversarial_start: int = 0
@@ -112,6 +118,8 @@ class TrainConfig:
                 raise ConfigError(f"{name} must not be negative")
         if self.valid_seconds <= 0:
             raise ConfigError("valid_seconds must be positive")
+        if self.freeze_codes and self.encoder_only:
+            raise ConfigError("freeze_codes and encoder_only leave nothing to train: choose one")
 
     def commit_at(self, step: int) -> float:
         frac = min(1.0, step / max(1, self.commit_warmup))

@@ -92,6 +92,9 @@ class Trainer:
         if cfg.freeze_codes:
             for part in (self.model.encoder, self.model.hierarchy):
                 part.requires_grad_(False)
+        if cfg.encoder_only:
+            for part in (self.model.hierarchy, self.model.decoder):
+                part.requires_grad_(False)
         trained = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(trained, lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
@@ -168,7 +171,7 @@ class Trainer:
         """Training mode, except the codebooks when the codes are frozen (their statistics, usage and
         restarts would move the codes); the residual stacks stay in training mode for quantizer dropout."""
         self.model.train()
-        if self.cfg.freeze_codes:
+        if self.cfg.freeze_codes or self.cfg.encoder_only:
             for module in self.model.hierarchy.modules():
                 if isinstance(module, FactorizedVQ):
                     module.eval()
