@@ -46,6 +46,17 @@ def test_student_keeps_everything_but_the_waveform_encoder():
     assert torch.count_nonzero(student.encoder.net[s_last + 2].scale) == 0
 
 
+def test_a_student_that_replaces_the_first_layers_keeps_the_teachers_others():
+    """A student whose faster front ends where the teacher's sample-rate layers end starts with the teacher's
+    layers after it (the same kind and shapes, counted back from the conv to the latent)."""
+    teacher = make_model(dataclasses.replace(TEACHER, encoder_channels=(8, 16, 16), strides=(2, 2, 5)))
+    student = distill.make_student(teacher, {"encoder_channels": [16, 16], "strides": [4, 5], "encoder_blocks": 1})
+    t, s = teacher.encoder.net, student.encoder.net
+    for ours, theirs in ((1, 3), (2, 4), (3, 5), (4, 6)):  # ResUnit, Downsample, conv, ConvNeXt block
+        assert all(torch.equal(v, t[theirs].state_dict()[k]) for k, v in s[ours].state_dict().items())
+    assert s[0].conv.weight.shape != t[2].conv.weight.shape  # the new stem
+
+
 def test_a_student_that_is_the_teacher_has_no_loss_and_codes_alike():
     teacher = make_model(TEACHER)
     same = {"encoder_channels": list(TEACHER.encoder_channels), "strides": list(TEACHER.strides), "encoder_blocks": 1}

@@ -10,9 +10,10 @@ quantizer's input and the bottom quantizer's input (conditioned on the student's
 the teacher's mean square. Where the student's inputs are the teacher's the codes are too, so the decoder,
 the entropy tables and the prior keep working; the log says how often the first codebook of each level agrees.
 
-The student's log-mel branch, its last convolution and its first ConvNeXt block start as the teacher's
-(their shapes do not depend on the strides); the rest starts new, and the extra ConvNeXt blocks start as
-identities.
+The student's log-mel branch, its last convolution and its first ConvNeXt block start as the teacher's, and
+so does each layer before that convolution that mirrors the teacher's (the same kind and shapes, counted back
+from it: a student that only replaces the teacher's first layers keeps the others); the rest starts new, and
+the extra ConvNeXt blocks start as identities.
 
 Writes ``OUT/checkpoint.pt`` (resumable: tensors and plain values, read with ``weights_only=True``),
 ``OUT/model.safetensors`` (float32, the shipped-model format: pack, export and measure it as any model) and
@@ -102,24 +103,28 @@ def student_config(teacher: ModelConfig, encoder: dict) -> ModelConfig:
 def make_student(teacher: VQCodecModel, encoder: dict) -> VQCodecModel:
     """A model with the teacher's weights everywhere but its waveform encoder (see the module docstring)."""
     student = VQCodecModel.from_config(student_config(teacher.config, encoder))
-    ours = student.state_dict()
-    theirs = teacher.state_dict()
+    theirs = {k: v for k, v in teacher.state_dict().items() if not k.startswith("encoder.net.")}
+    student.load_state_dict(theirs, strict=False)
     last = len(teacher.encoder.net) - teacher.config.encoder_blocks - 1  # the teacher's conv to the latent
     first_new = len(student.encoder.net) - student.config.encoder_blocks - 1
-    moved = {}
-    for k, v in theirs.items():
-        if not k.startswith("encoder.net."):
-            moved[k] = v
-            continue
-        index, rest = k[len("encoder.net.") :].split(".", 1)
-        if int(index) >= last:  # the conv to the latent and the ConvNeXt blocks keep their order from there
-            moved[f"encoder.net.{int(index) - last + first_new}.{rest}"] = v
-    loaded = {k: v for k, v in moved.items() if k in ours and ours[k].shape == v.shape}
-    student.load_state_dict(loaded, strict=False)
+    pairs = [(first_new + i, last + i) for i in range(teacher.config.encoder_blocks + 1)]  # conv, blocks
+    pairs += [(first_new - i, last - i) for i in range(1, min(first_new, last) + 1)]  # back from the conv
+    for ours, theirs_index in pairs:
+        _copy_if_alike(student.encoder.net[ours], teacher.encoder.net[theirs_index])
     for i in range(teacher.config.encoder_blocks, student.config.encoder_blocks):
         with torch.no_grad():
             student.encoder.net[first_new + 1 + i].scale.zero_()  # a new block adds nothing yet
     return student.eval()  # quantizers track no statistics; the encoder has no batch norm or dropout
+
+
+def _copy_if_alike(ours: torch.nn.Module, theirs: torch.nn.Module) -> bool:
+    """Load ``theirs`` into ``ours`` when they are the same kind of layer with tensors of the same shapes (the
+    student's layers that mirror the teacher's, counted back from the conv to the latent)."""
+    a, b = ours.state_dict(), theirs.state_dict()
+    if type(ours) is not type(theirs) or a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
+        return False
+    ours.load_state_dict(b)
+    return True
 
 
 def freeze_all_but_encoder(student: VQCodecModel) -> list[torch.nn.Parameter]:
