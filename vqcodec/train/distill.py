@@ -39,6 +39,7 @@ from vqcodec.nn.config import ModelConfig
 from vqcodec.nn.model import VQCodecModel
 from vqcodec.threads import bounded_threads
 from vqcodec.train.data import SegmentSampler, list_audio, load_corpus
+from vqcodec.train.schedule import warmup_cosine
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,10 +86,7 @@ class DistillConfig:
         return config
 
     def lr_at(self, step: int) -> float:
-        if step < self.warmup:
-            return self.lr * (step + 1) / self.warmup
-        t = min(1.0, (step - self.warmup) / max(1, self.steps - self.warmup))
-        return self.lr_final + 0.5 * (self.lr - self.lr_final) * (1 + math.cos(math.pi * t))
+        return warmup_cosine(step, self.lr, self.lr_final, self.warmup, self.steps)
 
 
 def student_config(teacher: ModelConfig, encoder: dict) -> ModelConfig:

@@ -14,7 +14,6 @@ import argparse
 import contextlib
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
@@ -41,6 +40,7 @@ from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler,
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
 from vqcodec.train.feed import PitchFeed
 from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
+from vqcodec.train.schedule import warmup_cosine
 from vqcodec.train.validate import Validator, load_segments
 from vqcodec.train.warm_start import init_from
 
@@ -131,10 +131,7 @@ class Trainer:
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine from ``lr`` to ``lr_final``."""
         c = self.cfg
-        if step < c.warmup:
-            return c.lr * (step + 1) / c.warmup
-        frac = min(1.0, (step - c.warmup) / max(1, c.steps - c.warmup))
-        return c.lr_final + 0.5 * (c.lr - c.lr_final) * (1 + math.cos(math.pi * frac))
+        return warmup_cosine(step, c.lr, c.lr_final, c.warmup, c.steps)
 
     def _discriminator(self):
         """The discriminator and its optimiser when the recipe trains adversarially, else (None, None)."""
