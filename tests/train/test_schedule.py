@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from vqcodec.train.schedule import warmup_cosine
@@ -12,5 +14,5 @@ def test_warm_up_then_cosine_to_the_final_rate():
     assert rates[0] == pytest.approx(1e-4) and rates[9] == pytest.approx(1e-3)
     assert rates[10] == pytest.approx(1e-3)
     assert rates[60] == pytest.approx((1e-3 + 1e-5) / 2)
-    assert all(a >= b for a, b in zip(rates[10:], rates[11:]))  # never rises after the warm-up
+    assert all(a >= b for a, b in pairwise(rates[10:]))  # never rises after the warm-up
     assert rates[110] == rates[129] == pytest.approx(1e-5)
