@@ -181,7 +181,7 @@ def train(config: DistillConfig, teacher_path: str, data: str, out: Path, thread
     step = _resume(out, student, optimizer, sampler) if resume else 0
     torch.set_num_threads(bounded_threads(threads))
     seconds = config.batch_size * sampler.segment / teacher.config.sample_rate  # of audio per step
-    with (out / "log.jsonl").open("a") as log:
+    with (out / "log.jsonl").open("a" if resume else "w") as log:  # a fresh run starts a fresh log
         while step < config.steps:
             start = time.perf_counter()
             metrics = _step(config, teacher, student, optimizer, params, sampler, step)
@@ -237,7 +237,7 @@ def _checkpoint(out: Path, student: VQCodecModel, optimizer, sampler: SegmentSam
 def _resume(out: Path, student: VQCodecModel, optimizer, sampler: SegmentSampler) -> int:
     ckpt = out / "checkpoint.pt"
     if not ckpt.is_file():
-        raise UserError(f"{ckpt}: nothing to resume")
+        raise UserError(f"{ckpt}: no checkpoint to resume (leave out --resume to start afresh)")
     state = torch.load(ckpt, weights_only=True)
     student.encoder.load_state_dict(state["encoder"])
     optimizer.load_state_dict(state["optimizer"])
