@@ -115,24 +115,18 @@ def make_student(teacher: VQCodecModel, encoder: dict) -> VQCodecModel:
     return student.eval()  # quantizers track no statistics; the encoder has no batch norm or dropout
 
 
-def _copy_if_alike(ours: torch.nn.Module, theirs: torch.nn.Module) -> bool:
+def _copy_if_alike(ours: torch.nn.Module, theirs: torch.nn.Module) -> None:
     """Load ``theirs`` into ``ours`` when they are the same kind of layer with tensors of the same shapes (the
     student's layers that mirror the teacher's, counted back from the conv to the latent)."""
     a, b = ours.state_dict(), theirs.state_dict()
-    if type(ours) is not type(theirs) or a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
-        return False
-    ours.load_state_dict(b)
-    return True
+    if type(ours) is type(theirs) and a.keys() == b.keys() and all(a[k].shape == b[k].shape for k in a):
+        ours.load_state_dict(b)
 
 
 def freeze_all_but_encoder(student: VQCodecModel) -> list[torch.nn.Parameter]:
     """Only the waveform encoder trains; returns its parameters."""
-    for p in student.parameters():
-        p.requires_grad_(False)
-    params = list(student.encoder.parameters())
-    for p in params:
-        p.requires_grad_(True)
-    return params
+    student.requires_grad_(False)
+    return list(student.encoder.requires_grad_(True).parameters())
 
 
 def quantizer_inputs(model: VQCodecModel, wav: torch.Tensor) -> tuple[torch.Tensor, ...]:
