@@ -72,6 +72,30 @@ def test_tiny_spectral_input_codes_match_torch(tmp_path) -> None:
         assert np.array_equal(got, want.numpy())
 
 
+def test_tiny_residual_readout_codes_match_torch(tmp_path) -> None:
+    """A stack with a residual readout (``residual_readout``) exports: the graph subtracts each codebook's readout
+    from the residual the next one searches, as torch does, and its codes differ from those without it."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY_PITCH, name="tinyr", residual_readout=True)
+    model = make_model(config, seed=5)
+    with torch.no_grad():
+        for layer in [*model.hierarchy.top_quantizer.layers, *model.hierarchy.bottom_quantizer.layers]:
+            layer.readout.normal_(std=2.0)
+    save_model(model, tmp_path / "tinyr.safetensors")
+    export_file(tmp_path / "tinyr.safetensors", tmp_path)
+    model, onnx = _pair(manifest_path(tmp_path, "tinyr"))
+    x = _audio(2, 9, config.top_hop, seed=9)
+    with torch.inference_mode():
+        expected = model.encode(x, *config.codebooks)
+        model.hierarchy.bottom_quantizer.residual_readout = False
+        without = model.encode(x, *config.codebooks)[1]
+    for got, want in zip(onnx.encode(x.numpy(), model.config.codebooks), expected, strict=True):
+        assert np.array_equal(got, want.numpy())
+    assert not torch.equal(without[:, 1:], expected[1][:, 1:])  # the readout is in the graph
+
+
 @pytest.mark.parametrize("n_bottom", [1, 2, 3])
 def test_tiny_istft_decode_matches_torch_at_every_rung(tiny_onnx, n_bottom: int) -> None:
     model, onnx = _pair(tiny_onnx["istft"])

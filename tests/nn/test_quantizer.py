@@ -63,6 +63,23 @@ def test_residual_straight_through_gradient() -> None:
     torch.testing.assert_close(grad, grad_ref, rtol=1e-6, atol=1e-7)
 
 
+def test_readout_passes_no_gradient_to_earlier_codebooks() -> None:
+    """With a residual readout, what the decoder is given and the later codebooks' commitment move no earlier
+    codebook's vectors (the readout is subtracted detached, as the outputs are)."""
+    torch.manual_seed(0)
+    rvq = ResidualVQ(DIM, 3, SIZE, CDIM, dropout=0.0, restart_every=0, residual_readout=True).train()
+    z = _latents()
+    with torch.no_grad():
+        for layer in rvq.layers:
+            layer.readout.normal_()
+    rvq.eval()
+    out = rvq(z)
+    w = torch.randn(out.quantized.shape, generator=torch.Generator().manual_seed(2))
+    books = [layer.codebook.weight for layer in rvq.layers]
+    grads = torch.autograd.grad((out.quantized * w).sum() + out.commit_loss, books, allow_unused=True)
+    assert all(g is None or (g == 0).all() for g in grads)
+
+
 def test_codebook_gets_gradient_only_from_codebook_loss_on_used_rows() -> None:
     vq = _fvq().train()
     z = _latents().requires_grad_()
@@ -311,3 +328,33 @@ def test_residual_fit_makes_each_stage_code_what_is_left() -> None:
         errors = [float((q.decode(q.encode(z, n)) * q.scale - z).norm() / z.norm()) for n in range(1, 5)]
     assert all(a > b for a, b in zip(errors, errors[1:], strict=False)) and errors[-1] < 0.7
     assert "scale" not in ResidualVQ(16, 4, 32, 4).state_dict()  # models trained before it still load
+
+
+def _readout_error(q: ResidualVQ, z: torch.Tensor, n: int) -> float:
+    """What the first ``n`` codebooks' outputs and readouts leave of ``z``, relative to ``z``."""
+    codes, left = q.encode(z, n), z
+    for i, layer in enumerate(q.layers[:n]):
+        left = left - layer.decode(codes[:, i]) - layer.read(codes[:, i])
+    return float(left.norm() / z.norm())
+
+
+def test_residual_readout_makes_each_stage_code_what_is_left() -> None:
+    torch.manual_seed(0)
+    q = ResidualVQ(16, 4, 32, 4, dropout=0.0, restart_every=0, residual_readout=True)
+    z = 50 * torch.randn(8, 16, 60, generator=torch.Generator().manual_seed(3))
+    plain = ResidualVQ(16, 4, 32, 4, dropout=0.0, restart_every=0)
+    plain.load_state_dict(q.state_dict(), strict=False)
+    with torch.no_grad():
+        assert torch.equal(q.eval().encode(z, 4), plain.eval().encode(z, 4))  # a zero readout codes as before
+        q.train()
+        for _ in range(400):  # the readout is solved from running moments: no optimiser
+            q(z)
+        q.eval()
+        errors = [_readout_error(q, z, n) for n in range(1, 5)]
+        assert all(a > b for a, b in zip(errors, errors[1:], strict=False)) and errors[-1] < 0.8
+        assert not torch.equal(q.encode(z, 4)[:, 1:], plain.encode(z, 4)[:, 1:])  # later stages moved
+        for n in (1, 3, 4):  # the codec's two halves still agree with the training pass
+            out = q(z, n)
+            assert torch.equal(out.codes, q.encode(z, n))
+            torch.testing.assert_close(q.decode(out.codes), out.quantized, rtol=1e-5, atol=1e-5)
+    assert not any("readout" in k for k in plain.state_dict())  # models trained before it still load

@@ -56,7 +56,9 @@ class ModelConfig:
     source-filter head only) lets the head set its harmonics' phase (:class:`vqcodec.nn.heads.HarmonicHead`);
     0, they keep the source's. ``rate_embedding``: the decoder is told how many bottom codebooks it was
     given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
-    ``encoder_mels`` > 0 adds that many log mel bands of each frame (2 hops of audio) to the encoder's latents
+    ``residual_readout``: each codebook after a level's first codes what a linear readout of the ones before
+    it leaves of the latent (:class:`vqcodec.nn.quantizer.ResidualVQ`); False, every codebook searches a
+    projection of the same latent, as the models trained before the field did. ``encoder_mels`` > 0 adds that many log mel bands of each frame (2 hops of audio) to the encoder's latents
     (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. ``content`` says what the model is
     made for and measured on: ``"speech"`` (PESQ-WB, STOI, F0: :mod:`vqcodec.analysis.quality`) or
     ``"general"``, music and sounds (:mod:`vqcodec.analysis.general`); it changes no weight. Every field has a
@@ -89,6 +91,7 @@ class ModelConfig:
     restart_every: int = 50
     restart_threshold: float = 0.05
     residual_fit: float = 0.0
+    residual_readout: bool = False
     pitch_bits: int = 0
     phase_terms: int = 0
     rate_embedding: bool = False

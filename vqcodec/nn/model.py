@@ -67,6 +67,7 @@ class VQCodecModel(nn.Module):
             "restart_every": c.restart_every,
             "restart_threshold": c.restart_threshold,
             "residual_fit": c.residual_fit,
+            "residual_readout": c.residual_readout,
         }
         hierarchy = Hierarchy(
             TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),

@@ -16,6 +16,7 @@ TUNABLE = (
     "head",
     "name",
     "residual_fit",
+    "residual_readout",
     "decoder_blocks",
     "pitch_bits",
     "output_gain_db",
@@ -43,7 +44,7 @@ def init_from(model: VQCodecModel, init: str) -> None:
 def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
     """Load ``source``'s weights into ``model``. The configs must match, except for the name, the decoder head
     (a new head starts from what the old one shares with it, see ``adopt``), the residual fit (a new latent
-    scale is set by the first batch), a pitch stream, more decoder blocks (the new ones start as identities,
+    scale is set by the first batch) or readout (it starts at zero), a pitch stream, more decoder blocks (the new ones start as identities,
     see :func:`grow_decoder`) or fewer (a smaller decoder to distil, see :func:`shrink_decoder`), a spectral
     input for the encoder (it starts silent, see :func:`add_spectral_input`), a harmonic head's phase (see
     :func:`add_phase`), rate vectors for the decoder (see :func:`add_rate_embedding`) and the quantizer
@@ -66,7 +67,9 @@ def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
     elif c.rate_embedding != s.rate_embedding:
         add_rate_embedding(model, source)
     elif c.head == s.head:
-        model.load_state_dict(source.state_dict(), strict=s.residual_fit == c.residual_fit)
+        model.load_state_dict(
+            source.state_dict(), strict=(s.residual_fit, s.residual_readout) == (c.residual_fit, c.residual_readout)
+        )
     else:
         change_head(model, source)
 
