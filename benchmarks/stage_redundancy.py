@@ -109,8 +109,8 @@ def main() -> None:
         redundancy_table(records)
     print("\n| bottom codebooks | decoded from | PESQ-WB | STOI |\n|---:|---|---:|---:|")
     for (n, continuous), vals in scores.items():
-        pesq = np.mean([v[0] for v in vals if v[0] is not None])
-        print(f"| {n} | {'continuous vectors' if continuous else 'codes'} | {pesq:.3f} | {np.mean([v[1] for v in vals]):.3f} |")
+        pesq, est = np.mean([v[0] for v in vals if v[0] is not None]), np.mean([v[1] for v in vals])
+        print(f"| {n} | {'continuous vectors' if continuous else 'codes'} | {pesq:.3f} | {est:.3f} |")
 
 
 if __name__ == "__main__":

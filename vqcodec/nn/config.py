@@ -58,7 +58,8 @@ class ModelConfig:
     given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
     ``residual_readout``: each codebook after a level's first codes what a linear readout of the ones before
     it leaves of the latent (:class:`vqcodec.nn.quantizer.ResidualVQ`); False, every codebook searches a
-    projection of the same latent, as the models trained before the field did. ``encoder_mels`` > 0 adds that many log mel bands of each frame (2 hops of audio) to the encoder's latents
+    projection of the same latent, as the models trained before the field did. ``encoder_mels`` > 0 adds
+    that many log mel bands of each frame (2 hops of audio) to the encoder's latents
     (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. ``content`` says what the model is
     made for and measured on: ``"speech"`` (PESQ-WB, STOI, F0: :mod:`vqcodec.analysis.quality`) or
     ``"general"``, music and sounds (:mod:`vqcodec.analysis.general`); it changes no weight. Every field has a

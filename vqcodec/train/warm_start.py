@@ -42,13 +42,13 @@ def init_from(model: VQCodecModel, init: str) -> None:
 
 
 def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
-    """Load ``source``'s weights into ``model``. The configs must match, except for the name, the decoder head
-    (a new head starts from what the old one shares with it, see ``adopt``), the residual fit (a new latent
-    scale is set by the first batch) or readout (it starts at zero), a pitch stream, more decoder blocks (the new ones start as identities,
-    see :func:`grow_decoder`) or fewer (a smaller decoder to distil, see :func:`shrink_decoder`), a spectral
-    input for the encoder (it starts silent, see :func:`add_spectral_input`), a harmonic head's phase (see
-    :func:`add_phase`), rate vectors for the decoder (see :func:`add_rate_embedding`) and the quantizer
-    dropouts; one change per stage.
+    """Load ``source``'s weights into ``model``. The configs must match, except for the name, the decoder head (a new
+    head starts from what the old one shares with it, see ``adopt``), the residual fit (a new latent scale is set by
+    the first batch) or readout (it starts at zero), a pitch stream, more decoder blocks (the new ones start as
+    identities, see :func:`grow_decoder`) or fewer (a smaller decoder to distil, see :func:`shrink_decoder`), a
+    spectral input for the encoder (it starts silent, see :func:`add_spectral_input`), a harmonic head's phase (see
+    :func:`add_phase`), rate vectors for the decoder (see :func:`add_rate_embedding`) and the quantizer dropouts;
+    one change per stage.
 
     Raises:
         UserError: the configs differ in another field, or the files do not line up.
