@@ -159,7 +159,7 @@ class FactorizedVQ(nn.Module):
         return self.out_proj(self.embed(codes))
 
     def read(self, codes: torch.Tensor) -> torch.Tensor:
-        """[B, T] codes -> [B, D, T]: what the readout says the residual was (zeros without a readout)."""
+        """[B, T] codes -> [B, D, T]: what the readout says the residual was (a codebook built with ``readout``)."""
         x = F.pad(self.embed(codes).float(), (0, 0, 0, 1), value=1.0)  # [B, d + 1, T]
         return torch.einsum("bdt,dk->bkt", x, self.readout)
 
@@ -280,8 +280,8 @@ class ResidualVQ(Quantizer):
 
     Residual readout. The same defect measured on a trained model (``356b68c2``): its 11 bottom stages each
     output 2 % of the residual's norm at cosine about 0, so every stage searched a projection of the same
-    latent, and from stage 4 on a stage's projection was 97.5-100 % predictable (R^2, linear) from the stages
-    before it: seven codebooks re-coded what four had coded, which is why extra bits bought almost nothing.
+    latent, and from stage 4 on a stage's projection was 95-100 % predictable (R^2, linear) from the stages
+    before it: eight codebooks re-coded what three had coded, which is why extra bits bought almost nothing.
     With ``residual_readout`` each codebook keeps a second, decoder-independent map from its code vector to
     the latent (``FactorizedVQ.readout``, the least-squares fit of the residual it was given, solved from
     running moments, no gradient) and the next codebook is given ``r_{i+1} = r_i - out_i - readout_i``. The
