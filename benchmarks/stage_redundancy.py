@@ -29,19 +29,16 @@ from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pes
 
 
 def stack(q, z: torch.Tensor, n: int, continuous: bool = False):
-    """Run a level's stack [B, D, T] like ``ResidualVQ.encode`` + ``decode`` on its first ``n`` codebooks ->
-    (sum of outputs [B, D, T], per stage: searched vector [T, d], residual norm, cosine(output, residual))."""
-    residual, total, stages = q._normalise(z), 0, []
-    for layer in q.layers[:n]:
+    """A level's stack on [B, D, T] with its first ``n`` codebooks, as the codec codes it (``ResidualVQ.walk``) ->
+    (sum of outputs [B, D, T], per stage: searched vector [T, d], residual norm, cosine(output, residual)); with
+    ``continuous`` each output is made from the searched vector instead of the chosen code's."""
+    total, stages = 0, []
+    for layer, residual, codes in q.walk(z, n):
         searched = layer.project(residual)
-        codes = layer._lookup(searched)
         out = layer.out_proj(searched if continuous else layer.embed(codes))
         cos = torch.nn.functional.cosine_similarity(out.flatten(), residual.flatten(), dim=0)
         stages.append((searched[0].T.numpy(), float(residual.norm()), float(cos)))
         total = total + out
-        residual = residual - layer.decode(codes)
-        if getattr(q, "residual_readout", False):
-            residual = residual - layer.read(codes)
     return total, stages
 
 

@@ -28,6 +28,7 @@ Codebooks that differ between ranks are the known way EnCodec-style codebooks br
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import torch
@@ -158,17 +159,20 @@ class FactorizedVQ(nn.Module):
         """[B, T] codes -> [B, D, T]."""
         return self.out_proj(self.embed(codes))
 
+    def _readout_input(self, codes: torch.Tensor) -> torch.Tensor:
+        """[B, T] codes -> [B, d + 1, T]: their code vectors with a constant 1 (the readout's bias)."""
+        return F.pad(self.embed(codes).float(), (0, 0, 0, 1), value=1.0)
+
     def read(self, codes: torch.Tensor) -> torch.Tensor:
         """[B, T] codes -> [B, D, T]: what the readout says the residual was (a codebook built with ``readout``)."""
-        x = F.pad(self.embed(codes).float(), (0, 0, 0, 1), value=1.0)  # [B, d + 1, T]
-        return torch.einsum("bdt,dk->bkt", x, self.readout)
+        return torch.einsum("bdt,dk->bkt", self._readout_input(codes), self.readout)
 
     @torch.no_grad()
     def fit_readout(self, codes: torch.Tensor, target: torch.Tensor) -> None:
         """Move the readout towards the least-squares map from this batch's code vectors to ``target`` [B, D, T]
         (the residual the codes were chosen for): the moments are EMAs at ``usage_decay`` (summed over ranks),
         and the readout follows their solution at the same rate, so it grows from zero over some hundred steps."""
-        x = F.pad(self.embed(codes).float(), (0, 0, 0, 1), value=1.0).transpose(1, 2).reshape(-1, self.readout.shape[0])
+        x = self._readout_input(codes).transpose(1, 2).reshape(-1, self.readout.shape[0])  # [N, d + 1]
         y = target.float().transpose(1, 2).reshape(-1, target.shape[1])  # [N, D]
         moments = torch.cat([x.t() @ x, x.t() @ y], dim=1) / x.shape[0]  # [d + 1, d + 1 + D]
         if _distributed():
@@ -374,16 +378,22 @@ class ResidualVQ(Quantizer):
         kept = keep[:, :n_q].sum(1).long()  # [B]
         return QuantizerOutput(quantized, torch.cat(codes, dim=1), commit, codebook, stacked, kept)
 
+    def walk(self, z: torch.Tensor, n_q: int) -> Iterator[tuple[FactorizedVQ, torch.Tensor, torch.Tensor]]:
+        """What coding ``z`` [B, D, T] with the first ``n_q`` codebooks does, codebook by codebook: yields each
+        codebook, the residual it is given [B, D, T] and the codes it chooses [B, T] (what :meth:`encode`
+        returns, and what a benchmark of the stages reads)."""
+        residual = self._normalise(z)
+        for i, layer in enumerate(self.layers[:n_q]):
+            codes = layer.encode(residual)
+            yield layer, residual, codes
+            if i + 1 < n_q:  # what it leaves, for the next codebook
+                residual = residual - layer.decode(codes)
+                if self.residual_readout:
+                    residual = residual - layer.read(codes).to(residual.dtype)
+
     def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
         """[B, D, T] -> [B, n_q, T] codes."""
-        residual, codes = self._normalise(z), []
-        for layer in self.layers[:n_q]:
-            c = layer.encode(residual)
-            residual = residual - layer.decode(c)
-            if self.residual_readout:
-                residual = residual - layer.read(c).to(residual.dtype)
-            codes.append(c)
-        return torch.stack(codes, dim=1)
+        return torch.stack([codes for _, _, codes in self.walk(z, n_q)], dim=1)
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
         """[B, n_q, T] codes -> [B, D, T]; n_q is any prefix length >= 1."""
