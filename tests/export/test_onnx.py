@@ -72,13 +72,15 @@ def test_tiny_spectral_input_codes_match_torch(tmp_path) -> None:
         assert np.array_equal(got, want.numpy())
 
 
-def test_tiny_residual_readout_codes_match_torch(tmp_path) -> None:
-    """A stack with a residual readout (``residual_readout``) exports: the graph subtracts each codebook's readout
-    from the residual the next one searches, as torch does, and its codes differ from those without it."""
+@pytest.mark.parametrize("readout_from", [(), (1, 2)])
+def test_tiny_residual_readout_codes_match_torch(tmp_path, readout_from: tuple[int, ...]) -> None:
+    """A stack with a residual readout (``residual_readout``, from each level's second codebook or from those
+    ``readout_from`` names) exports: the graph subtracts the readouts from what the codebooks after them search,
+    as torch does, and its codes differ from those without it."""
     from vqcodec.export.onnx import export_file
     from vqcodec.io.weights import save_model
 
-    config = dataclasses.replace(TINY_PITCH, name="tinyr", residual_readout=True)
+    config = dataclasses.replace(TINY_PITCH, name="tinyr", residual_readout=True, readout_from=readout_from)
     model = make_model(config, seed=5)
     with torch.no_grad():
         for layer in [*model.hierarchy.top_quantizer.layers, *model.hierarchy.bottom_quantizer.layers]:
@@ -93,7 +95,9 @@ def test_tiny_residual_readout_codes_match_torch(tmp_path) -> None:
         without = model.encode(x, *config.codebooks)[1]
     for got, want in zip(onnx.encode(x.numpy(), model.config.codebooks), expected, strict=True):
         assert np.array_equal(got, want.numpy())
-    assert not torch.equal(without[:, 1:], expected[1][:, 1:])  # the readout is in the graph
+    first = (readout_from or (1, 1))[1]
+    assert torch.equal(without[:, :first], expected[1][:, :first])  # the codebooks before it code as without
+    assert not torch.equal(without[:, first:], expected[1][:, first:])  # the readout is in the graph
 
 
 @pytest.mark.parametrize("n_bottom", [1, 2, 3])

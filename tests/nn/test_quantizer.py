@@ -358,3 +358,31 @@ def test_residual_readout_makes_each_stage_code_what_is_left() -> None:
             assert torch.equal(out.codes, q.encode(z, n))
             torch.testing.assert_close(q.decode(out.codes), out.quantized, rtol=1e-5, atol=1e-5)
     assert not any("readout" in k for k in plain.state_dict())  # models trained before it still load
+
+
+def test_readout_from_keeps_the_first_codes_and_reads_after_them() -> None:
+    """With ``readout_from = 2`` the first two codebooks code as without a readout, whatever the readouts hold,
+    and the third is given what the first two's outputs and readouts leave."""
+    torch.manual_seed(0)
+    z = 50 * torch.randn(8, 16, 60, generator=torch.Generator().manual_seed(3))
+    q = ResidualVQ(16, 4, 32, 4, dropout=0.0, restart_every=0, residual_readout=True, readout_from=2)
+    with torch.no_grad():
+        q.train()
+        for _ in range(400):
+            q(z)
+        q.eval()
+    plain = ResidualVQ(16, 4, 32, 4, dropout=0.0, restart_every=0)
+    plain.load_state_dict(q.state_dict(), strict=False)  # the same codebooks and whitening, no readout
+    with torch.no_grad():
+        codes = q.encode(z, 4)
+        assert torch.equal(codes[:, :2], plain.eval().encode(z, 2))
+        assert not torch.equal(codes[:, 2:], plain.encode(z, 4)[:, 2:])
+        walked = list(q.walk(z, 3))
+        left = z
+        for i in range(2):
+            left = left - q.layers[i].decode(codes[:, i]) - q.layers[i].read(codes[:, i])
+        torch.testing.assert_close(walked[2][1], left, rtol=1e-4, atol=1e-4)
+        assert _readout_error(q, z, 3) < _readout_error(q, z, 2)
+        for n in (1, 2, 4):  # the codec's two halves still agree with the training pass
+            out = q(z, n)
+            assert torch.equal(out.codes, q.encode(z, n))

@@ -58,7 +58,9 @@ class ModelConfig:
     given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
     ``residual_readout``: each codebook after a level's first codes what a linear readout of the ones before
     it leaves of the latent (:class:`vqcodec.nn.quantizer.ResidualVQ`); False, every codebook searches a
-    projection of the same latent, as the models trained before the field did. ``encoder_mels`` > 0 adds
+    projection of the same latent, as the models trained before the field did. ``readout_from``, per level
+    (top, bottom), the first codebook (0-based) given what the readouts leave, the ones before it keeping
+    their codes; empty, every level's second. ``encoder_mels`` > 0 adds
     that many log mel bands of each frame (2 hops of audio) to the encoder's latents
     (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. ``content`` says what the model is
     made for and measured on: ``"speech"`` (PESQ-WB, STOI, F0: :mod:`vqcodec.analysis.quality`) or
@@ -93,6 +95,7 @@ class ModelConfig:
     restart_threshold: float = 0.05
     residual_fit: float = 0.0
     residual_readout: bool = False
+    readout_from: tuple[int, ...] = ()
     pitch_bits: int = 0
     phase_terms: int = 0
     rate_embedding: bool = False
@@ -197,6 +200,11 @@ class ModelConfig:
         for name in ("top_dropout", "bottom_dropout", "usage_decay", "restart_threshold"):
             _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
         _require(self.residual_fit >= 0, "residual_fit", "must not be negative")
+        _require(
+            not self.readout_from or (len(self.readout_from) == len(self.LEVELS) and min(self.readout_from) >= 1),
+            "readout_from",
+            f"must be empty or hold one codebook index per level ({len(self.LEVELS)}), each at least 1",
+        )
         _require(0 <= self.pitch_bits <= 16, "pitch_bits", "must be between 0 and 16")
         _require(abs(self.output_gain_db) <= 20, "output_gain_db", "must be between -20 and 20")
         _require(self.pitch_bits == 0 or self.head == "harmonic", "pitch_bits", "needs head 'harmonic'")

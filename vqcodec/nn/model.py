@@ -69,11 +69,22 @@ class VQCodecModel(nn.Module):
             "residual_fit": c.residual_fit,
             "residual_readout": c.residual_readout,
         }
+        top_from, bottom_from = c.readout_from or (1, 1)
         hierarchy = Hierarchy(
             TopEncoder(c.latent_dim, c.top_strides, c.top_blocks),
-            ResidualVQ(c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, c.top_dropout, **restarts),
+            ResidualVQ(
+                c.latent_dim, c.n_top, c.codebook_size, c.codebook_dim, c.top_dropout, readout_from=top_from, **restarts
+            ),
             TopDecoder(c.latent_dim, c.top_strides, c.top_blocks),
-            ResidualVQ(c.latent_dim, c.n_bottom, c.codebook_size, c.codebook_dim, c.bottom_dropout, **restarts),
+            ResidualVQ(
+                c.latent_dim,
+                c.n_bottom,
+                c.codebook_size,
+                c.codebook_dim,
+                c.bottom_dropout,
+                readout_from=bottom_from,
+                **restarts,
+            ),
             c.latent_dim,
         )
         head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate, c.phase_terms)

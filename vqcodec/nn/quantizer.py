@@ -272,6 +272,9 @@ class ResidualVQ(Quantizer):
         residual_fit: weight of the residual-fit loss (0: off, as in the models trained before it).
         residual_readout: each codebook after the first codes what a linear readout of the codes before it
             leaves of the latent (False: as in the models trained before it).
+        readout_from: with ``residual_readout``, the first codebook (0-based) given what the readouts leave;
+            the codebooks before it search the latent as without the readout (their codes unchanged), while
+            their readouts are fitted all the same (1: every codebook after the first).
 
     Residual fit. Each codebook's lookup is scale-free (a whitened, normalised projection), so nothing
     ties what a stage adds, ``out_proj(code)``, to the residual it was asked to code: measured on the
@@ -291,7 +294,10 @@ class ResidualVQ(Quantizer):
     running moments, no gradient) and the next codebook is given ``r_{i+1} = r_i - out_i - readout_i``. The
     decoder still reads ``sum_i out_i``, so a model grown with it decodes as before; the readout starts at
     zero (the stack codes as before) and grows into the fit over some hundred steps, so later codebooks are
-    moved onto what earlier ones left out gradually, not at once.
+    moved onto what earlier ones left out gradually, not at once. With ``readout_from = k`` the first k
+    codebooks keep searching the plain residual ``r_i = r_{i-1} - out_{i-1}`` (a trained model's low rungs
+    keep their codes) while the readout chain runs beside them, and codebook k is the first given
+    ``s_k = z - sum_{i<k} (out_i + readout_i)``.
     """
 
     def __init__(
@@ -306,9 +312,11 @@ class ResidualVQ(Quantizer):
         restart_threshold: float = 0.05,
         residual_fit: float = 0.0,
         residual_readout: bool = False,
+        readout_from: int = 1,
     ):
         super().__init__()
         self.dropout, self.residual_fit, self.residual_readout = dropout, residual_fit, residual_readout
+        self.readout_from = readout_from
         if residual_fit > 0:
             self.register_buffer("scale", torch.zeros(()))  # 0 until the first training batch sets it
         self.codebook_size = size
@@ -353,23 +361,26 @@ class ResidualVQ(Quantizer):
         n_q = self.n_codebooks if n_q is None else n_q
         keep = self._keep_mask(z.shape[0], z.device)
         residual = self._normalise(z)
+        shadow = residual  # what the readouts leave (the residual itself without a readout)
         quantized, power = torch.zeros_like(residual), residual.detach().pow(2).mean().clamp(min=1e-8)
         codes, commit, codebook, metrics = [], z.new_zeros(()), z.new_zeros(()), []
         for i, layer in enumerate(self.layers[:n_q]):
-            out = layer(residual)
+            given = shadow if self._reads(i) else residual
+            out = layer(given)
             k = keep[:, i, None, None]  # [B, 1, 1]
             quantized = quantized + out.quantized * k
             if self.residual_fit > 0:  # stage i reproduces its residual (see the class docstring)
-                fit = (residual.detach() - out.quantized).pow(2).mean() / power
+                fit = (given.detach() - out.quantized).pow(2).mean() / power
                 codebook = codebook + self.residual_fit * fit
             # Each codebook codes what the previous ones left; detached, so that a codebook's loss does not
             # pull the codebooks before it (every codebook still gets the input's gradient through k).
             residual = residual - out.quantized.detach()
+            shadow = shadow - out.quantized.detach() if self.residual_readout else residual
             if self.residual_readout and i + 1 < len(self.layers):
                 if self.training:
-                    layer.fit_readout(out.codes[:, 0], residual)
+                    layer.fit_readout(out.codes[:, 0], shadow)
                 # detached as the outputs are: a later codebook's losses must not move this one's code vectors
-                residual = residual - layer.read(out.codes[:, 0]).detach().to(residual.dtype)
+                shadow = shadow - layer.read(out.codes[:, 0]).detach().to(shadow.dtype)
             codes.append(out.codes)
             commit = commit + out.commit_loss
             codebook = codebook + out.codebook_loss
@@ -382,14 +393,19 @@ class ResidualVQ(Quantizer):
         """What coding ``z`` [B, D, T] with the first ``n_q`` codebooks does, codebook by codebook: yields each
         codebook, the residual it is given [B, D, T] and the codes it chooses [B, T] (what :meth:`encode`
         returns, and what a benchmark of the stages reads)."""
-        residual = self._normalise(z)
+        residual = shadow = self._normalise(z)
         for i, layer in enumerate(self.layers[:n_q]):
-            codes = layer.encode(residual)
-            yield layer, residual, codes
+            given = shadow if self._reads(i) else residual
+            codes = layer.encode(given)
+            yield layer, given, codes
             if i + 1 < n_q:  # what it leaves, for the next codebook
-                residual = residual - layer.decode(codes)
-                if self.residual_readout:
-                    residual = residual - layer.read(codes).to(residual.dtype)
+                out = layer.decode(codes)
+                residual = residual - out
+                shadow = shadow - out - layer.read(codes).to(shadow.dtype) if self.residual_readout else residual
+
+    def _reads(self, i: int) -> bool:
+        """Whether codebook ``i`` is given what the readouts leave (else the plain residual)."""
+        return self.residual_readout and i >= self.readout_from
 
     def encode(self, z: torch.Tensor, n_q: int) -> torch.Tensor:
         """[B, D, T] -> [B, n_q, T] codes."""

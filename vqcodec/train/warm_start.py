@@ -17,6 +17,7 @@ TUNABLE = (
     "name",
     "residual_fit",
     "residual_readout",
+    "readout_from",
     "decoder_blocks",
     "pitch_bits",
     "output_gain_db",
