@@ -42,3 +42,24 @@ def test_feed_matches_in_process_tracking(bits):
 def test_feed_rejects_no_workers():
     with pytest.raises(ValueError):
         PitchFeed(SegmentSampler(_clips(), 16000), 2, PitchSpec(16000, 320, 7, 2), workers=0)
+
+
+def test_close_leaves_no_traceback_at_exit(tmp_path):
+    """A process that closes its feed mid-run exits cleanly: nothing on stderr, status 0."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "feed_exit.py"
+    script.write_text(
+        "import numpy as np\n"
+        "from vqcodec.pitch.target import PitchSpec\n"
+        "from vqcodec.train.data import SegmentSampler\n"
+        "from vqcodec.train.feed import PitchFeed\n"
+        "if __name__ == '__main__':\n"
+        "    clip = (3000 * np.sin(np.arange(48000) * 0.05)).astype(np.int16)\n"
+        "    feed = PitchFeed(SegmentSampler([clip], 16000, seed=1), 2, PitchSpec(16000, 320, 7, 2), workers=1, depth=2)\n"
+        "    feed.next()\n"
+        "    feed.close()\n"
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stderr == ""

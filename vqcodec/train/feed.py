@@ -48,4 +48,8 @@ class PitchFeed:
         return x, torch.from_numpy(np.concatenate([r.result() for r in rows]))
 
     def close(self) -> None:
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel the batches ahead and wait for the rows being tracked (milliseconds each). Not waiting left
+        the pool's wakeup pipe to the interpreter's exit, which could write to it after it was closed and print
+        a traceback ("Bad file descriptor") after a finished run (CPython's known race of ``wait=False``)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.ahead.clear()
