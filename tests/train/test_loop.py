@@ -655,3 +655,28 @@ def test_train_threads_are_bounded(
     assert asked and max(asked) == usable_cores()
     assert cli.main([*common, "--out", str(tmp_path / "b"), "--threads", "0"]) != 0
     assert "--threads must be at least 1" in capsys.readouterr().err
+
+
+def test_frozen_bottom_keeps_the_first_codes_while_the_later_codebooks_train(data_dir: Path, tmp_path: Path) -> None:
+    """``frozen_bottom = 1`` on a model grown a residual readout: the encoder, the top level and the first bottom
+    codebook stay as loaded (so do their codes), its readout is fitted all the same, and the later bottom codebooks
+    and the decoder train."""
+    run(dataclasses.replace(CFG, steps=1, ckpt_every=1), data_dir, tmp_path / "a", resume=False, init=None)
+    init = str(tmp_path / "a" / "model.safetensors")
+    source = load_model(init)
+    grown = dataclasses.replace(TRAIN_MODEL, residual_readout=True, readout_from=(1, 1))
+    cfg = dataclasses.replace(CFG, model=grown, steps=3, frozen_bottom=1)
+    tuned = run(cfg, data_dir, tmp_path / "b", resume=False, init=init).model
+    before, after = source.state_dict(), tuned.state_dict()
+    frozen = ("encoder.", "hierarchy.top_", "hierarchy.condition.", "hierarchy.bottom_quantizer.layers.0.")
+    for name, value in before.items():
+        if name.startswith(frozen) and not name.endswith("num_batches_tracked"):
+            assert torch.equal(after[name], value), name
+    for trained in ("hierarchy.bottom_quantizer.layers.1.", "decoder."):
+        assert any(not torch.equal(after[k], v) for k, v in before.items() if k.startswith(trained)), trained
+    assert float(tuned.hierarchy.bottom_quantizer.layers[0].readout.abs().max()) > 0
+    x = torch.randn(1, 1, 4 * grown.top_hop)
+    with torch.no_grad():
+        top, bottom = source.eval().encode(x, grown.n_top, grown.n_bottom)
+        top2, bottom2 = tuned.eval().encode(x, grown.n_top, grown.n_bottom)
+    assert torch.equal(top, top2) and torch.equal(bottom[:, :1], bottom2[:, :1])

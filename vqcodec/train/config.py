@@ -48,6 +48,10 @@ class TrainConfig:
         model makes exactly the codes of the model it started from: a decoder fine-tune keeps the entropy
         tables and priors fitted on those codes valid.
 
+        ``frozen_bottom`` > 0: as ``freeze_codes``, but only the encoder, the top level and the first
+        ``frozen_bottom`` bottom codebooks are frozen, so those codes stay the starting model's (their readouts,
+        which hold no code, are still fitted); the later bottom codebooks and the decoder train.
+
         ``encoder_only``: the opposite: only the waveform encoder trains, on the decoded audio's losses; the
         quantizer hierarchy (codebooks, whitening statistics) and the decoder stay as loaded. For an encoder
         distilled from another (:mod:`vqcodec.train.distill`): it then learns what the decoder needs, not
@@ -86,6 +90,7 @@ class TrainConfig:
     voicing_weight: float = 0.5
     f0_teacher_steps: int = 0
     freeze_codes: bool = False
+    frozen_bottom: int = 0
     encoder_only: bool = False
     adversarial_weight: float = 0.0
     feature_weight: float = 2.0
@@ -120,6 +125,10 @@ class TrainConfig:
             raise ConfigError("valid_seconds must be positive")
         if self.freeze_codes and self.encoder_only:
             raise ConfigError("freeze_codes and encoder_only leave nothing to train: choose one")
+        if self.frozen_bottom and (self.freeze_codes or self.encoder_only):
+            raise ConfigError("frozen_bottom freezes part of what freeze_codes and encoder_only set: choose one")
+        if not 0 <= self.frozen_bottom < self.model.n_bottom:
+            raise ConfigError(f"frozen_bottom must be from 0 to {self.model.n_bottom - 1} (the bottom codebooks less one)")
 
     def commit_at(self, step: int) -> float:
         frac = min(1.0, step / max(1, self.commit_warmup))

@@ -95,6 +95,8 @@ class Trainer:
         if cfg.encoder_only:
             for part in (self.model.hierarchy, self.model.decoder):
                 part.requires_grad_(False)
+        for part in self._frozen_parts():
+            part.requires_grad_(False)
         trained = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(trained, lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
@@ -164,14 +166,23 @@ class Trainer:
         f0 = f0.to(self.ctx.device)
         return x.to(self.ctx.device), Pitch(f0, f0 > 0)
 
+    def _frozen_parts(self) -> list[torch.nn.Module]:
+        """What ``frozen_bottom`` keeps as loaded: the encoder, the top level, the bottom's conditioning and
+        its first ``frozen_bottom`` codebooks (empty without it)."""
+        n = self.cfg.frozen_bottom
+        if not n:
+            return []
+        h = self.model.hierarchy
+        return [self.model.encoder, h.top_encoder, h.top_quantizer, h.top_decoder, h.condition, *h.bottom_quantizer.layers[:n]]
+
     def _train_mode(self) -> None:
-        """Training mode, except the codebooks when the codes are frozen (their statistics, usage and
-        restarts would move the codes); the residual stacks stay in training mode for quantizer dropout."""
+        """Training mode, except the codebooks whose codes are frozen (their statistics, usage and restarts
+        would move the codes); the residual stacks stay in training mode for quantizer dropout."""
         self.model.train()
-        if self.cfg.freeze_codes or self.cfg.encoder_only:
-            for module in self.model.hierarchy.modules():
-                if isinstance(module, FactorizedVQ):
-                    module.eval()
+        frozen = self.model.hierarchy.modules() if self.cfg.freeze_codes or self.cfg.encoder_only else ()
+        for module in [*frozen, *(m for part in self._frozen_parts() for m in part.modules())]:
+            if isinstance(module, FactorizedVQ):
+                module.eval()
 
     def train_step(self) -> dict[str, float]:
         c = self.cfg
