@@ -28,6 +28,7 @@ from vqcodec.nn.quantizer import FactorizedVQ
 from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, list_audio, load_corpus
 from vqcodec.train.loop import WARNING, CollapseWatch, Trainer, progress_bar, run, show_row
+from vqcodec.train.losses import CodeSpectrumLoss
 
 TRAIN_MODEL = dataclasses.replace(TINY, name="tinytrain", strides=(16, 20))
 
@@ -680,3 +681,24 @@ def test_frozen_bottom_keeps_the_first_codes_while_the_later_codebooks_train(dat
         top, bottom = source.eval().encode(x, grown.n_top, grown.n_bottom)
         top2, bottom2 = tuned.eval().encode(x, grown.n_top, grown.n_bottom)
     assert torch.equal(top, top2) and torch.equal(bottom[:, :1], bottom2[:, :1])
+
+
+def test_code_spectrum_probe_trains_with_the_model_and_resumes(data_dir: Path, tmp_path: Path) -> None:
+    """``code_mel_weight``: the probe's loss is logged, its weights move, and they are in the checkpoint (a resumed
+    run continues them) but not in the model file; the encoder gets its gradient."""
+    cfg = dataclasses.replace(CFG, steps=2, ckpt_every=2, code_mel_weight=1.0)
+    trainer = run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
+    rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert all(row["code_mel"] > 0 for row in rows)
+    state = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
+    assert "probe" in state and not any("probe" in k for k in load_model(tmp_path / "a" / "model.safetensors").state_dict())
+    fresh = CodeSpectrumLoss(TRAIN_MODEL.latent_dim, TRAIN_MODEL.sample_rate, TRAIN_MODEL.hop)
+    moved = state["probe"]["read.weight"]
+    assert moved.shape == fresh.read.weight.shape
+    resumed = run(dataclasses.replace(cfg, steps=3), data_dir, tmp_path / "a", resume=True, init=None)
+    assert not torch.equal(resumed.probe.state_dict()["read.weight"], moved)  # continued, one more step
+    model = trainer.model
+    x = torch.randn(2, 1, 4 * TRAIN_MODEL.top_hop)
+    out = model.train()(x)
+    trainer.probe(out.bottom, out.top, x).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.encoder.parameters())

@@ -27,6 +27,8 @@ class ModelOutput:
     latents: [B, D, T_b] bottom-level encoder output (for dead-code restarts).
     f0, voicing: [B, N] per decoder frame, predicted F0 in Hz and voicing logits (source-filter heads only).
     metrics: per level, its quantizer's health (code counts, restarts, perplexity; see QuantizerOutput).
+    bottom, top: [B, D, T_b] each, what the decoder was given: the quantized bottom (each item's kept codebooks,
+        straight-through gradient to the encoder) and the decoded top.
     """
 
     audio: torch.Tensor
@@ -38,6 +40,8 @@ class ModelOutput:
     f0: torch.Tensor | None = None
     voicing: torch.Tensor | None = None
     metrics: dict[str, dict[str, torch.Tensor]] = field(default_factory=dict)
+    bottom: torch.Tensor | None = None
+    top: torch.Tensor | None = None
 
 
 def given_codebooks(codes: torch.Tensor) -> torch.Tensor:
@@ -114,6 +118,8 @@ class VQCodecModel(nn.Module):
             out.f0,
             out.voicing,
             h.metrics,
+            h.bottom,
+            h.top,
         )
 
     def encode(self, wav: torch.Tensor, n_top: int, n_bottom: int) -> tuple[torch.Tensor, torch.Tensor]:

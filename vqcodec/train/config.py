@@ -36,6 +36,10 @@ class TrainConfig:
     file format carries that phase yet, so a model trained so is an experiment, measured with
     ``benchmarks/phase_lock.py``, not a model to ship.
 
+        ``code_mel_weight`` (0: off) weighs :class:`vqcodec.train.losses.CodeSpectrumLoss`, a linear probe of the
+        input's log mels from what the decoder is given, trained with the model (its own AdamW at a fixed 1e-3, so that it reads well early): it asks
+        the codes, every rung of them, to carry the spectrum, not only what the decoder uses.
+
         Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
         multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
         AdamW at ``disc_lr``) judges the first ``disc_batch`` items of each batch (0: all), and the generator
@@ -84,6 +88,7 @@ class TrainConfig:
     spectral_weight: float = 1.0
     complex_weight: float = 0.1
     phase_weight: float = 0.0
+    code_mel_weight: float = 0.0
     phase_lock: bool = False
     codebook_weight: float = 1.0
     f0_weight: float = 1.0

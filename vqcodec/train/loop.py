@@ -39,12 +39,14 @@ from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
 from vqcodec.train.feed import PitchFeed
-from vqcodec.train.losses import CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
+from vqcodec.train.losses import CodeSpectrumLoss, CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
 from vqcodec.train.schedule import warmup_cosine
 from vqcodec.train.validate import Validator, load_segments
 from vqcodec.train.warm_start import init_from
 
 WARNING = "vqcodec train: warning: "
+
+PROBE_LR = 1e-3  # the code-spectrum probe's (a linear map: it must read well long before the model has moved)
 
 
 def _warn(message: str) -> None:
@@ -103,6 +105,7 @@ class Trainer:
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.phase_loss = PhaseLoss(cfg.spectral_n_ffts, cfg.spectral_power) if cfg.phase_weight else None
         self.disc, self.disc_opt = self._discriminator()
+        self.probe, self.probe_opt = self._code_probe()
         m = cfg.model  # the pitch a source-filter head is driven and supervised with, else None
         self.pitch = PitchSpec(m.sample_rate, m.hop, m.pitch_bits, m.decoder_upsample) if m.head == "harmonic" else None
         self.feed = self._feed(pitch_workers)
@@ -143,6 +146,16 @@ class Trainer:
         disc = MultiResolutionDiscriminator(c.disc_n_ffts, c.disc_channels).to(self.ctx.device).train()
         opt = torch.optim.AdamW(disc.parameters(), lr=c.disc_lr, betas=c.adam_betas, weight_decay=0.0)
         return (DistributedDataParallel(disc) if self.ctx.world_size > 1 else disc), opt
+
+    def _code_probe(self) -> tuple[torch.nn.Module | None, torch.optim.Optimizer | None]:
+        """The code-spectrum probe and its optimiser, when ``code_mel_weight`` asks for one."""
+        c = self.cfg
+        if not c.code_mel_weight:
+            return None, None
+        m = c.model
+        probe = CodeSpectrumLoss(m.latent_dim, m.sample_rate, m.hop).to(self.ctx.device)
+        opt = torch.optim.AdamW(probe.parameters(), lr=PROBE_LR, betas=c.adam_betas, weight_decay=0.0)
+        return (DistributedDataParallel(probe) if self.ctx.world_size > 1 else probe), opt
 
     def _feed(self, workers: int) -> PitchFeed | None:
         """A feed that tracks the batches' pitch in ``workers`` processes, when asked and the head wants one."""
@@ -211,16 +224,23 @@ class Trainer:
             f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
             extra.update(f0=f0_loss.item(), voicing=voicing_loss.item())
+        if self.probe is not None:
+            code_mel = self.probe(out.bottom, out.top, x)
+            loss = loss + c.code_mel_weight * code_mel
+            extra["code_mel"] = code_mel.item()
         if self.disc is not None and self.step >= c.adversarial_start:
             adv, feat, extra["disc"] = self._adversarial(x, audio)
             loss = loss + c.adversarial_weight * adv + c.feature_weight * feat
             extra.update(adversarial=adv.item(), features=feat.item())
+        optimisers = [self.opt] + ([self.probe_opt] if self.probe_opt is not None else [])
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(self.step)
-        self.opt.zero_grad(set_to_none=True)
+        for opt in optimisers:
+            opt.zero_grad(set_to_none=True)
         loss.backward()
         grad = torch.nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip)
-        self.opt.step()
+        for opt in optimisers:
+            opt.step()
         sync_whitening(self.model)
         self.step += 1
         self._note_health(out.metrics)
@@ -267,6 +287,8 @@ class Trainer:
             state["cuda_rng"] = torch.cuda.get_rng_state(self.ctx.device)
         if self.disc is not None:
             state["disc"], state["disc_opt"] = _unwrap(self.disc).state_dict(), self.disc_opt.state_dict()
+        if self.probe is not None:
+            state["probe"], state["probe_opt"] = _unwrap(self.probe).state_dict(), self.probe_opt.state_dict()
         return state
 
     def load_state(self, state: dict) -> None:
@@ -278,6 +300,9 @@ class Trainer:
         if self.disc is not None and "disc" in state:  # else the discriminator starts afresh
             _unwrap(self.disc).load_state_dict(state["disc"])
             self.disc_opt.load_state_dict(state["disc_opt"])
+        if self.probe is not None and "probe" in state:  # else the probe starts afresh
+            _unwrap(self.probe).load_state_dict(state["probe"])
+            self.probe_opt.load_state_dict(state["probe_opt"])
         if "opt" in state:
             self.opt.load_state_dict(state["opt"])
         elif self.ctx.is_main:

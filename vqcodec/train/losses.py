@@ -31,6 +31,32 @@ class MultiScaleMelLoss(nn.Module):
         return loss / len(self.mels)
 
 
+class CodeSpectrumLoss(nn.Module):
+    """How well a linear map reads the input's spectrum from what the decoder is given: a training-only probe.
+
+    The decoder's gradient rewards the encoder for what the decoder already uses, so a stack of codebooks can
+    settle on coding what a few of them code (model card, "Why extra codebooks buy little"). This loss rewards
+    the codes for carrying the spectrum itself: a convolution (3 bottom frames) from ``[bottom ; top]`` to the
+    input's ``n_mels`` log mel energies of each bottom frame (:class:`vqcodec.nn.encoder.LogMel`), L1. With
+    quantizer dropout each item is read at its own rung, so every prefix of the stack is asked for the spectrum,
+    and through the straight-through estimator the encoder is asked to put it in the latent. The probe's weights
+    train with it and are not part of the model.
+    """
+
+    def __init__(self, dim: int, sample_rate: int, hop: int, n_mels: int = 80):
+        super().__init__()
+        from vqcodec.nn.encoder import LogMel
+
+        self.mel = LogMel(sample_rate, hop, n_mels)
+        self.read = nn.Conv1d(2 * dim, n_mels, 3, padding=1)
+
+    def forward(self, bottom: torch.Tensor, top: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """bottom, top: [B, D, T_b]; x: [B, 1, T_b * hop] the input -> scalar."""
+        with torch.no_grad():
+            target = self.mel(x)  # [B, n_mels, T_b]
+        return F.l1_loss(self.read(torch.cat([bottom, top], dim=1).float()), target)
+
+
 class CompressedSpectralLoss(nn.Module):
     """MSE between power-law compressed magnitudes |X|^c, plus ``complex_weight`` times the MSE between
     compressed complex spectra |X|^c e^{i angle X}.
