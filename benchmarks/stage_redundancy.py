@@ -2,7 +2,7 @@
 decoder makes of the bottom level with no quantization error at all.
 
     python benchmarks/stage_redundancy.py --data ../shared/speech/dev/resemblyzer_librispeech [--model M]
-        [--limit 12] [--rungs 1,4,11]
+        [--limit 12] [--rungs 1,4,11] [--against OTHER]
 
 1. Redundancy. For every file and level, the vector each codebook searches (its whitened projection of the
    residual it is given, ``FactorizedVQ.project``, [T, d]) is regressed linearly on the vectors of the
@@ -15,6 +15,9 @@ decoder makes of the bottom level with no quantization error at all.
    (the quantization error removed, the decoder unchanged). PESQ-WB / STOI, delay compensated. If the
    continuous row is hardly above the coded one, the codes are not what limits the rung: the latent and the
    decoder are.
+3. Code agreement (``--against OTHER``, a model file): per level and codebook, the share of frames whose code
+   is the other model's (all codebooks kept). For a training stage meant to keep some codes (``readout_from``,
+   ``frozen_bottom``): which ones it kept.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import torch
 from _common import add_data_arguments, load, load_reference, log
 
 from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, stoi
+from vqcodec.io.weights import load_model
 
 
 def stack(q, z: torch.Tensor, n: int, continuous: bool = False):
@@ -76,21 +80,36 @@ def redundancy_table(records: dict[str, list]) -> None:
             print(f"| {level} | {i + 1} | {'-' if i == 0 else f'{fit:.3f}'} | {norm:.3f} | {cos:.3f} |")
 
 
+def agreement_table(same: dict[str, list[np.ndarray]], other: str) -> None:
+    """Per level, the share of frames [n_q] whose code equals ``other``'s, pooled over files."""
+    print(f"\n| level | codes equal to {other}'s, codebook 1, 2, ... |\n|---|---|")
+    for level, per_file in same.items():
+        share = np.concatenate(per_file, axis=1).mean(axis=1)  # [n_q]
+        print(f"| {level} | {' '.join(f'{v:.2f}' for v in share)} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_arguments(ap, limit=12)
     ap.add_argument("--rungs", default="1,4,11", help="bottom codebooks kept, comma-separated")
+    ap.add_argument("--against", help="another model file: the share of codes each codebook keeps of its")
     args = ap.parse_args()
     codec, files = load(args)
     model, hop = codec.model, codec.model.config.top_hop
     rungs = [int(r) for r in args.rungs.split(",")]
     records: dict[str, list] = {"top": [], "bottom": []}
     scores: dict[tuple[int, bool], list] = {}
+    other = load_model(args.against).eval() if args.against else None
+    same: dict[str, list[np.ndarray]] = {"top": [], "bottom": []}
     for path in files:
         ref = load_reference(path)
         x = torch.from_numpy(np.pad(ref, (0, -len(ref) % hop)))[None, None]
         with torch.inference_mode():
             pitch_codes = model.track_pitch(x)
+            if other is not None:
+                mine, theirs = model.encode(x, *model.config.codebooks), other.encode(x, *other.config.codebooks)
+                for level, a, b in zip(same, mine, theirs, strict=True):
+                    same[level].append((a[0] == b[0]).numpy())  # [n_q, T]
             for n in rungs:
                 for continuous in (False, True):
                     y, stages = decode(model, x, n, continuous, pitch_codes)
@@ -108,6 +127,8 @@ def main() -> None:
     for (n, continuous), vals in scores.items():
         pesq, est = np.mean([v[0] for v in vals if v[0] is not None]), np.mean([v[1] for v in vals])
         print(f"| {n} | {'continuous vectors' if continuous else 'codes'} | {pesq:.3f} | {est:.3f} |")
+    if other is not None:
+        agreement_table(same, args.against)
 
 
 if __name__ == "__main__":
