@@ -57,7 +57,8 @@ def test_close_leaves_no_traceback_at_exit(tmp_path):
         "from vqcodec.train.feed import PitchFeed\n"
         "if __name__ == '__main__':\n"
         "    clip = (3000 * np.sin(np.arange(48000) * 0.05)).astype(np.int16)\n"
-        "    feed = PitchFeed(SegmentSampler([clip], 16000, seed=1), 2, PitchSpec(16000, 320, 7, 2), workers=1, depth=2)\n"
+        "    sampler = SegmentSampler([clip], 16000, seed=1)\n"
+        "    feed = PitchFeed(sampler, 2, PitchSpec(16000, 320, 7, 2), workers=1, depth=2)\n"
         "    feed.next()\n"
         "    feed.close()\n"
     )

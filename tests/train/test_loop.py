@@ -691,7 +691,9 @@ def test_code_spectrum_probe_trains_with_the_model_and_resumes(data_dir: Path, t
     rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
     assert all(row["code_mel"] > 0 for row in rows)
     state = torch.load(tmp_path / "a" / "checkpoint.pt", weights_only=True)
-    assert "probe" in state and not any("probe" in k for k in load_model(tmp_path / "a" / "model.safetensors").state_dict())
+    assert "probe" in state and not any(
+        "probe" in k for k in load_model(tmp_path / "a" / "model.safetensors").state_dict()
+    )
     fresh = CodeSpectrumLoss(TRAIN_MODEL.latent_dim, TRAIN_MODEL.sample_rate, TRAIN_MODEL.hop)
     moved = state["probe"]["read.weight"]
     assert moved.shape == fresh.read.weight.shape

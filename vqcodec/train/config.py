@@ -37,8 +37,9 @@ class TrainConfig:
     ``benchmarks/phase_lock.py``, not a model to ship.
 
         ``code_mel_weight`` (0: off) weighs :class:`vqcodec.train.losses.CodeSpectrumLoss`, a linear probe of the
-        input's log mels from what the decoder is given, trained with the model (its own AdamW at a fixed 1e-3, so that it reads well early): it asks
-        the codes, every rung of them, to carry the spectrum, not only what the decoder uses.
+        input's log mels from what the decoder is given, trained with the model (its own AdamW at a fixed 1e-3,
+        so that it reads well early): it asks the codes, every rung of them, to carry the spectrum, not only what
+        the decoder uses.
 
         Adversarial training (off while ``adversarial_weight`` is 0): from step ``adversarial_start`` a
         multi-resolution spectrogram discriminator (FFT sizes ``disc_n_ffts``, ``disc_channels`` wide, its own
@@ -133,7 +134,9 @@ class TrainConfig:
         if self.frozen_bottom and (self.freeze_codes or self.encoder_only):
             raise ConfigError("frozen_bottom freezes part of what freeze_codes and encoder_only set: choose one")
         if not 0 <= self.frozen_bottom < self.model.n_bottom:
-            raise ConfigError(f"frozen_bottom must be from 0 to {self.model.n_bottom - 1} (the bottom codebooks less one)")
+            raise ConfigError(
+                f"frozen_bottom must be from 0 to {self.model.n_bottom - 1} (the bottom codebooks less one)"
+            )
 
     def commit_at(self, step: int) -> float:
         frac = min(1.0, step / max(1, self.commit_warmup))

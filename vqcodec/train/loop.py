@@ -186,7 +186,14 @@ class Trainer:
         if not n:
             return []
         h = self.model.hierarchy
-        return [self.model.encoder, h.top_encoder, h.top_quantizer, h.top_decoder, h.condition, *h.bottom_quantizer.layers[:n]]
+        return [
+            self.model.encoder,
+            h.top_encoder,
+            h.top_quantizer,
+            h.top_decoder,
+            h.condition,
+            *h.bottom_quantizer.layers[:n],
+        ]
 
     def _train_mode(self) -> None:
         """Training mode, except the codebooks whose codes are frozen (their statistics, usage and restarts

@@ -7,6 +7,8 @@ import torch.nn.functional as F
 from torch import nn
 from torchaudio.transforms import MelSpectrogram
 
+from vqcodec.nn.encoder import LogMel
+
 
 class MultiScaleMelLoss(nn.Module):
     """L1 between log-mel spectrograms at several resolutions (DAC, Kumar et al. 2023)."""
@@ -45,8 +47,6 @@ class CodeSpectrumLoss(nn.Module):
 
     def __init__(self, dim: int, sample_rate: int, hop: int, n_mels: int = 80):
         super().__init__()
-        from vqcodec.nn.encoder import LogMel
-
         self.mel = LogMel(sample_rate, hop, n_mels)
         self.read = nn.Conv1d(2 * dim, n_mels, 3, padding=1)
 
