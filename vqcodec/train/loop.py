@@ -97,8 +97,12 @@ class Trainer:
         if cfg.encoder_only:
             for part in (self.model.hierarchy, self.model.decoder):
                 part.requires_grad_(False)
-        for part in self._frozen_parts():
+        frozen = self._frozen_parts()
+        for part in frozen:
             part.requires_grad_(False)
+        # the codebooks whose codes must not move: evaluated, not trained, at every step (see _train_mode)
+        held = [self.model.hierarchy] if cfg.freeze_codes or cfg.encoder_only else frozen
+        self.held_codebooks = [m for part in held for m in part.modules() if isinstance(m, FactorizedVQ)]
         trained = [p for p in self.model.parameters() if p.requires_grad]
         self.opt = torch.optim.AdamW(trained, lr=cfg.lr, betas=cfg.adam_betas, weight_decay=0.0)
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
@@ -199,10 +203,8 @@ class Trainer:
         """Training mode, except the codebooks whose codes are frozen (their statistics, usage and restarts
         would move the codes); the residual stacks stay in training mode for quantizer dropout."""
         self.model.train()
-        frozen = self.model.hierarchy.modules() if self.cfg.freeze_codes or self.cfg.encoder_only else ()
-        for module in [*frozen, *(m for part in self._frozen_parts() for m in part.modules())]:
-            if isinstance(module, FactorizedVQ):
-                module.eval()
+        for codebook in self.held_codebooks:
+            codebook.eval()
 
     def train_step(self) -> dict[str, float]:
         c = self.cfg
