@@ -127,10 +127,17 @@ def test_from_config_builds_the_configured_parts() -> None:
 
 def test_quantizer_settings_come_from_the_config() -> None:
     config = dataclasses.replace(
-        TINY, top_dropout=0.25, bottom_dropout=0.75, usage_decay=0.9, restart_every=7, restart_threshold=0.2
+        TINY,
+        top_dropout=0.25,
+        bottom_dropout=0.75,
+        bypass=0.5,
+        usage_decay=0.9,
+        restart_every=7,
+        restart_threshold=0.2,
     )
     h = VQCodecModel.from_config(config).hierarchy
     assert (h.top_quantizer.dropout, h.bottom_quantizer.dropout) == (0.25, 0.75)
+    assert h.top_quantizer.bypass == h.bottom_quantizer.bypass == 0.5
     for layer in [*h.top_quantizer.layers, *h.bottom_quantizer.layers]:
         assert (layer.usage_decay, layer.restart_every, layer.restart_threshold) == (0.9, 7, 0.2)
     assert ModelConfig.from_json(config.to_json()) == config

@@ -265,6 +265,66 @@ def test_no_dropout_in_eval_or_when_disabled(training: bool, dropout: float) -> 
     assert _kept_prefix(rvq, z, out) == [4] * 16 == out.kept.tolist()
 
 
+def _continuous(rvq: ResidualVQ, z: torch.Tensor) -> torch.Tensor:
+    """[B, D, T]: what the whole stack gives ``z`` with every codebook's lookup vector unquantized."""
+    residual, total = z, torch.zeros_like(z)
+    for layer in rvq.layers:
+        out = layer.out_proj(layer.project(residual))
+        total, residual = total + out, residual - out
+    return total
+
+
+def test_bypass_gives_an_item_every_unquantized_lookup() -> None:
+    torch.manual_seed(0)
+    rvq = ResidualVQ(DIM, 4, SIZE, CDIM, dropout=0.5, bypass=1.0).train()
+    z = _latents(batch=8, frames=6)
+    out = rvq(z)
+    with torch.no_grad():
+        continuous = _continuous(rvq, z)  # training mode: the same batch statistics as the pass above
+    assert torch.allclose(out.quantized, continuous, atol=1e-5)
+    assert out.kept.tolist() == [4] * 8  # a bypassed item keeps every codebook, whatever the dropout
+    assert out.commit_loss > 0 and out.codebook_loss > 0  # codes are still chosen, and their losses computed
+
+
+def test_bypass_leaves_the_other_items_their_codes() -> None:
+    torch.manual_seed(0)
+    rvq = ResidualVQ(DIM, 4, SIZE, CDIM, dropout=0.0, bypass=0.5).train()
+    z = _latents(batch=16, frames=6)
+    out = rvq(z)
+    coded = [
+        b for b in range(16) if torch.allclose(out.quantized[b : b + 1], rvq.decode(out.codes[b : b + 1]), atol=1e-5)
+    ]
+    assert 0 < len(coded) < 16, coded
+
+
+def test_bypass_changes_nothing_in_eval() -> None:
+    torch.manual_seed(0)
+    plain = ResidualVQ(DIM, 4, SIZE, CDIM, dropout=0.5).eval()
+    torch.manual_seed(0)
+    bypassed = ResidualVQ(DIM, 4, SIZE, CDIM, dropout=0.5, bypass=1.0).eval()
+    z = _latents()
+    a, b = plain(z), bypassed(z)
+    assert torch.equal(a.quantized, b.quantized) and torch.equal(a.codes, b.codes)
+    assert torch.allclose(b.quantized, bypassed.decode(b.codes), atol=1e-6)
+
+
+def test_bypassed_gradient_is_the_lookups() -> None:
+    """With every item bypassed, the stack is the continuous map: its gradient is that map's."""
+    torch.manual_seed(0)
+    rvq = ResidualVQ(DIM, 3, SIZE, CDIM, dropout=0.0, bypass=1.0).train()
+    z = _latents().requires_grad_()
+    w = torch.randn_like(z)
+    (rvq(z).quantized * w).sum().backward()
+    got = z.grad.clone()
+    z.grad = None
+    residual, total = z, torch.zeros_like(z)
+    for layer in rvq.layers:
+        out = layer.out_proj(layer.project(residual))
+        total, residual = total + out, residual - out.detach()
+    (total * w).sum().backward()
+    assert torch.allclose(got, z.grad, atol=1e-5)
+
+
 # ---------------------------------------------------------------- gradients in the model
 
 

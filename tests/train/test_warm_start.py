@@ -43,6 +43,14 @@ def test_the_same_config_loads_every_weight() -> None:
     _same_codes_and_audio(source, model, TINY)
 
 
+def test_a_bypass_loads_every_weight_and_codes_as_before() -> None:
+    source = _trained()
+    model = make_model(dataclasses.replace(TINY, bypass=0.4))
+    load_into(model, source)
+    _same_codes_and_audio(source, model, TINY)
+    assert model.hierarchy.bottom_quantizer.bypass == model.hierarchy.top_quantizer.bypass == 0.4
+
+
 def test_a_grown_decoder_decodes_as_the_trained_one() -> None:
     source = _trained()
     model = make_model(dataclasses.replace(TINY, decoder_blocks=TINY.decoder_blocks + 3))

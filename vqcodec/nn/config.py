@@ -60,7 +60,9 @@ class ModelConfig:
     it leaves of the latent (:class:`vqcodec.nn.quantizer.ResidualVQ`); False, every codebook searches a
     projection of the same latent, as the models trained before the field did. ``readout_from``, per level
     (top, bottom), the first codebook (0-based) given what the readouts leave, the ones before it keeping
-    their codes; empty, every level's second. ``encoder_mels`` > 0 adds
+    their codes; empty, every level's second. ``bypass``: the share of training items given every codebook's
+    lookup vector unquantized at both levels (:class:`vqcodec.nn.quantizer.ResidualVQ`, "Bypass"; it changes
+    nothing outside training); 0, every item is given its codes. ``encoder_mels`` > 0 adds
     that many log mel bands of each frame (2 hops of audio) to the encoder's latents
     (:class:`vqcodec.nn.encoder.SpectralInput`); 0, the waveform alone. ``content`` says what the model is
     made for and measured on: ``"speech"`` (PESQ-WB, STOI, F0: :mod:`vqcodec.analysis.quality`) or
@@ -96,6 +98,7 @@ class ModelConfig:
     residual_fit: float = 0.0
     residual_readout: bool = False
     readout_from: tuple[int, ...] = ()
+    bypass: float = 0.0
     pitch_bits: int = 0
     phase_terms: int = 0
     rate_embedding: bool = False
@@ -197,7 +200,7 @@ class ModelConfig:
         _require(self.codebook_size >= 2, "codebook_size", "must be at least 2")
         _require(self.head in HEADS, "head", f"must be one of {', '.join(map(repr, HEADS))}")
         _require(self.hop % self.decoder_upsample == 0, "decoder_upsample", "must divide the hop")
-        for name in ("top_dropout", "bottom_dropout", "usage_decay", "restart_threshold"):
+        for name in ("top_dropout", "bottom_dropout", "bypass", "usage_decay", "restart_threshold"):
             _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
         _require(self.residual_fit >= 0, "residual_fit", "must not be negative")
         _require(

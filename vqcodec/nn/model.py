@@ -72,6 +72,7 @@ class VQCodecModel(nn.Module):
             "restart_threshold": c.restart_threshold,
             "residual_fit": c.residual_fit,
             "residual_readout": c.residual_readout,
+            "bypass": c.bypass,
         }
         top_from, bottom_from = c.readout_from or (1, 1)
         hierarchy = Hierarchy(

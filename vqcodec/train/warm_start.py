@@ -25,8 +25,9 @@ TUNABLE = (
     "phase_terms",
     "top_dropout",
     "bottom_dropout",
+    "bypass",
     "rate_embedding",
-)  # the config fields a warm start may change (the dropouts are training settings); every other one must match
+)  # the fields a warm start may change (the dropouts and the bypass are training settings); every other one must match
 
 
 def init_from(model: VQCodecModel, init: str) -> None:
@@ -48,8 +49,8 @@ def load_into(model: VQCodecModel, source: VQCodecModel) -> None:
     the first batch) or readout (it starts at zero), a pitch stream, more decoder blocks (the new ones start as
     identities, see :func:`grow_decoder`) or fewer (a smaller decoder to distil, see :func:`shrink_decoder`), a
     spectral input for the encoder (it starts silent, see :func:`add_spectral_input`), a harmonic head's phase (see
-    :func:`add_phase`), rate vectors for the decoder (see :func:`add_rate_embedding`) and the quantizer dropouts;
-    one change per stage.
+    :func:`add_phase`), rate vectors for the decoder (see :func:`add_rate_embedding`), the quantizer dropouts and
+    bypass; one change per stage.
 
     Raises:
         UserError: the configs differ in another field, or the files do not line up.
