@@ -265,8 +265,8 @@ def test_no_dropout_in_eval_or_when_disabled(training: bool, dropout: float) -> 
     assert _kept_prefix(rvq, z, out) == [4] * 16 == out.kept.tolist()
 
 
-def _continuous(rvq: ResidualVQ, z: torch.Tensor) -> torch.Tensor:
-    """[B, D, T]: what the whole stack gives ``z`` with every codebook's lookup vector unquantized."""
+def _lookups(rvq: ResidualVQ, z: torch.Tensor) -> torch.Tensor:
+    """[B, D, T]: the sum of every codebook's lookup vector unquantized, each given what the ones before left."""
     residual, total = z, torch.zeros_like(z)
     for layer in rvq.layers:
         out = layer.out_proj(layer.project(residual))
@@ -280,7 +280,7 @@ def test_bypass_gives_an_item_every_unquantized_lookup() -> None:
     z = _latents(batch=8, frames=6)
     out = rvq(z)
     with torch.no_grad():
-        continuous = _continuous(rvq, z)  # training mode: the same batch statistics as the pass above
+        continuous = _lookups(rvq, z)  # training mode: the same batch statistics as the pass above
     assert torch.allclose(out.quantized, continuous, atol=1e-5)
     assert out.kept.tolist() == [4] * 8  # a bypassed item keeps every codebook, whatever the dropout
     assert out.commit_loss > 0 and out.codebook_loss > 0  # codes are still chosen, and their losses computed

@@ -306,13 +306,14 @@ class ResidualVQ(Quantizer):
     keep their codes) while the readout chain runs beside them, and codebook k is the first given
     ``s_k = z - sum_{i<k} (out_i + readout_i)``.
 
-    Bypass (Moshi's Mimi applies quantization to half of its training items). Measured on ``356b68c2``, its
-    decoder given every bottom codebook's lookup vector unquantized scores 2.00 PESQ-WB, the same codes'
-    vectors 1.92: the limit of its top rung is what the encoder's latent carries, and the encoder keeps what
-    its quantizer can code, because the decoder is only ever given codes. With ``bypass = p`` a share ``p``
-    of the training items keeps every codebook and is given each one's unquantized lookup vector (codes are
-    still chosen, and commitment still pulls the latent to them), so the encoder is rewarded for what the
-    decoder can use before it is codable; in eval mode nothing changes, so the codec's format does not.
+    Bypass (the Moshi paper reports training its codec, Mimi, with quantization on half of the items). The
+    decoder is only ever given codes, so the encoder keeps what its quantizer can code: on ``356b68c2`` the
+    decoder given every codebook's lookup vector unquantized scores 2.00 PESQ-WB, its codes 1.92
+    (``benchmarks/stage_redundancy.py``), and the latent holds little more of the spectrum than three codebooks pass.
+    With ``bypass = p`` a share ``p`` of the training items keeps every codebook and is given each one's
+    unquantized lookup vector (codes are still chosen, and commitment still pulls the latent to them), so the
+    encoder is rewarded for what the decoder can use before it is codable. Eval mode is unchanged, and so is
+    the codec's format.
     """
 
     def __init__(
