@@ -131,7 +131,6 @@ def test_quantizer_settings_come_from_the_config() -> None:
         top_dropout=0.25,
         bottom_dropout=0.75,
         bypass=0.5,
-        bottom_dropout_weights=(2.0,) + (1.0,) * (TINY.n_bottom - 1),
         usage_decay=0.9,
         restart_every=7,
         restart_threshold=0.2,
@@ -139,8 +138,6 @@ def test_quantizer_settings_come_from_the_config() -> None:
     h = VQCodecModel.from_config(config).hierarchy
     assert (h.top_quantizer.dropout, h.bottom_quantizer.dropout) == (0.25, 0.75)
     assert h.top_quantizer.bypass == h.bottom_quantizer.bypass == 0.5
-    assert h.bottom_quantizer.dropout_odds.tolist() == list(config.bottom_dropout_weights)
-    assert h.top_quantizer.dropout_odds is None
     for layer in [*h.top_quantizer.layers, *h.bottom_quantizer.layers]:
         assert (layer.usage_decay, layer.restart_every, layer.restart_threshold) == (0.9, 7, 0.2)
     assert ModelConfig.from_json(config.to_json()) == config

@@ -257,17 +257,6 @@ def test_quantizer_dropout_some_items_keep_fewer_codebooks() -> None:
     assert torch.equal(again.quantized, out.quantized)  # seeded: reproducible
 
 
-def test_dropout_weights_set_the_odds_of_each_prefix() -> None:
-    torch.manual_seed(0)
-    rvq = ResidualVQ(DIM, 4, SIZE, CDIM, dropout=1.0, dropout_weights=(1.0, 0.0, 0.0, 3.0)).train()
-    z = _latents(batch=64, frames=2)
-    kept = rvq(z).kept
-    assert set(kept.tolist()) == {1, 4}
-    assert 8 < int((kept == 1).sum()) < 32  # a quarter of 64 dropped items keep one codebook
-    with pytest.raises(ValueError, match="dropout_weights"):
-        ResidualVQ(DIM, 4, SIZE, CDIM, dropout_weights=(1.0, 1.0))
-
-
 @pytest.mark.parametrize(("training", "dropout"), [(False, 0.5), (True, 0.0)])
 def test_no_dropout_in_eval_or_when_disabled(training: bool, dropout: float) -> None:
     rvq = _rvq(n=4, dropout=dropout).train(training)

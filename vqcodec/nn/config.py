@@ -46,9 +46,7 @@ class ModelConfig:
     harmonic-plus-noise source); model files written before the field existed load as ``"istft"``.
 
     Quantizers: ``top_dropout`` / ``bottom_dropout`` are each level's quantizer-dropout probability (a
-    training item keeps a random prefix of the codebooks, so every prefix is a usable rate), and
-    ``bottom_dropout_weights`` the odds of each prefix length 1 .. ``n_bottom`` for an item that drops (empty:
-    even odds);
+    training item keeps a random prefix of the codebooks, so every prefix is a usable rate);
     ``usage_decay``, ``restart_every`` and ``restart_threshold`` govern dead-code restarts (see
     :class:`vqcodec.nn.quantizer.FactorizedVQ`). ``pitch_bits`` > 0 (a source-filter head only) gives the
     model a pitch stream: the tracked F0, one ``pitch_bits``-bit code per bottom frame, is sent beside the
@@ -94,7 +92,6 @@ class ModelConfig:
     head: str = "istft"
     top_dropout: float = 0.0
     bottom_dropout: float = 0.5
-    bottom_dropout_weights: tuple[float, ...] = ()
     usage_decay: float = 0.99
     restart_every: int = 50
     restart_threshold: float = 0.05
@@ -206,12 +203,6 @@ class ModelConfig:
         for name in ("top_dropout", "bottom_dropout", "bypass", "usage_decay", "restart_threshold"):
             _require(0 <= getattr(self, name) <= 1, name, "must be between 0 and 1")
         _require(self.residual_fit >= 0, "residual_fit", "must not be negative")
-        odds = self.bottom_dropout_weights
-        _require(
-            not odds or (len(odds) == self.n_bottom and min(odds) >= 0 < sum(odds)),
-            "bottom_dropout_weights",
-            f"must be empty or hold {self.n_bottom} odds (one per bottom codebook), none negative, not all 0",
-        )
         _require(
             not self.readout_from or (len(self.readout_from) == len(self.LEVELS) and min(self.readout_from) >= 1),
             "readout_from",

@@ -88,7 +88,6 @@ class VQCodecModel(nn.Module):
                 c.codebook_dim,
                 c.bottom_dropout,
                 readout_from=bottom_from,
-                dropout_weights=c.bottom_dropout_weights,
                 **restarts,
             ),
             c.latent_dim,

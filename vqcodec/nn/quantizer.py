@@ -282,8 +282,6 @@ class ResidualVQ(Quantizer):
             their readouts are fitted all the same (1: every codebook after the first).
         bypass: probability that a training item is given every codebook's lookup vector unquantized (0: off,
             as in the models trained before it; see "Bypass" below).
-        dropout_weights: for an item that drops codebooks, the relative odds of keeping 1, 2, ... n_codebooks
-            of them (empty: even odds, as in the models trained before it).
 
     Residual fit. Each codebook's lookup is scale-free (a whitened, normalised projection), so nothing
     ties what a stage adds, ``out_proj(code)``, to the residual it was asked to code: measured on the
@@ -332,14 +330,10 @@ class ResidualVQ(Quantizer):
         residual_readout: bool = False,
         readout_from: int = 1,
         bypass: float = 0.0,
-        dropout_weights: tuple[float, ...] = (),
     ):
         super().__init__()
         self.dropout, self.residual_fit, self.residual_readout = dropout, residual_fit, residual_readout
         self.bypass = bypass
-        if dropout_weights and (len(dropout_weights) != n_codebooks or min(dropout_weights) < 0):
-            raise ValueError(f"dropout_weights: need {n_codebooks} odds, none negative, got {dropout_weights}")
-        self.dropout_odds = torch.tensor(dropout_weights, dtype=torch.float) if dropout_weights else None
         self.readout_from = readout_from
         if residual_fit > 0:
             self.register_buffer("scale", torch.zeros(()))  # 0 until the first training batch sets it
@@ -361,11 +355,7 @@ class ResidualVQ(Quantizer):
         n = torch.full((batch,), self.n_codebooks, device=device)
         if self.training and self.dropout > 0:
             drop = torch.rand(batch, device=device) < self.dropout
-            if self.dropout_odds is None:
-                fewer = torch.randint(1, self.n_codebooks + 1, (batch,), device=device)
-            else:
-                fewer = torch.multinomial(self.dropout_odds, batch, replacement=True).to(device) + 1
-            n = torch.where(drop, fewer, n)
+            n = torch.where(drop, torch.randint(1, self.n_codebooks + 1, (batch,), device=device), n)
         bypass = None
         if self.training and self.bypass > 0:
             bypass = (torch.rand(batch, device=device) < self.bypass).float()

@@ -25,7 +25,6 @@ TUNABLE = (
     "phase_terms",
     "top_dropout",
     "bottom_dropout",
-    "bottom_dropout_weights",
     "bypass",
     "rate_embedding",
 )  # the fields a warm start may change (the dropouts and the bypass are training settings); every other one must match
