@@ -1,15 +1,17 @@
 """Where is STOI lost? Its score per third-octave band, for each rung beside Codec2 3200 and Opus 6 kbps.
 
     python benchmarks/stoi_bands.py --data ../shared/speech/dev/resemblyzer_librispeech --limit 20 \
-        [--rates 1.35,2.85,6.35] [--model PATH] [--threads 1]
+        [--rates 1.35,2.85,6.35] [--swaps] [--model PATH] [--threads 1]
 
 STOI (Taal et al. 2011, as ``pystoi`` computes it: 10 kHz, 15 third-octave bands from 150 Hz, silent frames
 removed, 384 ms segments) is the mean over bands and segments of a correlation between the reference's band
 envelope and the decoded one's, each segment's level normalised away. This prints that correlation per band
 (the mean over the files), so a gap to another codec can be placed in frequency, and beside it how lively the
 decoded band envelopes are: the standard deviation of their frame-to-frame change in dB (12.8 ms frames) over
-the reference's (1: as lively; below 1: smoother, the transitions smeared). Every file's delay is compensated
-first. Prints Markdown.
+the reference's (1: as lively; below 1: smoother, the transitions smeared). With ``--swaps``, each rung also
+rebuilt as the swap test does (``swap_test.py``: STFT n_fft 640, hop 160): its magnitude under the reference's
+phase, and the reference's magnitude under its phase, so that a band's gap can be told magnitude or phase.
+Every file's delay is compensated first. Prints Markdown.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 import torch
-from _common import add_data_arguments, load, load_reference, log
+from _common import add_data_arguments, istft, load, load_reference, log, stft
 from pystoi import utils
 
 from vqcodec.analysis import metrics
@@ -32,6 +34,7 @@ from vqcodec.errors import UserError
 
 STOI = sys.modules["pystoi.stoi"]  # the module, for its constants (the package exports the function by that name)
 CENTRES = 150 * 2 ** (np.arange(15) / 3)  # the bands' centre frequencies in Hz
+SWAPS = ("its magnitude, reference phase", "reference magnitude, its phase")
 
 
 def band_envelopes(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -62,20 +65,31 @@ def liveliness(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return dy.std(1) / (dx.std(1) + 1e-9)
 
 
+def swapped(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Reference and decoded [T] -> the decoded magnitude under the reference's phase, and the reverse."""
+    sx, sy = stft(x), stft(y)
+    magnitudes, phases = (sy.abs(), sx.abs()), (sx.angle(), sy.angle())
+    return {how: istft(m * torch.exp(1j * p), len(x)) for how, m, p in zip(SWAPS, magnitudes, phases, strict=True)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_data_arguments(ap, limit=20)
     ap.add_argument("--rates", default="1.35,2.85,6.35", help="rungs in kbps, comma-separated")
+    ap.add_argument("--swaps", action="store_true", help="also each rung's magnitude and phase swapped")
     args = ap.parse_args()
     codec, files = load(args)
     try:
         require_tools()
     except UserError as e:
         raise SystemExit(str(e)) from None
-    coders = {f"vqcodec {r} kbps": float(r) for r in args.rates.split(",")}
+    coders = {f"vqcodec {float(r):g} kbps": float(r) for r in args.rates.split(",")}
     coders.update({"Codec2 3200": codec2_coder("3200"), "Opus 6 kbps": opus_coder(6)})
-    scores = {name: [] for name in coders}
-    lively = {name: [] for name in coders}
+    columns = list(coders)
+    if args.swaps:
+        columns += [f"{float(r):g} kbps, {how}" for r in args.rates.split(",") for how in SWAPS]
+    scores = {name: [] for name in columns}
+    lively = {name: [] for name in columns}
     for path in files:
         ref = load_reference(path)
         with tempfile.TemporaryDirectory() as tmp:
@@ -88,16 +102,20 @@ def main() -> None:
                 else:
                     y = coder(ref, wav, Path(tmp)).audio
                 y = metrics.align(y, metrics.estimate_delay(ref, y, int(MAX_DELAY_S * SR)), len(ref))
-                x_bands, y_bands = band_envelopes(ref, y)
-                scores[name].append(band_scores(x_bands, y_bands))
-                lively[name].append(liveliness(x_bands, y_bands))
+                rebuilt = {name: y}
+                if args.swaps and isinstance(coder, float):
+                    rebuilt.update({f"{coder:g} kbps, {how}": s for how, s in swapped(ref, y).items()})
+                for column, signal in rebuilt.items():
+                    x_bands, y_bands = band_envelopes(ref, signal.astype(np.float32))
+                    scores[column].append(band_scores(x_bands, y_bands))
+                    lively[column].append(liveliness(x_bands, y_bands))
         log(f"{path.name}: done")
     for title, table in (("STOI per band", scores), ("band-envelope liveliness (decoded over reference)", lively)):
-        print(f"\n{title}\n\n| band (Hz) | " + " | ".join(coders) + " |")
-        print("|---:|" + "---:|" * len(coders))
+        print(f"\n{title}\n\n| band (Hz) | " + " | ".join(columns) + " |")
+        print("|---:|" + "---:|" * len(columns))
         for j, centre in enumerate(CENTRES):
-            print(f"| {centre:.0f} | " + " | ".join(f"{np.mean([r[j] for r in table[n]]):.3f}" for n in coders) + " |")
-        print("| mean | " + " | ".join(f"{np.mean(table[n]):.3f}" for n in coders) + " |")
+            print(f"| {centre:.0f} | " + " | ".join(f"{np.mean([r[j] for r in table[n]]):.3f}" for n in columns) + " |")
+        print("| mean | " + " | ".join(f"{np.mean(table[n]):.3f}" for n in columns) + " |")
 
 
 if __name__ == "__main__":
