@@ -308,8 +308,9 @@ class ResidualVQ(Quantizer):
 
     Bypass (the Moshi paper reports training its codec, Mimi, with quantization on half of the items). The
     decoder is only ever given codes, so the encoder keeps what its quantizer can code: on ``356b68c2`` the
-    decoder given every codebook's lookup vector unquantized scores 2.00 PESQ-WB, its codes 1.92
-    (``benchmarks/stage_redundancy.py``), and the latent holds little more of the spectrum than three codebooks pass.
+    decoder given each bottom codebook's searched vector in place of its code scores 1.95 PESQ-WB, from the codes
+    1.93 (``benchmarks/stage_redundancy.py``), and the latent holds little more of the spectrum than three codebooks
+    pass (model card, "Bypass").
     With ``bypass = p`` a share ``p`` of the training items keeps every codebook and is given each one's
     unquantized lookup vector (codes are still chosen, and commitment still pulls the latent to them), so the
     encoder is rewarded for what the decoder can use before it is codable. Eval mode is unchanged, and so is
