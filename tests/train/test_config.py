@@ -80,6 +80,7 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         (lambda r: r["model"].update(strides=[8, 8]), "model config field 'encoder_channels' must have one width"),
         (lambda r: r["model"].update(codebook_size="1024"), "model config field 'codebook_size' must be a whole"),
         (lambda r: r["model"].update(readout_from=[4]), "model config field 'readout_from' must be empty or hold"),
+        (lambda r: r["model"].update(bypass=1.5), "model config field 'bypass' must be between 0 and 1"),
         (lambda r: r.update(step=10), "unknown training config field 'step' (did you mean 'steps'?)"),
         (lambda r: r.update(lr="fast"), "training config field 'lr' must be a number"),
         (lambda r: r.update(model=[]), "model config must be a JSON object"),
