@@ -30,6 +30,7 @@ from pystoi import utils
 from vqcodec.analysis import metrics
 from vqcodec.analysis.metrics import MAX_DELAY_S, SR
 from vqcodec.analysis.reference_codecs import codec2_coder, opus_coder, require_tools
+from vqcodec.analysis.vqcodec_coder import vqcodec_coder
 from vqcodec.errors import UserError
 
 STOI = sys.modules["pystoi.stoi"]  # the module, for its constants (the package exports the function by that name)
@@ -83,11 +84,11 @@ def main() -> None:
         require_tools()
     except UserError as e:
         raise SystemExit(str(e)) from None
-    coders = {f"vqcodec {float(r):g} kbps": float(r) for r in args.rates.split(",")}
+    rates = [float(r) for r in args.rates.split(",")]
+    coders = {f"vqcodec {r:g} kbps": vqcodec_coder(codec, codec.rung(r)) for r in rates}
+    swaps = {f"vqcodec {r:g} kbps": [f"{r:g} kbps, {how}" for how in SWAPS] for r in rates} if args.swaps else {}
     coders.update({"Codec2 3200": codec2_coder("3200"), "Opus 6 kbps": opus_coder(6)})
-    columns = list(coders)
-    if args.swaps:
-        columns += [f"{float(r):g} kbps, {how}" for r in args.rates.split(",") for how in SWAPS]
+    columns = [*coders, *(column for names in swaps.values() for column in names)]
     scores = {name: [] for name in columns}
     lively = {name: [] for name in columns}
     for path in files:
@@ -96,15 +97,11 @@ def main() -> None:
             wav = Path(tmp) / "ref.wav"
             sf.write(wav, ref, SR, subtype="PCM_16")
             for name, coder in coders.items():
-                if isinstance(coder, float):
-                    with torch.inference_mode():
-                        y = codec.decode(codec.encode(ref[None], SR, coder))[0].numpy()
-                else:
-                    y = coder(ref, wav, Path(tmp)).audio
+                y = coder(ref, wav, Path(tmp)).audio
                 y = metrics.align(y, metrics.estimate_delay(ref, y, int(MAX_DELAY_S * SR)), len(ref))
                 rebuilt = {name: y}
-                if args.swaps and isinstance(coder, float):
-                    rebuilt.update({f"{coder:g} kbps, {how}": s for how, s in swapped(ref, y).items()})
+                if name in swaps:
+                    rebuilt.update(zip(swaps[name], swapped(ref, y).values(), strict=True))
                 for column, signal in rebuilt.items():
                     x_bands, y_bands = band_envelopes(ref, signal.astype(np.float32))
                     scores[column].append(band_scores(x_bands, y_bands))

@@ -265,12 +265,13 @@ def test_no_dropout_in_eval_or_when_disabled(training: bool, dropout: float) -> 
     assert _kept_prefix(rvq, z, out) == [4] * 16 == out.kept.tolist()
 
 
-def _lookups(rvq: ResidualVQ, z: torch.Tensor) -> torch.Tensor:
-    """[B, D, T]: the sum of every codebook's lookup vector unquantized, each given what the ones before left."""
+def _lookups(rvq: ResidualVQ, z: torch.Tensor, detached: bool = False) -> torch.Tensor:
+    """[B, D, T]: the sum of every codebook's lookup vector unquantized, each given what the ones before left
+    (``detached``: left as the stack leaves it, without a gradient through the earlier codebooks' outputs)."""
     residual, total = z, torch.zeros_like(z)
     for layer in rvq.layers:
         out = layer.out_proj(layer.project(residual))
-        total, residual = total + out, residual - out
+        total, residual = total + out, residual - (out.detach() if detached else out)
     return total
 
 
@@ -317,11 +318,7 @@ def test_bypassed_gradient_is_the_lookups() -> None:
     (rvq(z).quantized * w).sum().backward()
     got = z.grad.clone()
     z.grad = None
-    residual, total = z, torch.zeros_like(z)
-    for layer in rvq.layers:
-        out = layer.out_proj(layer.project(residual))
-        total, residual = total + out, residual - out.detach()
-    (total * w).sum().backward()
+    (_lookups(rvq, z, detached=True) * w).sum().backward()
     assert torch.allclose(got, z.grad, atol=1e-5)
 
 
