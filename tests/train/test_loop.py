@@ -704,3 +704,15 @@ def test_code_spectrum_probe_trains_with_the_model_and_resumes(data_dir: Path, t
     out = model.train()(x)
     trainer.probe(out.bottom, out.top, x).backward()
     assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in model.encoder.parameters())
+
+
+def test_perceptual_loss_is_a_recipe_field_and_trains(data_dir: Path, tmp_path: Path) -> None:
+    """``perceptual_weight``: the loss is logged every step and changes what the step does."""
+    cfg = dataclasses.replace(CFG, steps=2, ckpt_every=2, perceptual_weight=100.0)
+    trainer = run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
+    rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(row["perceptual"] > 0 for row in rows)
+    plain = run(dataclasses.replace(cfg, perceptual_weight=0.0), data_dir, tmp_path / "b", resume=False, init=None)
+    assert "perceptual" not in json.loads((tmp_path / "b" / "log.jsonl").read_text().splitlines()[0])
+    a, b = trainer.model.state_dict(), plain.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)

@@ -36,6 +36,11 @@ class TrainConfig:
     file format carries that phase yet, so a model trained so is an experiment, measured with
     ``benchmarks/phase_lock.py``, not a model to ship.
 
+        ``perceptual_weight`` (0: off) weighs :class:`vqcodec.train.perceptual.PerceptualLoss`, PESQ's model of
+        hearing as a loss: loudness per Bark band on 32 ms frames, a dead zone, and added energy weighed more
+        than lost energy. Its values are small (about 0.006 on coded speech, its gradient about 1/100 of the mel
+        loss's): a weight of 30 gives it a third of the mel loss's pull (``recipes/speech16k/perceptual.json``).
+
         ``code_mel_weight`` (0: off) weighs :class:`vqcodec.train.losses.CodeSpectrumLoss`, a linear probe of the
         input's log mels from what the decoder is given, trained with the model (its own AdamW at a fixed 1e-3,
         so that it reads well early): it asks the codes, every rung of them, to carry the spectrum, not only what
@@ -89,6 +94,7 @@ class TrainConfig:
     spectral_weight: float = 1.0
     complex_weight: float = 0.1
     phase_weight: float = 0.0
+    perceptual_weight: float = 0.0
     code_mel_weight: float = 0.0
     phase_lock: bool = False
     codebook_weight: float = 1.0

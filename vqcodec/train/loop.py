@@ -40,6 +40,7 @@ from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler,
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
 from vqcodec.train.feed import PitchFeed
 from vqcodec.train.losses import CodeSpectrumLoss, CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
+from vqcodec.train.perceptual import PerceptualLoss
 from vqcodec.train.schedule import warmup_cosine
 from vqcodec.train.validate import Validator, load_segments
 from vqcodec.train.warm_start import init_from
@@ -108,6 +109,7 @@ class Trainer:
         self.mel = MultiScaleMelLoss(cfg.model.sample_rate, cfg.mel_n_ffts, cfg.mel_n_mels).to(self.ctx.device)
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.phase_loss = PhaseLoss(cfg.spectral_n_ffts, cfg.spectral_power) if cfg.phase_weight else None
+        self.perceptual = PerceptualLoss(cfg.model.sample_rate).to(self.ctx.device) if cfg.perceptual_weight else None
         self.disc, self.disc_opt = self._discriminator()
         self.probe, self.probe_opt = self._code_probe()
         m = cfg.model  # the pitch a source-filter head is driven and supervised with, else None
@@ -229,6 +231,10 @@ class Trainer:
             phase = self.phase_loss(audio, x)
             loss = loss + c.phase_weight * phase
             extra["phase"] = phase.item()
+        if self.perceptual is not None:
+            perceptual = self.perceptual(audio, x)
+            loss = loss + c.perceptual_weight * perceptual
+            extra["perceptual"] = perceptual.item()
         if target is not None:
             f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
