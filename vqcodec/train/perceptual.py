@@ -23,12 +23,12 @@ description, with its tables replaced by formulas:
   the L1 norm of the disturbance times the asymmetry; the loss is the mean over frames of
   ``0.1 D + 0.0309 A``, PESQ's own weights (PESQ = 4.5 - 0.1 D - 0.0309 A after its time aggregation).
 
-Left out: PESQ's time alignment (training pairs are aligned), its compensation of slow gain changes and its
-L6/L2 aggregation over time (with them the loss ranked 56 pairs of 8 dev files through vqcodec's four rungs,
-Opus 6 and 8 and Codec2 3200 less like PESQ-WB), and its compensation of the system's frequency response
-(each band of the reference scaled towards the decoded signal's mean power in it, up to +-20 dB). That one
-ranked the pairs most like PESQ-WB, but a decoder trained with it learned to be 8 dB quieter at 0.6-2 kHz:
-a steady coloration was free, and a quieter output adds less energy for the asymmetry to punish.
+Left out: PESQ's time alignment (training pairs are aligned), its compensation of slow gain changes, its
+L6/L2 aggregation over time, and its compensation of the system's frequency response (each band of the
+reference scaled towards the decoded signal's mean power in it, up to +-20 dB). A first run with that
+compensation (weight 100, model card "A perceptual loss") taught the decoder to be 8 dB quieter at 0.6-2 kHz
+within 250 steps and lost 0.26 PESQ-WB: a steady coloration was free, and a quieter output adds less energy
+for the asymmetry to punish. How the loss ranks coded speech against PESQ-WB: ``benchmarks/perceptual_rank.py``.
 """
 
 from __future__ import annotations
