@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from _common import add_data_arguments, envelope, istft, load, load_reference, log, stft
 
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, stoi
+from vqcodec.analysis.metrics import SR, compensated, pesq_wb, stoi
 from vqcodec.compress import compress, decompress
 
 BANDS = {"1-3": (1, 4), "4-12": (4, 13), "13-30": (13, 31)}
@@ -43,7 +43,7 @@ def loud_frames(spec: torch.Tensor) -> torch.Tensor:
 
 def decoded(codec, ref: np.ndarray, kbps: float) -> np.ndarray:
     out = decompress(codec, compress(codec, ref[None], SR, kbps))[0][0].numpy()
-    return align(out, estimate_delay(ref, out, int(MAX_DELAY_S * SR)), len(ref)).astype(np.float32)
+    return compensated(ref, out).astype(np.float32)
 
 
 def correlations(refs: list[torch.Tensor], decs: list[torch.Tensor]) -> dict[str, float]:

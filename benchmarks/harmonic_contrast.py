@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from _common import add_data_arguments, load, load_reference, log
 
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay
+from vqcodec.analysis.metrics import SR, compensated
 from vqcodec.compress import compress, decompress
 from vqcodec.pitch.tracker import track_one
 
@@ -65,7 +65,7 @@ def main() -> None:
         signals = {"reference": ref}
         for r in rates:
             out = decompress(codec, compress(codec, ref[None], SR, r))[0][0].numpy()
-            signals[f"{r:g} kbps"] = align(out, estimate_delay(ref, out, int(MAX_DELAY_S * SR)), len(ref))
+            signals[f"{r:g} kbps"] = compensated(ref, out)
         for name, x in signals.items():
             for band, values in contrasts(np.ascontiguousarray(x, dtype=np.float32), f0).items():
                 pooled[name][band].extend(values)

@@ -21,7 +21,7 @@ import torch
 from _common import add_data_arguments, load, load_reference, log
 
 from vqcodec.analysis import metrics
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR
+from vqcodec.analysis.metrics import SR
 from vqcodec.nn.heads import HarmonicHead
 
 
@@ -48,7 +48,7 @@ def scores(codec, refs: list[np.ndarray], codes: list) -> tuple[float, float, fl
     rows = []
     for x, c in zip(refs, codes, strict=True):
         y = codec.decode(c)[0].numpy()
-        y = metrics.align(y, metrics.estimate_delay(x, y, int(MAX_DELAY_S * SR)), len(x))
+        y = metrics.compensated(x, y)
         rows.append((metrics.pesq_wb(x, y), metrics.stoi(x, y), metrics.dnsmos_ovrl(y)))
     return tuple(float(np.mean([r[i] for r in rows if r[i] is not None])) for i in range(3))
 

@@ -31,7 +31,7 @@ from vqcodec.train.perceptual import PerceptualLoss
 
 def score(ref: np.ndarray, out: np.ndarray, losses: dict) -> list[float]:
     """PESQ-WB then each loss of ``out`` against ``ref`` (both at 16 kHz), ``out`` delay-compensated first."""
-    out = metrics.align(out, metrics.estimate_delay(ref, out, int(metrics.MAX_DELAY_S * metrics.SR)), len(ref))
+    out = metrics.compensated(ref, out)
     x, y = torch.from_numpy(ref)[None, None], torch.from_numpy(out.astype(np.float32))[None, None]
     with torch.inference_mode():
         return [metrics.pesq_wb(ref, out)] + [float(f(y, x)) for f in losses.values()]

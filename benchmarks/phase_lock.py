@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from _common import add_data_arguments, load, load_reference
 
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, si_sdr, stoi
+from vqcodec.analysis.metrics import compensated, pesq_wb, si_sdr, stoi
 from vqcodec.nn.excitation import Pitch, fundamental_phase
 
 
@@ -38,7 +38,7 @@ def decodings(model, x: torch.Tensor, n_top: int, n_bottom: int) -> dict[str, np
 
 
 def scores(ref: np.ndarray, decoded: np.ndarray) -> tuple[float | None, float, float]:
-    deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * SR)), len(ref))
+    deg = compensated(ref, decoded)
     return pesq_wb(ref, deg), stoi(ref, deg), si_sdr(ref, deg)
 
 

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from _common import add_data_arguments, load, load_reference, log
 
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, stoi
+from vqcodec.analysis.metrics import compensated, pesq_wb, stoi
 from vqcodec.io.weights import load_model
 
 
@@ -117,7 +117,7 @@ def main() -> None:
                         for level, s in stages.items():
                             records[level].append(s)
                     y = y[: len(ref)]
-                    deg = align(y, estimate_delay(ref, y, int(MAX_DELAY_S * SR)), len(ref))
+                    deg = compensated(ref, y)
                     scores.setdefault((n, continuous), []).append((pesq_wb(ref, deg), stoi(ref, deg)))
         log(path.name)
     print(f"\n{len(files)} files, model {codec.name} ({codec.hash.hex()})\n")

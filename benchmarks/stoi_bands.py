@@ -28,7 +28,7 @@ from _common import add_data_arguments, istft, load, load_reference, log, stft
 from pystoi import utils
 
 from vqcodec.analysis import metrics
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR
+from vqcodec.analysis.metrics import SR
 from vqcodec.analysis.reference_codecs import codec2_coder, opus_coder, require_tools
 from vqcodec.analysis.vqcodec_coder import vqcodec_coder
 from vqcodec.errors import UserError
@@ -98,7 +98,7 @@ def main() -> None:
             sf.write(wav, ref, SR, subtype="PCM_16")
             for name, coder in coders.items():
                 y = coder(ref, wav, Path(tmp)).audio
-                y = metrics.align(y, metrics.estimate_delay(ref, y, int(MAX_DELAY_S * SR)), len(ref))
+                y = metrics.compensated(ref, y)
                 rebuilt = {name: y}
                 if name in swaps:
                     rebuilt.update(zip(swaps[name], swapped(ref, y).values(), strict=True))

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from _common import HOP, N_FFT, add_data_arguments, envelope, istft, load, load_reference, log, stft
 
-from vqcodec.analysis.metrics import MAX_DELAY_S, SR, align, estimate_delay, pesq_wb, stoi
+from vqcodec.analysis.metrics import SR, compensated, pesq_wb, stoi
 from vqcodec.analysis.tracked_pitch import track
 from vqcodec.compress import compress, decompress
 
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         log(f"[{i}/{len(files)}] {path.name}")
         ref = load_reference(path)
         decoded = decompress(codec, compress(codec, ref[None], SR, args.kbps))[0][0].numpy()
-        deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * SR)), len(ref))
+        deg = compensated(ref, decoded)
         rebuilt = variants(ref, deg.astype(np.float32), args.lifter)
         rebuilt |= phase_parts(ref, deg.astype(np.float32), SR)
         oracle = oracle_f0(codec, ref, args.kbps)

@@ -31,7 +31,7 @@ import numpy as np
 import soundfile as sf
 import torch
 
-from vqcodec.analysis.metrics import MAX_DELAY_S, align, estimate_delay, si_sdr
+from vqcodec.analysis.metrics import compensated, si_sdr
 from vqcodec.analysis.quality import Example
 from vqcodec.analysis.reference_codecs import Coder, opus_coder
 from vqcodec.analysis.scoring import mean_known
@@ -182,7 +182,7 @@ def visqol_audio(ref: np.ndarray, deg: np.ndarray, sample_rate: int) -> float | 
 
 def score(scores: GeneralScores, ref: np.ndarray, decoded: np.ndarray, sample_rate: int, visqol: bool) -> np.ndarray:
     """Add one decoding's metrics to ``scores``, its delay compensated; returns the aligned decoding."""
-    deg = align(decoded, estimate_delay(ref, decoded, int(MAX_DELAY_S * sample_rate), sample_rate), len(ref))
+    deg = compensated(ref, decoded, sample_rate)
     scores.log_mel.append(log_mel_distance(ref, deg, sample_rate))
     scores.si_sdr.append(si_sdr(ref, deg))
     scores.visqol.append(visqol_audio(ref, deg, sample_rate) if visqol else None)

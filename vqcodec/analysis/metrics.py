@@ -183,3 +183,9 @@ def pitch_errors(ref: np.ndarray, deg: np.ndarray) -> tuple[float | None, float]
     both = (a > 0) & (b > 0)
     cents = float(np.mean(np.abs(1200 * np.log2(b[both] / a[both])))) if both.any() else None
     return cents, float(np.mean((a > 0) != (b > 0))) if frames else 0.0
+
+
+def compensated(ref: np.ndarray, deg: np.ndarray, sample_rate: int = SR) -> np.ndarray:
+    """``deg`` shifted by its estimated delay against ``ref`` (within ``MAX_DELAY_S``) and fitted to its length:
+    what every metric is computed on."""
+    return align(deg, estimate_delay(ref, deg, int(MAX_DELAY_S * sample_rate), sample_rate), len(ref))
