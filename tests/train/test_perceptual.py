@@ -8,6 +8,7 @@ import math
 
 import torch
 
+from vqcodec.analysis.synthetic import speech_like
 from vqcodec.train.perceptual import PerceptualLoss, bark, threshold_db
 
 SR = 16000
@@ -19,12 +20,8 @@ def _tones(*hz: float, seconds: float = 1.0, amp: float = 0.1) -> torch.Tensor:
 
 
 def _speechlike(seed: int = 0) -> torch.Tensor:
-    """A buzz at 120 Hz under a syllable-rate envelope, with a little noise: [1, 1, T]."""
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(SR) / SR
-    buzz = sum(torch.sin(2 * math.pi * 120 * k * t) / k for k in range(1, 30))
-    envelope = 0.5 + 0.5 * torch.sin(2 * math.pi * 4 * t)
-    return (0.1 * envelope * buzz + 0.002 * torch.randn(SR, generator=g))[None, None]
+    """A second of the package's synthetic speech: [1, 1, T]."""
+    return torch.from_numpy(speech_like(1.0, SR, seed))[None, None]
 
 
 def test_scales() -> None:
