@@ -1,9 +1,11 @@
-"""A subset of the general-audio corpus small enough to travel to a GPU machine (64 MiB per transfer, the
-repository's tracked files included: 37 MiB of them, 31 MB the shipped speech model, so 22 MiB of audio a call,
-and the wheels and the manifest beside the first part).
+"""A subset of a training corpus small enough to travel to a GPU machine (64 MiB per transfer, the repository's
+tracked files included: about 33 MiB of them, so 22 to 30 MiB of audio a call, and the wheels beside the first
+part). Used by both recipes' "On a GPU" sections:
 
-    python recipes/general24k/gpu_subset.py OUT [--corpus ../shared-data/general] [--parts 5] [--part-mib 22]
-        [--excerpt 8] [--dev 12]
+    python recipes/gpu_subset.py OUT --corpus ../shared-data/general [--parts 5] [--part-mib 22] [--excerpt 8]
+        [--dev 12] [--shares sqrt]
+    python recipes/gpu_subset.py OUT --corpus ../shared/speech --parts 3 --part-mib 24 --excerpt 30 --dev 0 \
+        --shares minutes
 
 OUT (keep it out of git: ``gpu_data/`` is ignored) receives ``part1/``, ``part2/``, ... of 16-bit mono FLAC
 excerpts at the corpus's rate, each part at most ``--part-mib`` MiB, and ``manifest.csv`` over all of them (the
@@ -13,9 +15,10 @@ run that has only the first part trains on a smaller copy of the same mix.
 
 What is taken: excerpts of ``--excerpt`` seconds, evenly spaced through each file (a file shorter than that
 whole); every file of a source gives one excerpt before any gives a second. Each source's share of the bytes
-follows the square root of its minutes, so the rendered MIDI (49 % of the corpus, one sound font) weighs
-less and the effects (1.4 %) more than in the corpus. Nothing here is random: the same corpus gives the same
-subset.
+follows the square root of its minutes (``--shares sqrt``: in the general corpus the rendered MIDI, 49 % of it,
+one sound font, weighs less and the effects, 1.4 %, more) or its minutes (``--shares minutes``: the corpus's own
+mix, as the speech recipes train on it). A manifest without a ``frames`` column (the speech corpus's) has them
+computed from ``duration_s``. Nothing here is random: the same corpus gives the same subset.
 """
 
 from __future__ import annotations
@@ -36,8 +39,13 @@ MIB = 1 << 20
 
 
 def read_manifest(corpus: Path) -> list[dict]:
+    """The corpus's rows; ``frames`` computed from ``duration_s`` and ``sr`` where the manifest has none."""
     with open(corpus / "manifest.csv", newline="") as f:
-        return list(csv.DictReader(f))
+        rows = list(csv.DictReader(f))
+    for row in rows:
+        if not row.get("frames"):
+            row["frames"] = str(int(round(float(row["duration_s"]) * int(row["sr"]))))
+    return rows
 
 
 def excerpts(row: dict, seconds: float) -> list[tuple[int, int]]:
@@ -64,14 +72,15 @@ def interleaved(rows: list[dict], seconds: float) -> dict[str, list[tuple[dict, 
     return order
 
 
-def shares(order: dict[str, list], rows: list[dict]) -> dict[str, float]:
-    """Each source's share of the bytes: proportional to the square root of its minutes."""
+def shares(order: dict[str, list], rows: list[dict], rule: str = "sqrt") -> dict[str, float]:
+    """Each source's share of the bytes: proportional to the square root of its minutes (``rule`` "sqrt") or to
+    its minutes ("minutes")."""
     minutes = defaultdict(float)
     for row in rows:
         minutes[row["source"]] += float(row["duration_s"]) / 60
-    roots = {s: math.sqrt(minutes[s]) for s in order}
-    total = sum(roots.values())
-    return {s: r / total for s, r in roots.items()}
+    weight = {s: math.sqrt(minutes[s]) if rule == "sqrt" else minutes[s] for s in order}
+    total = sum(weight.values())
+    return {s: w / total for s, w in weight.items()}
 
 
 def flac_bytes(x: np.ndarray, sr: int) -> bytes:
@@ -96,13 +105,15 @@ def schedule(order: dict[str, list], share: dict[str, float]) -> list[tuple[str,
     return out
 
 
-def write_subset(corpus: Path, out: Path, parts: int, part_mib: float, seconds: float, dev: int) -> list[dict]:
-    """Write the parts and ``manifest.csv``; returns the manifest's rows."""
+def write_subset(
+    corpus: Path, out: Path, parts: int, part_mib: float, seconds: float, dev: int, rule: str = "sqrt"
+) -> list[dict]:
+    """Write the parts and ``manifest.csv``; returns the manifest's rows (``rule``: see :func:`shares`)."""
     rows = read_manifest(corpus)
     train = [r for r in rows if r["split"] == "train"]
     dev_rows = [r for r in rows if r["split"] == "dev" and int(r["frames"]) >= seconds * int(r["sr"])]  # whole
     order = interleaved(train, seconds)
-    plan = schedule(order, shares(order, train))
+    plan = schedule(order, shares(order, train, rule))
     dev_plan = [("dev", e) for e in interleaved(dev_rows, seconds).get(_largest(dev_rows), [])][:dev] if dev else []
     budget = [part_mib * MIB] * parts
     written: list[dict] = []
@@ -150,15 +161,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--part-mib", type=float, default=22.0, help="MiB per part (a transfer also carries the tree)")
     ap.add_argument("--excerpt", type=float, default=8.0, help="seconds per excerpt")
     ap.add_argument("--dev", type=int, default=12, help="dev excerpts for validation, in the first part")
+    ap.add_argument("--shares", choices=("sqrt", "minutes"), default="sqrt", help="each source's share of the bytes")
     args = ap.parse_args(argv)
     if not (args.corpus / "manifest.csv").is_file():
-        print(f"gpu_subset: {args.corpus}/manifest.csv: no such file (run prepare.py first)", file=sys.stderr)
+        print(
+            f"gpu_subset: {args.corpus}/manifest.csv: no such file (run the recipe's prepare step first)",
+            file=sys.stderr,
+        )
         return 2
     if args.out.exists() and any(args.out.iterdir()):
         print(f"gpu_subset: {args.out}: not empty", file=sys.stderr)
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    rows = write_subset(args.corpus, args.out, args.parts, args.part_mib, args.excerpt, args.dev)
+    rows = write_subset(args.corpus, args.out, args.parts, args.part_mib, args.excerpt, args.dev, args.shares)
     for split in ("train", "dev"):
         mine = [r for r in rows if r["split"] == split]
         minutes = defaultdict(float)
