@@ -59,6 +59,7 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         "gpu-3.json",
         "gpu-4.json",
         "small-decoder.json",
+        "perceptual.json",
     )
     configs = [load_train_config(RECIPES / "speech16k" / name) for name in stages]
     assert dataclasses.replace(configs[-1].model, output_gain_db=shipped.output_gain_db) == shipped
@@ -68,6 +69,16 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         }
         assert dataclasses.replace(cfg.model, **kept) == shipped
         assert cfg.split == "train"  # the shipped weights never see dev/ or extra/
+
+
+@pytest.mark.parametrize("name", ["gpu-5.json", "gpu-gan.json", "perceptual-2.json"])
+def test_recipes_prepared_for_the_next_stage_start_from_the_shipped_model(name: str) -> None:
+    """A recipe that continues from ``--init default`` must name the shipped architecture (gpu-gan.json named
+    the 18-block decoder after the 6-block one shipped, and could not have started)."""
+    shipped = load_model(default_model_path()).config
+    cfg = load_train_config(RECIPES / "speech16k" / name)
+    assert dataclasses.replace(cfg.model, output_gain_db=shipped.output_gain_db) == shipped
+    assert cfg.split == "train" and cfg.perceptual_weight > 0  # stage 13's loss stays
 
 
 @pytest.mark.parametrize(
@@ -85,6 +96,8 @@ def test_speech16k_recipes_build_the_shipped_model() -> None:
         (lambda r: r.update(lr="fast"), "training config field 'lr' must be a number"),
         (lambda r: r.update(model=[]), "model config must be a JSON object"),
         (lambda r: r.update(freeze_codes=True, encoder_only=True), "leave nothing to train"),
+        (lambda r: r.update(augment_room=1.5), "augment_room must be between 0 and 1"),
+        (lambda r: r.update(augment_snr_db=[30, 5]), "augment_snr_db must be [low, high] with low <= high"),
     ],
 )
 def test_recipe_mistakes_are_one_line_naming_the_field(tmp_path: Path, capsys, edit, message) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from vqcodec.errors import ConfigError, UserError
 from vqcodec.nn.config import ModelConfig, checked_fields
+from vqcodec.train.augment import Augment
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ class TrainConfig:
         distilled from another (:mod:`vqcodec.train.distill`): it then learns what the decoder needs, not
         only what the teacher's encoder gave, in the same codebooks.
 
+        Rooms and noises (:mod:`vqcodec.train.augment`; off while both are 0): ``augment_room`` and
+        ``augment_noise`` are the shares of segments put in a synthetic room (RT60 uniform in
+        ``augment_rt60`` seconds) and given a coloured noise (SNR uniform in ``augment_snr_db``); the degraded
+        segment is both the input and the target.
+
         Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
         (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
         :mod:`vqcodec.train.data`.
@@ -96,6 +102,10 @@ class TrainConfig:
     phase_weight: float = 0.0
     perceptual_weight: float = 0.0
     code_mel_weight: float = 0.0
+    augment_room: float = 0.0
+    augment_noise: float = 0.0
+    augment_rt60: tuple[float, float] = (0.2, 0.8)
+    augment_snr_db: tuple[float, float] = (5.0, 30.0)
     phase_lock: bool = False
     codebook_weight: float = 1.0
     f0_weight: float = 1.0
@@ -135,6 +145,15 @@ class TrainConfig:
                 raise ConfigError(f"{name} must not be negative")
         if self.valid_seconds <= 0:
             raise ConfigError("valid_seconds must be positive")
+        for name in ("augment_room", "augment_noise"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ConfigError(f"{name} must be between 0 and 1")
+        for name in ("augment_rt60", "augment_snr_db"):
+            low, high = getattr(self, name)
+            if not low <= high or (name == "augment_rt60" and low <= 0):
+                raise ConfigError(
+                    f"{name} must be [low, high] with low <= high" + (", low > 0" * (name == "augment_rt60"))
+                )
         if self.freeze_codes and self.encoder_only:
             raise ConfigError("freeze_codes and encoder_only leave nothing to train: choose one")
         if self.frozen_bottom and (self.freeze_codes or self.encoder_only):
@@ -143,6 +162,13 @@ class TrainConfig:
             raise ConfigError(
                 f"frozen_bottom must be from 0 to {self.model.n_bottom - 1} (the bottom codebooks less one)"
             )
+
+    @property
+    def augment(self) -> Augment:
+        """The rooms and noises of this recipe's segments (inactive when both shares are 0)."""
+        return Augment(
+            self.augment_room, self.augment_noise, self.augment_rt60, self.augment_snr_db, self.model.sample_rate
+        )
 
     def commit_at(self, step: int) -> float:
         frac = min(1.0, step / max(1, self.commit_warmup))

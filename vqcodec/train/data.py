@@ -25,6 +25,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from vqcodec.io.audio import AUDIO_EXTENSIONS, audio_files, read_mono
 from vqcodec.io.corpus import AudioEntry, read_manifest, with_lengths
 from vqcodec.resample import resample_window
+from vqcodec.train.augment import Augment, degrade
 
 
 def list_audio(root: str | Path, split: str | None = None) -> list[Path]:
@@ -69,6 +70,8 @@ class SegmentSampler:
         seed: seed of the sampler's own generator (batches are reproducible).
         min_rms_db: segments quieter than this (dBFS) are redrawn.
         gain_db: target RMS range in dBFS; each segment is scaled to a random level in it.
+        augment: rooms and noises a kept segment may be put in before its level is set
+            (:mod:`vqcodec.train.augment`); None or inactive: none.
     """
 
     def __init__(
@@ -78,11 +81,13 @@ class SegmentSampler:
         seed: int = 0,
         min_rms_db: float = -50.0,
         gain_db: tuple[float, float] = (-32.0, -16.0),
+        augment: Augment | None = None,
     ):
         self.clips = [c for c in clips if len(c) >= segment]
         if not self.clips:
             raise ValueError(f"no clip is at least {segment} samples long")
         self.segment, self.min_rms_db, self.gain_db = segment, min_rms_db, gain_db
+        self.augment = augment or Augment()
         self.rng = np.random.default_rng(seed)
         lengths = np.array([len(c) for c in self.clips], dtype=np.float64)
         self.weights = lengths / lengths.sum()
@@ -95,6 +100,7 @@ class SegmentSampler:
             rms_db = 10 * np.log10(np.mean(x**2) + 1e-12)
             if rms_db > self.min_rms_db:
                 break
+        x, rms_db = _augmented(x, rms_db, self.rng, self.augment)
         target = self.rng.uniform(*self.gain_db)
         return np.clip(x * 10 ** ((target - rms_db) / 20), -1.0, 1.0)
 
@@ -107,6 +113,14 @@ class SegmentSampler:
 
     def set_state(self, state: dict) -> None:
         self.rng.bit_generator.state = state
+
+
+def _augmented(x: np.ndarray, rms_db: float, rng: np.random.Generator, spec: Augment) -> tuple[np.ndarray, float]:
+    """``x`` degraded as ``spec`` draws, and its RMS in dBFS (unchanged, and nothing drawn, when inactive)."""
+    if not spec.active:
+        return x, rms_db
+    x = degrade(x, rng, spec)
+    return x, float(10 * np.log10(np.mean(x.astype(np.float64) ** 2) + 1e-12))
 
 
 def _level(x: np.ndarray, rms_db: float, target_db: float) -> np.ndarray:
@@ -139,6 +153,7 @@ class StreamingSegments(IterableDataset):
         batch_size: segments per batch.
         seed, rank: the run's seed and this process's rank.
         start: number of the first batch.
+        augment: rooms and noises, as :class:`SegmentSampler`'s.
     """
 
     def __init__(
@@ -152,8 +167,10 @@ class StreamingSegments(IterableDataset):
         start: int = 0,
         min_rms_db: float = -50.0,
         gain_db: tuple[float, float] = (-32.0, -16.0),
+        augment: Augment | None = None,
     ):
         super().__init__()
+        self.augment = augment or Augment()
         kept = [
             (str(e.path), e.sample_rate, math.floor(e.frames * sample_rate / e.sample_rate))
             for e in entries
@@ -207,6 +224,7 @@ class StreamingSegments(IterableDataset):
                 break
         if x is None:
             raise RuntimeError("20 files in a row could not be read: check the corpus")
+        x, rms_db = _augmented(x, rms_db, rng, self.augment)
         return _level(x, rms_db, rng.uniform(*self.gain_db)).astype(np.float32)
 
     def batch_at(self, k: int) -> torch.Tensor:

@@ -365,14 +365,16 @@ def make_sampler(cfg: TrainConfig, data: Path, rank: int = 0) -> SegmentSampler 
         if not clips:
             raise UserError(f"{data}: no audio files found")
         try:
-            return SegmentSampler(clips, segment, seed=cfg.seed + rank)
+            return SegmentSampler(clips, segment, seed=cfg.seed + rank, augment=cfg.augment)
         except ValueError as e:
             raise UserError(f"{data}: {e}") from None
     entries = list_entries(data, cfg.split)
     if not entries:
         raise UserError(f"{data}: no audio files found")
     try:
-        stream = StreamingSegments(entries, segment, cfg.model.sample_rate, cfg.batch_size, seed=cfg.seed, rank=rank)
+        stream = StreamingSegments(
+            entries, segment, cfg.model.sample_rate, cfg.batch_size, seed=cfg.seed, rank=rank, augment=cfg.augment
+        )
     except ValueError as e:
         raise UserError(f"{data}: {e}") from None
     return StreamSampler(stream, cfg.num_workers)
@@ -438,7 +440,9 @@ def run(
         if ctx.rank and isinstance(sampler, SegmentSampler):
             # the checkpoint holds rank 0's sampler state; the others draw their own (a stream's state is
             # a batch number, and each rank's stream is already seeded with its rank)
-            fresh = SegmentSampler(sampler.clips, sampler.segment, seed=cfg.seed + ctx.rank + trainer.step)
+            fresh = SegmentSampler(
+                sampler.clips, sampler.segment, seed=cfg.seed + ctx.rank + trainer.step, augment=cfg.augment
+            )
             sampler.set_state(fresh.state())
     elif init:
         init_from(trainer.model, init)

@@ -1,0 +1,89 @@
+"""Tests for vqcodec.train.augment: rooms and noises as drawn, and samplers unchanged while they are off."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vqcodec.train.augment import Augment, coloured_noise, degrade, room_response
+from vqcodec.train.data import SegmentSampler, StreamingSegments
+
+SR = 16000
+
+
+def _band_db(x: np.ndarray, lo: float, hi: float) -> float:
+    spec = np.abs(np.fft.rfft(x)) ** 2
+    f = np.fft.rfftfreq(len(x), 1 / SR)
+    return 10 * np.log10(spec[(f >= lo) & (f < hi)].mean())
+
+
+def test_a_room_decays_by_60_db_in_its_rt60_below_its_direct_path() -> None:
+    rng = np.random.default_rng(0)
+    for rt60 in (0.3, 0.6):
+        h = room_response(rng, SR, rt60)
+        assert h[0] == 1.0 and len(h) == int(rt60 * SR)
+        tail = h[1:]
+        assert -12.0 - 1e-6 <= 10 * np.log10(np.sum(tail**2)) <= 3.0 + 1e-6  # direct-to-reverberant -3 .. +12 dB
+        early, late = (int(a * rt60 * SR) for a in (0.1, 0.6))
+        width = int(0.05 * rt60 * SR)
+        drop = 10 * np.log10(np.mean(h[early : early + width] ** 2) / np.mean(h[late : late + width] ** 2))
+        assert drop == pytest.approx(30.0, abs=8.0)  # half the RT60 apart: 30 dB
+
+
+def test_a_room_keeps_the_length_and_level_and_rings_after_a_click() -> None:
+    x = np.zeros(SR, np.float32)
+    x[SR // 4] = 0.5
+    y = degrade(x, np.random.default_rng(1), Augment(room=1.0, rt60=(0.4, 0.4)))
+    assert y.shape == x.shape and y.dtype == x.dtype
+    assert np.mean(y.astype(np.float64) ** 2) == pytest.approx(np.mean(x.astype(np.float64) ** 2), rel=1e-4)
+    assert np.abs(y[: SR // 4]).max() < 1e-9  # causal: nothing before the click (FFT rounding aside)
+    assert np.sqrt(np.mean(y[SR // 4 + 1600 : SR // 4 + 3200] ** 2)) > 1e-4  # still ringing 100-200 ms on
+
+
+def test_a_noise_is_added_at_the_drawn_snr_with_its_slope() -> None:
+    rng = np.random.default_rng(2)
+    x = (0.1 * np.sin(2 * np.pi * 200 * np.arange(2 * SR) / SR)).astype(np.float32)
+    y = degrade(x, rng, Augment(noise=1.0, snr_db=(10.0, 10.0)))
+    added = y.astype(np.float64) - x
+    assert 10 * np.log10(np.mean(x.astype(np.float64) ** 2) / np.mean(added**2)) == pytest.approx(10.0, abs=0.01)
+    white, brown = coloured_noise(rng, 4 * SR, 0.0), coloured_noise(rng, 4 * SR, 2.0)
+    assert np.sqrt(np.mean(brown**2)) == pytest.approx(1.0)
+    assert abs(_band_db(white, 100, 500) - _band_db(white, 4000, 8000)) < 1.0
+    assert _band_db(brown, 100, 500) - _band_db(brown, 4000, 8000) > 20.0
+
+
+def test_off_draws_nothing_and_changes_nothing() -> None:
+    rng = np.random.default_rng(3)
+    before = rng.bit_generator.state
+    x = np.ones(100, np.float32)
+    assert degrade(x, rng, Augment()) is x and rng.bit_generator.state == before
+
+
+def _clips() -> list[np.ndarray]:
+    rng = np.random.default_rng(4)
+    return [(3000 * rng.standard_normal(3 * SR)).astype(np.int16) for _ in range(3)]
+
+
+def test_samplers_draw_the_same_batches_while_augmentation_is_off() -> None:
+    """Recipes written before the fields existed keep their batches; on, the batches differ and reproduce."""
+    plain = SegmentSampler(_clips(), 4096, seed=5).batch(4)
+    assert np.array_equal(plain, SegmentSampler(_clips(), 4096, seed=5, augment=Augment()).batch(4))
+    on = Augment(room=1.0, noise=1.0)
+    degraded = SegmentSampler(_clips(), 4096, seed=5, augment=on).batch(4)
+    assert not np.allclose(degraded, plain) and degraded.dtype == plain.dtype == torch.float32
+    assert np.array_equal(degraded, SegmentSampler(_clips(), 4096, seed=5, augment=on).batch(4))
+
+
+def test_a_stream_puts_its_segments_in_rooms_too(tmp_path) -> None:
+    import soundfile as sf
+
+    from vqcodec.train.data import list_entries
+
+    for i, clip in enumerate(_clips()):
+        sf.write(tmp_path / f"{i}.wav", clip, SR, subtype="PCM_16")
+    entries = list_entries(tmp_path)
+    plain = StreamingSegments(entries, 4096, SR, 2, seed=6).batch_at(0)
+    assert np.array_equal(plain, StreamingSegments(entries, 4096, SR, 2, seed=6, augment=Augment()).batch_at(0))
+    noisy = StreamingSegments(entries, 4096, SR, 2, seed=6, augment=Augment(noise=1.0, snr_db=(0.0, 0.0)))
+    assert not np.allclose(noisy.batch_at(0), plain) and noisy.batch_at(0).dtype == torch.float32
