@@ -81,9 +81,22 @@ def evaluate(out: Path, args: argparse.Namespace) -> dict[str, dict]:
     return runs
 
 
-def table(runs: dict[str, dict]) -> str:
+def input_dnsmos(out: Path) -> dict[str, float]:
+    """Each condition's mean DNSMOS OVRL of its own input files: what a codec that changed nothing would score."""
+    from vqcodec.analysis.metrics import dnsmos_ovrl
+
+    return {
+        c: float(np.mean([dnsmos_ovrl(sf.read(f, dtype="float32")[0]) for f in sorted((out / c).rglob("*.flac"))]))
+        for c in CONDITIONS
+    }
+
+
+def table(runs: dict[str, dict], inputs: dict[str, float]) -> str:
     head = " | ".join(f"{c}: PESQ-WB / STOI / DNSMOS" for c in CONDITIONS)
     lines = [f"| codec | setting | {head} |", "|---|---|" + "---:|" * len(CONDITIONS)]
+    lines.append(
+        "| input | the condition's own file | " + " | ".join(f"– / – / {inputs[c]:.2f}" for c in CONDITIONS) + " |"
+    )
     for i, row in enumerate(runs["clean"]["rows"]):
         cells = []
         for c in CONDITIONS:
@@ -107,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     write_conditions(list_files(args.data, args.limit), args.data, args.out)
-    md = table(evaluate(args.out, args))
+    md = table(evaluate(args.out, args), input_dnsmos(args.out))
     (args.out / "conditions.md").write_text(md + "\n")
     print(md)
 
