@@ -101,57 +101,12 @@ def test_convert_writes_one_24k_flac_per_channel_and_its_manifest_rows(prepare, 
     assert prepare.convert(source, item, out, 24000, False, tmp_path) == rows  # a rerun reuses the files
 
 
-@pytest.fixture(scope="module")
-def subset():
-    yield from load_recipe_script(RECIPE / "gpu_subset.py", "general24k_gpu_subset")
-
-
-def _corpus(root: Path) -> None:
-    """A tiny corpus as prepare.py writes it: two long music sources, one of short effects, and dev."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for split, source, n, seconds in [
-        ("train", "big", 3, 40.0),
-        ("train", "small", 2, 12.0),
-        ("train", "sfx", 6, 0.5),
-        ("dev", "stk", 2, 20.0),
-    ]:
-        for i in range(n):
-            path = Path(split) / source / f"{source}{i}.flac"
-            (root / path).parent.mkdir(parents=True, exist_ok=True)
-            x = (0.1 * rng.standard_normal(int(seconds * 8000))).astype(np.float32)
-            sf.write(root / path, x, 8000, subtype="PCM_16")
-            rows.append(f"{path},{split},{source},{source},,,8000,8000,{seconds},CC0,{len(x)}")
-    (root / "manifest.csv").write_text(
-        "path,split,source,speaker,sex,lang,orig_sr,sr,duration_s,license,frames\n" + "\n".join(rows) + "\n"
-    )
-
-
-def test_a_gpu_subset_fills_balanced_parts_under_their_cap(subset, tmp_path) -> None:
-    _corpus(tmp_path / "corpus")
-    out = tmp_path / "out"
-    out.mkdir()
-    cap = 0.3  # MiB per part: the corpus does not fit in two
-    rows = subset.write_subset(tmp_path / "corpus", out, 2, cap, 4.0, 2)
-    for part in ("part1", "part2"):
-        assert 0 < sum(f.stat().st_size for f in (out / part).rglob("*.flac")) <= cap * subset.MIB
-    listed = {r["path"] for r in rows}
-    assert listed == {str(f.relative_to(out)) for f in out.rglob("*.flac")}  # the manifest is what was written
-    dev = [r for r in rows if r["split"] == "dev"]
-    assert len(dev) == 2 and all(r["path"].startswith("part1/stk/") for r in dev)
-    part1 = [r for r in rows if r["path"].startswith("part1/") and r["split"] == "train"]
-    assert {r["source"] for r in part1} == {"big", "small", "sfx"}  # each part a sample of every source
-    big = [r for r in rows if r["source"] == "big"]
-    assert len({r["path"].split("/")[-1].rsplit("-", 1)[0] for r in big[:3]}) == 3  # every file before a second
-    assert all(float(r["duration_s"]) <= 4.0 for r in rows)
-    again = tmp_path / "again"
-    again.mkdir()
-    assert subset.write_subset(tmp_path / "corpus", again, 2, cap, 4.0, 2) == rows  # deterministic
-
-
 def test_the_gpu_recipe_is_the_same_model_in_longer_batches() -> None:
     base, gpu = load_train_config(RECIPE / "config.json"), load_train_config(RECIPE / "gpu.json")
     assert gpu.model == base.model and gpu.model.content == "general"
     assert gpu.batch_size == 64 and gpu.segment_frames * gpu.model.top_hop / gpu.model.sample_rate == 1.92
     readme = " ".join((RECIPE / "README.md").read_text().split())
-    assert "python recipes/general24k/gpu_subset.py gpu_data/general" in readme and "gpu.sh" in readme
+    assert (
+        "python recipes/gpu_subset.py gpu_data/general" in readme
+        and "recipes/gpu.sh recipes/general24k/gpu.json" in readme
+    )
