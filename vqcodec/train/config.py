@@ -148,12 +148,10 @@ class TrainConfig:
         for name in ("augment_room", "augment_noise"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"{name} must be between 0 and 1")
-        for name in ("augment_rt60", "augment_snr_db"):
-            low, high = getattr(self, name)
-            if not low <= high or (name == "augment_rt60" and low <= 0):
-                raise ConfigError(
-                    f"{name} must be [low, high] with low <= high" + (", low > 0" * (name == "augment_rt60"))
-                )
+        if not 0 < self.augment_rt60[0] <= self.augment_rt60[1]:
+            raise ConfigError("augment_rt60 must be [low, high] seconds with 0 < low <= high")
+        if not self.augment_snr_db[0] <= self.augment_snr_db[1]:
+            raise ConfigError("augment_snr_db must be [low, high] with low <= high")
         if self.freeze_codes and self.encoder_only:
             raise ConfigError("freeze_codes and encoder_only leave nothing to train: choose one")
         if self.frozen_bottom and (self.freeze_codes or self.encoder_only):
