@@ -4,7 +4,7 @@ part). Used by both recipes' "On a GPU" sections:
 
     python recipes/gpu_subset.py OUT --corpus ../shared-data/general [--parts 5] [--part-mib 22] [--excerpt 8]
         [--dev 12] [--shares sqrt]
-    python recipes/gpu_subset.py OUT --corpus ../shared/speech --parts 3 --part-mib 24 --excerpt 30 --dev 0 \
+    python recipes/gpu_subset.py OUT --corpus ../shared/speech --parts 4 --part-mib 18 --excerpt 30 --dev 0 \
         --shares minutes
 
 OUT (keep it out of git: ``gpu_data/`` is ignored) receives ``part1/``, ``part2/``, ... of 16-bit mono FLAC
@@ -18,7 +18,7 @@ whole); every file of a source gives one excerpt before any gives a second. Each
 follows the square root of its minutes (``--shares sqrt``: in the general corpus the rendered MIDI, 49 % of it,
 one sound font, weighs less and the effects, 1.4 %, more) or its minutes (``--shares minutes``: the corpus's own
 mix, as the speech recipes train on it). A manifest without a ``frames`` column (the speech corpus's) has them
-computed from ``duration_s``. Nothing here is random: the same corpus gives the same subset.
+read from each file's header. Nothing here is random: the same corpus gives the same subset.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ MIB = 1 << 20
 
 
 def read_manifest(corpus: Path) -> list[dict]:
-    """The corpus's rows; ``frames`` computed from ``duration_s`` and ``sr`` where the manifest has none."""
+    """The corpus's rows; ``frames`` read from the file's header where the manifest has none (``duration_s`` is
+    rounded to milliseconds)."""
     with open(corpus / "manifest.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     for row in rows:
         if not row.get("frames"):
-            row["frames"] = str(int(round(float(row["duration_s"]) * int(row["sr"]))))
+            row["frames"] = str(sf.info(str(corpus / row["path"])).frames)
     return rows
 
 

@@ -81,6 +81,6 @@ def test_a_speech_manifest_without_frames_travels_in_its_own_proportions(subset,
     assert 4 < len(written) < 16 and all(r["split"] == "train" for r in written)
     seconds = {s: sum(float(r["duration_s"]) for r in written if r["source"] == s) for s in ("read", "prompts")}
     assert seconds["read"] / sum(seconds.values()) == pytest.approx(0.75, abs=0.1)  # 24 of the corpus's 32 s
-    assert all(int(r["frames"]) in (8000, 24000) for r in written)  # whole files, frames from the durations
+    assert all(int(r["frames"]) in (8000, 24000) for r in written)  # whole files, frames from the headers
     for r in written:
         assert sf.info(str(out / r["path"])).frames == int(r["frames"])
