@@ -434,6 +434,32 @@ def test_tiny_phase_head_decode_matches_torch(tmp_path) -> None:
     assert np.abs(unrotated - expected).max() > 100 * tol  # the phase is in the graph
 
 
+def test_tiny_minimum_phase_decode_matches_torch(tmp_path) -> None:
+    """A head whose harmonics take their filter's minimum phase (``minimum_phase``) exports: the phase is the same
+    matrix product in the graph as in torch, and it is in the graph (the plain head decodes otherwise)."""
+    from vqcodec.export.onnx import export_file
+    from vqcodec.io.weights import save_model
+
+    config = dataclasses.replace(TINY_PITCH, name="tinymp", minimum_phase=8)
+    model = make_model(config, seed=5)
+    save_model(model, tmp_path / "tinymp.safetensors")
+    export_file(tmp_path / "tinymp.safetensors", tmp_path)
+    model, onnx = _pair(manifest_path(tmp_path, "tinymp"))
+    x = _voiced_then_silent(config.top_hop)
+    r = config.top_hop // config.hop  # bottom and pitch frames per top frame
+    plain = make_model(dataclasses.replace(config, minimum_phase=0), seed=5).eval()
+    plain.load_state_dict(model.state_dict())
+    with torch.inference_mode():
+        top, bottom = model.encode(x, *config.codebooks)
+        top, bottom, pitch = top[..., 4:8], bottom[..., 4 * r : 8 * r], model.track_pitch(x)[..., 4 * r : 8 * r]
+        assert (pitch > 0).any()  # voiced frames: the harmonics the phase turns
+        expected = model.decode(top, bottom, pitch, offset=99).numpy()
+        unturned = plain.decode(top, bottom, pitch, offset=99).numpy()
+    tol = FULL_SCALE_TOL * max(1.0, np.abs(expected).max())
+    assert np.abs(onnx.decode([top.numpy(), bottom.numpy(), pitch.numpy()], 99) - expected).max() < tol
+    assert np.abs(unturned - expected).max() > 100 * tol  # the phase is in the graph
+
+
 def test_tiny_rate_told_decoder_matches_torch_at_every_rung(tmp_path) -> None:
     """A decoder told its rate (``rate_embedding``) exports: the graph counts the bottom codebooks it is given
     and adds that count's vectors, as torch does, at every rung."""

@@ -12,7 +12,7 @@ import torch
 from conftest import TINY, make_model
 
 from vqcodec.nn.config import ModelConfig
-from vqcodec.nn.heads import HarmonicHead, ISTFTHead, make_head
+from vqcodec.nn.heads import HarmonicHead, ISTFTHead, make_head, minimum_phase_matrix
 from vqcodec.train.losses import pitch_losses
 
 HARMONIC = dataclasses.replace(TINY, name="tinyharm", head="harmonic")
@@ -134,6 +134,73 @@ def test_the_linear_phase_moves_harmonic_k_by_k_times_the_rotation() -> None:
     for k in (1, 2, 3):
         want = torch.exp(1j * k * torch.angle(r))
         torch.testing.assert_close(torch.complex(cos[0, k], sin[0, k]).to(want.dtype), want, rtol=0, atol=1e-4)
+
+
+def _formant_log_gain(n_fft: int) -> torch.Tensor:
+    """The log magnitude [F] of a two-pole resonance at 1 kHz (radius 0.95), a minimum-phase filter, at 16 kHz."""
+    w = torch.linspace(0, math.pi, n_fft // 2 + 1, dtype=torch.float64)
+    pole = 0.95 * torch.exp(torch.tensor(1j * 2 * math.pi * 1000 / 16000))
+    z = torch.exp(-1j * w)
+    return -torch.log((1 - pole * z).abs() * (1 - pole.conj() * z).abs())
+
+
+def test_the_minimum_phase_matrix_gives_a_minimum_phase_filter_its_own_phase() -> None:
+    """A resonator 1 / ((1 - p z^-1)(1 - p* z^-1)) with |p| < 1 is minimum phase: from its magnitude alone, with
+    every cepstral bin kept, the matrix gives back its phase (up to the cepstrum's aliasing, tiny at n_fft 1024)."""
+    n_fft = 1024
+    w = torch.linspace(0, math.pi, n_fft // 2 + 1, dtype=torch.float64)
+    pole = 0.95 * torch.exp(torch.tensor(1j * 2 * math.pi * 1000 / 16000))
+    z = torch.exp(-1j * w)
+    want = -torch.angle((1 - pole * z) * (1 - pole.conj() * z))
+    theta = minimum_phase_matrix(n_fft, n_fft // 2) @ _formant_log_gain(n_fft)
+    err = torch.angle(torch.exp(1j * (theta - want)))  # wrapped
+    assert float(err.abs().max()) < 1e-3
+
+
+def test_a_minimum_phase_response_is_causal_and_front_loaded() -> None:
+    """Under the minimum phase (30 cepstral bins) the filter's impulse response keeps its magnitude and puts its
+    energy at the start (the first 40 of 640 samples hold most of it, the 40 before time 0 almost none); the
+    zero-phase one is symmetric about 0."""
+    n_fft = 640
+    log_gain = _formant_log_gain(n_fft)
+    smooth = torch.fft.rfft(torch.fft.irfft(log_gain, n=n_fft) * (torch.arange(n_fft) < 30)).real  # 30 bins kept
+    smooth = smooth + torch.fft.rfft(torch.fft.irfft(log_gain, n=n_fft) * (torch.arange(n_fft) > n_fft - 30)).real
+    theta = minimum_phase_matrix(n_fft, 30) @ log_gain
+    h = torch.fft.irfft(torch.polar(torch.exp(smooth), theta), n=n_fft)
+    zero = torch.fft.irfft(torch.exp(smooth).to(torch.complex128), n=n_fft)
+    energy, symmetric = h.pow(2), zero.pow(2)
+    assert float(energy[:40].sum() / energy.sum()) > 0.9
+    assert float(energy[-40:].sum() / energy.sum()) < 0.01  # nothing before time 0 (the circular tail)
+    assert float(symmetric[-40:].sum() / symmetric.sum()) > 0.3
+    torch.testing.assert_close(torch.fft.rfft(h).abs(), torch.exp(smooth), rtol=1e-6, atol=1e-9)
+
+
+def test_a_minimum_phase_head_turns_its_harmonics_not_its_noise() -> None:
+    """``minimum_phase`` changes only the harmonic part: with the noise filter silenced the output differs from
+    the plain head's at the same weights, with the harmonic filter silenced it does not; it adds no weights."""
+    torch.manual_seed(3)
+    plain, turned = HarmonicHead(16, 20, 16000), HarmonicHead(16, 20, 16000, minimum_phase=8)
+    turned.load_state_dict(plain.state_dict())
+    x = torch.randn(1, 12, 16)
+    with torch.no_grad():
+        for head in (plain, turned):
+            head.proj.bias[head.bins : 2 * head.bins] = -30.0  # noise gains ~0
+        assert float((turned(x).audio - plain(x).audio).abs().max()) > 1e-3
+        for head in (plain, turned):
+            head.proj.bias[head.bins : 2 * head.bins] = 0.0
+            head.proj.bias[: head.bins] = -30.0  # harmonic gains ~0
+        torch.testing.assert_close(turned(x).audio, plain(x).audio, rtol=0, atol=1e-6)
+
+
+def test_minimum_phase_needs_a_harmonic_head_without_phase_terms() -> None:
+    with pytest.raises(ValueError, match="minimum_phase"):
+        dataclasses.replace(TINY, minimum_phase=8).check()
+    with pytest.raises(ValueError, match="minimum_phase"):
+        dataclasses.replace(HARMONIC, minimum_phase=8, phase_terms=2).check()
+    with pytest.raises(ValueError, match="minimum_phase"):
+        dataclasses.replace(HARMONIC, minimum_phase=10_000).check()
+    dataclasses.replace(HARMONIC, minimum_phase=8).check()
+    assert ModelConfig.from_json(HARMONIC.to_json()).minimum_phase == 0
 
 
 def test_phase_terms_need_a_harmonic_head() -> None:

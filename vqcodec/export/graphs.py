@@ -84,6 +84,10 @@ class HarmonicGraph(nn.Module):
             cos, sin = h.rotation(x, driven, track)  # [B, F, N] each
             re, im = harmonic[:, :bins], harmonic[:, bins:]
             harmonic = torch.cat([re * cos - im * sin, re * sin + im * cos], 1)
+        elif h.minimum_phase:
+            cos, sin = h.filter_phase(gains)  # [B, F, N] each
+            re, im = harmonic[:, :bins], harmonic[:, bins:]
+            harmonic = torch.cat([re * cos - im * sin, re * sin + im * cos], 1)
         gains = torch.cat([gains[:, :bins], gains[:, :bins]], 1), torch.cat([gains[:, bins:], gains[:, bins:]], 1)
         return self.istft(gains[0] * harmonic + gains[1] * noise)
 

@@ -54,8 +54,10 @@ class ModelConfig:
     applied to decoded audio (:meth:`VQCodecModel.decode`, not the training pass), measured after training
     so that decoded speech is as loud as its input (:mod:`vqcodec.train.calibrate`). ``phase_terms`` > 0 (a
     source-filter head only) lets the head set its harmonics' phase (:class:`vqcodec.nn.heads.HarmonicHead`);
-    0, they keep the source's. ``rate_embedding``: the decoder is told how many bottom codebooks it was
-    given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
+    0, they keep the source's. ``minimum_phase`` > 0 (a source-filter head only, not with ``phase_terms``) gives
+    the harmonic filter the minimum phase of its log magnitude smoothed to that many cepstral bins, as Codec2's
+    decoder phases its harmonics; 0, the source's. ``rate_embedding``: the decoder is told how many bottom
+    codebooks it was given (:class:`vqcodec.nn.decoder.Decoder`, ``rates``); False, it infers the rate from the codes.
     ``residual_readout``: each codebook after a level's first codes what a linear readout of the ones before
     it leaves of the latent (:class:`vqcodec.nn.quantizer.ResidualVQ`); False, every codebook searches a
     projection of the same latent, as the models trained before the field did. ``readout_from``, per level
@@ -101,6 +103,7 @@ class ModelConfig:
     bypass: float = 0.0
     pitch_bits: int = 0
     phase_terms: int = 0
+    minimum_phase: int = 0
     rate_embedding: bool = False
     output_gain_db: float = 0.0
     content: str = "speech"
@@ -214,6 +217,14 @@ class ModelConfig:
         _require(self.content in CONTENTS, "content", f"must be one of {', '.join(map(repr, CONTENTS))}")
         _require(0 <= self.phase_terms <= 64, "phase_terms", "must be between 0 and 64")
         _require(self.phase_terms == 0 or self.head == "harmonic", "phase_terms", "needs head 'harmonic'")
+        _require(self.minimum_phase >= 0, "minimum_phase", "must not be negative")
+        _require(self.minimum_phase == 0 or self.head == "harmonic", "minimum_phase", "needs head 'harmonic'")
+        _require(self.minimum_phase == 0 or self.phase_terms == 0, "minimum_phase", "excludes phase_terms")
+        _require(
+            self.minimum_phase <= 2 * (self.hop // self.decoder_upsample),
+            "minimum_phase",
+            f"must be at most half the head's n_fft ({2 * (self.hop // self.decoder_upsample)})",
+        )
 
 
 def _require(ok: bool, name: str, what: str) -> None:

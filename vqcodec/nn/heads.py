@@ -111,6 +111,11 @@ class HarmonicHead(Head):
     carry) and the head turns it into the rotation this source needs. The projection starts at zero:
     ``r = 1`` and ``theta = 0``, so a model grown from one without the phase decodes exactly as it did.
 
+    With ``minimum_phase`` = L > 0 the harmonic filter is instead ``A_h e^{i theta}`` with theta the minimum
+    phase of ``log A_h`` smoothed to its first L cepstral bins (a causal, vocal-tract-like response, the phase
+    Codec2's decoder gives its harmonics). theta is linear in ``log A_h``: one fixed ``[F, F]`` matrix,
+    :func:`minimum_phase_matrix`.
+
     Args:
         dim: input width.
         hop: samples per frame; ``n_fft = 4 hop`` with a Hann window.
@@ -118,6 +123,7 @@ class HarmonicHead(Head):
         f0_min, f0_max: the range F0 is predicted in (a sigmoid on a log scale).
         phase_terms: 0, harmonics in the source's phase; else the head's own phase with that many smooth
             phase-response terms (see above).
+        minimum_phase: 0, no minimum phase; else the cepstral bins it keeps (at most ``n_fft / 2``).
     """
 
     def __init__(
@@ -128,6 +134,7 @@ class HarmonicHead(Head):
         f0_min: float = 50.0,
         f0_max: float = 600.0,
         phase_terms: int = 0,
+        minimum_phase: int = 0,
     ):
         super().__init__()
         self.hop, self.n_fft, self.sample_rate = hop, 4 * hop, sample_rate
@@ -146,6 +153,9 @@ class HarmonicHead(Head):
             self.register_buffer(
                 "phase_basis", torch.cos(math.pi * terms * freqs / freqs[-1]).float(), persistent=False
             )
+        self.minimum_phase = minimum_phase
+        if minimum_phase:
+            self.register_buffer("min_phase", minimum_phase_matrix(self.n_fft, minimum_phase).float(), persistent=False)
 
     @torch.no_grad()
     def adopt(self, old: nn.Module) -> None:
@@ -229,6 +239,8 @@ class HarmonicHead(Head):
             harmonic = gains[:, : self.bins] * source[0]
             if self.phase_terms:
                 harmonic = harmonic * torch.complex(*self.rotation(x, driven_f0, track))
+            elif self.minimum_phase:
+                harmonic = harmonic * torch.complex(*self.filter_phase(gains))
             spec = harmonic + gains[:, self.bins :] * source[1]
             audio = torch.istft(
                 spec, self.n_fft, self.hop, window=self.window, center=True, length=x.shape[1] * self.hop
@@ -251,6 +263,13 @@ class HarmonicHead(Head):
         theta = shift[:, None] * self.freqs[:, None] + torch.einsum("pf,bpn->bfn", self.phase_basis, out[:, 2:])
         return torch.cos(theta), torch.sin(theta)
 
+    def filter_phase(self, gains: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Filter gains [B, 2F, N] (:meth:`controls`) -> cos and sin of the harmonic filter's minimum phase,
+        [B, F, N] each (``minimum_phase`` > 0)."""
+        log_gain = torch.log(gains[:, : self.bins].clamp(min=1e-7))  # [B, F, N]
+        theta = torch.matmul(self.min_phase, log_gain)  # [F, F] @ [B, F, N]
+        return torch.cos(theta), torch.sin(theta)
+
     def controls(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """[B, N, dim] float32 frames -> filter gains [B, 2F, N] (harmonic, then noise), F0 in Hz [B, N] and
         voicing logits [B, N]."""
@@ -261,10 +280,26 @@ class HarmonicHead(Head):
         return gains, f0, out[:, -1]
 
 
-def make_head(kind: str, dim: int, hop: int, sample_rate: int, phase_terms: int = 0) -> Head:
-    """The decoder head a config names: ``"istft"`` or ``"harmonic"`` (``phase_terms``: see HarmonicHead)."""
+def minimum_phase_matrix(n_fft: int, lifter: int) -> torch.Tensor:
+    """The linear map from a real filter's log magnitude [F] (F = n_fft / 2 + 1) to its minimum phase in radians
+    [F], smoothed to the first ``lifter`` cepstral bins: ``theta = M @ log|A|``, M [F, F] float64.
+
+    The real cepstrum ``irfft(log|A|)`` folded onto its causal half (bin 0 kept, bins 1 .. lifter - 1 doubled,
+    the rest dropped) is the minimum-phase filter's complex cepstrum; ``Im rfft`` of it is that filter's phase
+    (the sign of torch's STFT, ``e^{-i w t}``).
+    """
+    bins = n_fft // 2 + 1
+    cepstra = torch.fft.irfft(torch.eye(bins, dtype=torch.float64), n=n_fft, dim=1)  # [F, n_fft]: one per bin
+    fold = torch.zeros(n_fft, dtype=torch.float64)
+    fold[0], fold[1:lifter] = 1.0, 2.0
+    return torch.fft.rfft(cepstra * fold, dim=1).imag.T.contiguous()  # [F out, F in]
+
+
+def make_head(kind: str, dim: int, hop: int, sample_rate: int, phase_terms: int = 0, minimum_phase: int = 0) -> Head:
+    """The decoder head a config names: ``"istft"`` or ``"harmonic"`` (``phase_terms``, ``minimum_phase``: see
+    HarmonicHead)."""
     if kind == "istft":
         return ISTFTHead(dim, hop)
     if kind == "harmonic":
-        return HarmonicHead(dim, hop, sample_rate, phase_terms=phase_terms)
+        return HarmonicHead(dim, hop, sample_rate, phase_terms=phase_terms, minimum_phase=minimum_phase)
     raise ConfigError(f"unknown decoder head {kind!r} (expected 'istft' or 'harmonic')")

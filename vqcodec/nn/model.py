@@ -92,7 +92,9 @@ class VQCodecModel(nn.Module):
             ),
             c.latent_dim,
         )
-        head = make_head(c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate, c.phase_terms)
+        head = make_head(
+            c.head, c.decoder_dim, c.hop // c.decoder_upsample, c.sample_rate, c.phase_terms, c.minimum_phase
+        )
         rates = c.n_bottom if c.rate_embedding else 0
         decoder = Decoder(c.latent_dim, c.decoder_dim, c.decoder_blocks, c.decoder_upsample, head, rates)
         return cls(config, encoder, hierarchy, decoder)

@@ -33,7 +33,15 @@ from vqcodec.nn.model import VQCodecModel
 
 # Config fields that only the decoder (or its output gain) reads: they may differ between the two models.
 DECODER_FIELDS = frozenset(
-    {"decoder_dim", "decoder_blocks", "decoder_upsample", "phase_terms", "rate_embedding", "output_gain_db"}
+    {
+        "decoder_dim",
+        "decoder_blocks",
+        "decoder_upsample",
+        "phase_terms",
+        "minimum_phase",
+        "rate_embedding",
+        "output_gain_db",
+    }
 )
 DECODER_PREFIX = "decoder."  # the bottom decoder's tensors: audio from codes, nothing that makes codes
 _TEST_SECONDS = 2.0

@@ -23,6 +23,7 @@ TUNABLE = (
     "output_gain_db",
     "encoder_mels",
     "phase_terms",
+    "minimum_phase",
     "top_dropout",
     "bottom_dropout",
     "bypass",
