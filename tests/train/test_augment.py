@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -87,3 +89,34 @@ def test_a_stream_puts_its_segments_in_rooms_too(tmp_path) -> None:
     assert np.array_equal(plain, StreamingSegments(entries, 4096, SR, 2, seed=6, augment=Augment()).batch_at(0))
     noisy = StreamingSegments(entries, 4096, SR, 2, seed=6, augment=Augment(noise=1.0, snr_db=(0.0, 0.0)))
     assert not np.allclose(noisy.batch_at(0), plain) and noisy.batch_at(0).dtype == torch.float32
+
+
+def test_a_clean_target_rides_under_its_degraded_input_at_the_same_gain() -> None:
+    """``clean_target``: each segment is [input, target]; the input is the degraded batch the same seed draws
+    without it, the target the segment before it was degraded, scaled by the same gain."""
+    degraded = Augment(noise=1.0, snr_db=(0.0, 0.0))
+    both = dataclasses.replace(degraded, clean_target=True)
+    batch = SegmentSampler(_clips(), 4096, seed=7, augment=both).batch(3)  # [3, 2, 4096]
+    assert batch.shape == (3, 2, 4096) and batch.dtype == torch.float32
+    assert torch.equal(batch[:, :1], SegmentSampler(_clips(), 4096, seed=7, augment=degraded).batch(3))
+    noise = batch[:, 0] - batch[:, 1]
+    snr_db = 10 * torch.log10(batch[:, 1].pow(2).mean(-1) / noise.pow(2).mean(-1))
+    assert torch.allclose(snr_db, torch.zeros(3), atol=0.5)  # what was added is the 0 dB noise, nothing else
+    clean = SegmentSampler(_clips(), 4096, seed=7, augment=Augment(clean_target=True)).batch(2)
+    assert torch.equal(clean[:, 0], clean[:, 1])  # nothing drawn: the target is the input
+
+
+def test_a_stream_gives_the_clean_target_too(tmp_path) -> None:
+    import soundfile as sf
+
+    from vqcodec.train.data import list_entries
+
+    for i, clip in enumerate(_clips()):
+        sf.write(tmp_path / f"{i}.wav", clip, SR, subtype="PCM_16")
+    entries = list_entries(tmp_path)
+    spec = Augment(noise=1.0, snr_db=(10.0, 10.0))
+    noisy = StreamingSegments(entries, 4096, SR, 2, seed=6, augment=spec).batch_at(0)
+    both = StreamingSegments(entries, 4096, SR, 2, seed=6, augment=dataclasses.replace(spec, clean_target=True))
+    batch = both.batch_at(0)
+    assert batch.shape == (2, 2, 4096) and torch.equal(batch[:, :1], noisy)
+    assert not torch.allclose(batch[:, 0], batch[:, 1])

@@ -716,3 +716,30 @@ def test_perceptual_loss_is_a_recipe_field_and_trains(data_dir: Path, tmp_path: 
     assert "perceptual" not in json.loads((tmp_path / "b" / "log.jsonl").read_text().splitlines()[0])
     a, b = trainer.model.state_dict(), plain.model.state_dict()
     assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
+class _Rows:
+    """A sampler whose every batch is the given [B, R, T] rows."""
+
+    def __init__(self, rows: torch.Tensor):
+        self.rows = rows
+
+    def batch(self, size: int) -> torch.Tensor:
+        return self.rows[:size].clone()
+
+
+def test_a_clean_target_is_what_the_losses_compare_with(tmp_path: Path) -> None:
+    """Batches [B, 2, T] (``augment_target`` "clean"): the model codes row 0 and its losses compare with row 1, so
+    [x, x] trains exactly as [x] does, and [x, 0.5 x] does not."""
+    x = 0.3 * torch.randn(2, 1, 2 * TRAIN_MODEL.top_hop, generator=torch.Generator().manual_seed(2))
+    mel = {}
+    for name, rows in (("plain", x), ("same", torch.cat([x, x], 1)), ("half", torch.cat([x, 0.5 * x], 1))):
+        mel[name] = Trainer(CFG, _Rows(rows), tmp_path / name).train_step()["mel"]
+    assert mel["same"] == mel["plain"] and mel["half"] != mel["plain"]
+
+
+def test_augment_target_is_degraded_or_clean() -> None:
+    assert TrainConfig().augment_target == "degraded" and not TrainConfig().augment.clean_target
+    assert dataclasses.replace(CFG, augment_target="clean").augment.clean_target
+    with pytest.raises(UserError, match="augment_target"):
+        dataclasses.replace(CFG, augment_target="dry").check()

@@ -3,8 +3,8 @@
 Every training corpus the speech model had is clean (studio readings, IVR prompts, LibriSpeech's clean
 half), and what users compress is not. Measured on dev's unseen voices made reverberant or noisy (model card,
 "Rooms and noises"), the shipped model lost far more naturalness than Codec2 3200. A codec reproduces its
-input, so a degraded segment is both the model's input and its target: the model learns to render a room's
-tail and a background, not to remove them.
+input, so by default a degraded segment is both the model's input and its target: the model learns to render a
+room's tail and a background, not to remove them.
 
 - **room** (probability ``room``): the segment convolved with a synthetic room response: a direct path, a
   pre-delay of 0-5 ms, then a Gaussian tail decaying by 60 dB in ``rt60`` seconds (drawn uniformly in its
@@ -14,6 +14,10 @@ tail and a background, not to remove them.
 - **noise** (probability ``noise``): a stationary Gaussian noise whose power falls as ``f^-a`` (``a`` uniform in
   [0, 2]: white to brown, hiss to rumble), added at an SNR drawn uniformly in ``snr_db`` against the segment's
   mean power.
+
+With ``clean_target`` the model is asked to remove them instead: the degraded segment is the input and the
+clean one, at the same gain, the target (what Codec2's harmonic model does to a background by construction,
+and what a no-reference naturalness score rewards). The samplers then give two rows per segment.
 
 Draws come from the sampler's own generator, so batches stay reproducible; with both probabilities 0 nothing
 is drawn and a recipe's batches are exactly what they were before the fields existed.
@@ -35,10 +39,16 @@ class Augment:
     rt60: tuple[float, float] = (0.2, 0.8)
     snr_db: tuple[float, float] = (5.0, 30.0)
     sample_rate: int = 16000
+    clean_target: bool = False
 
     @property
     def active(self) -> bool:
         return self.room > 0 or self.noise > 0
+
+    @property
+    def rows(self) -> int:
+        """Rows per segment in a batch: the input, then (``clean_target``) the clean target."""
+        return 2 if self.clean_target else 1
 
 
 def room_response(rng: np.random.Generator, sample_rate: int, rt60: float) -> np.ndarray:

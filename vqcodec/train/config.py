@@ -70,8 +70,10 @@ class TrainConfig:
 
         Rooms and noises (:mod:`vqcodec.train.augment`; off while both are 0): ``augment_room`` and
         ``augment_noise`` are the shares of segments put in a synthetic room (RT60 uniform in
-        ``augment_rt60`` seconds) and given a coloured noise (SNR uniform in ``augment_snr_db``); the degraded
-        segment is both the input and the target.
+        ``augment_rt60`` seconds) and given a coloured noise (SNR uniform in ``augment_snr_db``).
+        ``augment_target``: ``"degraded"``, the degraded segment is both the input and the target (the codec
+        reproduces the room and the noise); ``"clean"``, the target is the segment before it was degraded (the
+        codec removes them).
 
         Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
         (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
@@ -106,6 +108,7 @@ class TrainConfig:
     augment_noise: float = 0.0
     augment_rt60: tuple[float, float] = (0.2, 0.8)
     augment_snr_db: tuple[float, float] = (5.0, 30.0)
+    augment_target: str = "degraded"
     phase_lock: bool = False
     codebook_weight: float = 1.0
     f0_weight: float = 1.0
@@ -152,6 +155,8 @@ class TrainConfig:
             raise ConfigError("augment_rt60 must be [low, high] seconds with 0 < low <= high")
         if not self.augment_snr_db[0] <= self.augment_snr_db[1]:
             raise ConfigError("augment_snr_db must be [low, high] with low <= high")
+        if self.augment_target not in ("degraded", "clean"):
+            raise ConfigError(f"augment_target must be 'degraded' or 'clean', not {self.augment_target!r}")
         if self.freeze_codes and self.encoder_only:
             raise ConfigError("freeze_codes and encoder_only leave nothing to train: choose one")
         if self.frozen_bottom and (self.freeze_codes or self.encoder_only):
@@ -165,7 +170,12 @@ class TrainConfig:
     def augment(self) -> Augment:
         """The rooms and noises of this recipe's segments (inactive when both shares are 0)."""
         return Augment(
-            self.augment_room, self.augment_noise, self.augment_rt60, self.augment_snr_db, self.model.sample_rate
+            self.augment_room,
+            self.augment_noise,
+            self.augment_rt60,
+            self.augment_snr_db,
+            self.model.sample_rate,
+            clean_target=self.augment_target == "clean",
         )
 
     def commit_at(self, step: int) -> float:

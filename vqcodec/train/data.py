@@ -100,13 +100,12 @@ class SegmentSampler:
             rms_db = 10 * np.log10(np.mean(x**2) + 1e-12)
             if rms_db > self.min_rms_db:
                 break
-        x, rms_db = _augmented(x, rms_db, self.rng, self.augment)
-        target = self.rng.uniform(*self.gain_db)
-        return np.clip(x * 10 ** ((target - rms_db) / 20), -1.0, 1.0)
+        y, rms_db = _augmented(x, rms_db, self.rng, self.augment)
+        return _rows(y, x, rms_db, self.rng.uniform(*self.gain_db), self.augment)
 
     def batch(self, size: int) -> torch.Tensor:
-        """[size, 1, segment] float32."""
-        return torch.from_numpy(np.stack([self._draw() for _ in range(size)]))[:, None]
+        """[size, R, segment] float32: R = 1, the input, or 2, the input then its clean target (``augment``)."""
+        return _stack([self._draw() for _ in range(size)])
 
     def state(self) -> dict:
         return self.rng.bit_generator.state
@@ -128,6 +127,20 @@ def _level(x: np.ndarray, rms_db: float, target_db: float) -> np.ndarray:
     return np.clip(x * 10 ** ((target_db - rms_db) / 20), -1.0, 1.0)
 
 
+def _rows(y: np.ndarray, x: np.ndarray, rms_db: float, target_db: float, spec: Augment) -> np.ndarray:
+    """The degraded segment ``y`` [T] (RMS ``rms_db``) brought to ``target_db``: [T]; with ``spec.clean_target``,
+    [2, T], the clean segment ``x`` at the same gain under it."""
+    if not spec.clean_target:
+        return _level(y, rms_db, target_db)
+    return np.stack([_level(y, rms_db, target_db), _level(x, rms_db, target_db)])
+
+
+def _stack(rows: list[np.ndarray]) -> torch.Tensor:
+    """Segments [T] or [R, T] -> a batch [B, R, T] (R = 1 for [T])."""
+    batch = np.stack(rows)
+    return torch.from_numpy(batch[:, None] if batch.ndim == 2 else batch)
+
+
 class StreamingSegments(IterableDataset):
     """An endless stream of batches of random segments read from audio files on disk.
 
@@ -144,7 +157,7 @@ class StreamingSegments(IterableDataset):
     turn, returns ``start, start + 1, ...``: the same batches whatever the number of workers, and a run
     resumed at batch ``k`` continues exactly as if it had not stopped.
 
-    Yields ``(k, [batch_size, 1, segment] float32)``.
+    Yields ``(k, [batch_size, R, segment] float32)`` (R as :meth:`SegmentSampler.batch`).
 
     Args:
         entries: files with known ``sample_rate`` and ``frames`` (see :func:`list_entries`).
@@ -224,13 +237,13 @@ class StreamingSegments(IterableDataset):
                 break
         if x is None:
             raise RuntimeError("20 files in a row could not be read: check the corpus")
-        x, rms_db = _augmented(x, rms_db, rng, self.augment)
-        return _level(x, rms_db, rng.uniform(*self.gain_db)).astype(np.float32)
+        y, rms_db = _augmented(x, rms_db, rng, self.augment)
+        return _rows(y, x, rms_db, rng.uniform(*self.gain_db), self.augment).astype(np.float32)
 
     def batch_at(self, k: int) -> torch.Tensor:
-        """Batch number ``k``: ``[batch_size, 1, segment]`` float32."""
+        """Batch number ``k``: ``[batch_size, R, segment]`` float32 (R as :meth:`SegmentSampler.batch`)."""
         rng = np.random.default_rng([self.seed, self.rank, k])
-        return torch.from_numpy(np.stack([self._draw(rng) for _ in range(self.batch_size)]))[:, None]
+        return _stack([self._draw(rng) for _ in range(self.batch_size)])
 
     def __iter__(self):
         info = get_worker_info()
@@ -256,7 +269,8 @@ class StreamSampler:
         self._it = None
 
     def batch(self, size: int) -> torch.Tensor:
-        """The next ``[size, 1, segment]`` batch (``size`` must be the dataset's batch size)."""
+        """The next ``[size, R, segment]`` batch (R as :meth:`SegmentSampler.batch`; ``size`` must be the dataset's
+        batch size)."""
         if size != self.dataset.batch_size:
             raise ValueError(f"the stream makes batches of {self.dataset.batch_size}, not {size}")
         if self._it is None:

@@ -23,8 +23,9 @@ from vqcodec.pitch.target import PitchSpec
 
 
 class PitchFeed:
-    """Batches ``[B, 1, T]`` from ``sampler.batch(batch_size)`` with their F0 ``[B, frames]`` from ``pitch``,
-    each row tracked in one of ``workers`` processes, ``depth`` batches ahead."""
+    """Batches ``[B, R, T]`` from ``sampler.batch(batch_size)`` with their F0 ``[B, frames]`` from ``pitch``,
+    each input row (``[:, 0]``, what the model codes) tracked in one of ``workers`` processes, ``depth`` batches
+    ahead."""
 
     def __init__(self, sampler, batch_size: int, pitch: PitchSpec, workers: int, depth: int = 2):
         if workers < 1 or depth < 0:
@@ -35,12 +36,12 @@ class PitchFeed:
         self.ahead: deque[tuple[torch.Tensor, list[Future]]] = deque()
 
     def _submit(self) -> None:
-        x = self.sampler.batch(self.batch_size)  # [B, 1, T]
-        rows = x.reshape(x.shape[0], -1).double().numpy()
+        x = self.sampler.batch(self.batch_size)  # [B, R, T]: the input, then any clean target
+        rows = x[:, 0].double().numpy()
         self.ahead.append((x, [self.pool.submit(self.pitch, row[None]) for row in rows]))
 
     def next(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The next batch [B, 1, T] and its F0 [B, frames] (float32, Hz, 0 where unvoiced); ``depth``
+        """The next batch [B, R, T] and its F0 [B, frames] (float32, Hz, 0 where unvoiced); ``depth``
         batches stay in the workers while the caller steps."""
         while len(self.ahead) <= self.depth:
             self._submit()

@@ -177,10 +177,11 @@ class Trainer:
             self.feed.close()
 
     def _batch(self) -> tuple[torch.Tensor, Pitch | None]:
-        """The next batch [B, 1, T] on the device and, for a source-filter head, its tracked pitch."""
+        """The next batch [B, R, T] on the device (R = 2: the input, then its clean target, see
+        :mod:`vqcodec.train.augment`) and, for a source-filter head, the input's tracked pitch."""
         if self.feed is None:
             x = self.sampler.batch(self.cfg.batch_size).to(self.ctx.device)
-            return x, None if self.pitch is None else pitch_of(x, self.pitch)
+            return x, None if self.pitch is None else pitch_of(x[:, :1], self.pitch)
         x, f0 = self.feed.next()
         f0 = f0.to(self.ctx.device)
         return x.to(self.ctx.device), Pitch(f0, f0 > 0)
@@ -211,7 +212,8 @@ class Trainer:
     def train_step(self) -> dict[str, float]:
         c = self.cfg
         self._train_mode()
-        x, target = self._batch()  # [B, 1, T]
+        rows, target = self._batch()  # [B, R, T]
+        x, ref = rows[:, :1], rows[:, -1:]  # what the model codes, what it should give back: [B, 1, T] each
         forced = target if target is not None and (c.model.pitch_bits or self.step < c.f0_teacher_steps) else None
         if forced is not None and c.phase_lock:
             head = _unwrap(self.model).decoder.head
@@ -219,7 +221,7 @@ class Trainer:
         with self._autocast():
             out = self.parallel(x, forced)
         audio = out.audio.float()
-        mel, spec = self.mel(audio, x), self.spectral(audio, x)
+        mel, spec = self.mel(audio, ref), self.spectral(audio, ref)
         loss = (
             c.mel_weight * mel
             + c.spectral_weight * spec
@@ -228,11 +230,11 @@ class Trainer:
         )
         extra = {}
         if self.phase_loss is not None:
-            phase = self.phase_loss(audio, x)
+            phase = self.phase_loss(audio, ref)
             loss = loss + c.phase_weight * phase
             extra["phase"] = phase.item()
         if self.perceptual is not None:
-            perceptual = self.perceptual(audio, x)
+            perceptual = self.perceptual(audio, ref)
             loss = loss + c.perceptual_weight * perceptual
             extra["perceptual"] = perceptual.item()
         if target is not None:
@@ -240,7 +242,7 @@ class Trainer:
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
             extra.update(f0=f0_loss.item(), voicing=voicing_loss.item())
         if self.probe is not None:
-            code_mel = self.probe(out.bottom, out.top, x)
+            code_mel = self.probe(out.bottom, out.top, ref)
             loss = loss + c.code_mel_weight * code_mel
             extra["code_mel"] = code_mel.item()
         if self.disc is not None and self.step >= c.adversarial_start:
