@@ -45,11 +45,6 @@ class Augment:
     def active(self) -> bool:
         return self.room > 0 or self.noise > 0
 
-    @property
-    def rows(self) -> int:
-        """Rows per segment in a batch: the input, then (``clean_target``) the clean target."""
-        return 2 if self.clean_target else 1
-
 
 def room_response(rng: np.random.Generator, sample_rate: int, rt60: float) -> np.ndarray:
     """A synthetic room impulse response ``[L]`` (module docstring), unit direct path at sample 0."""
