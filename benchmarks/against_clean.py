@@ -21,11 +21,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 from _common import add_runtime_argument, log
+from conditions import CONDITIONS
 
 from vqcodec.analysis import metrics
 from vqcodec.analysis.reference_codecs import codec2_coder, opus_coder, require_tools
-
-CONDITIONS = ("clean", "room", "noise")
 
 
 def scores(clean: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:

@@ -6,8 +6,8 @@
 The harmonic head's filters are real, so every harmonic keeps the source's sine phase; a voice's harmonics carry
 the phase of its vocal tract. Codec2's decoder gives its harmonics the minimum phase of its spectral envelope.
 Here the same codes are decoded with the harmonic filter ``A(f)`` given the minimum phase of ``log A`` smoothed
-to its first ``L`` cepstral bins (``--lifters``; 0 is the model as trained): per frame,
-``theta = Im rfft(w * irfft(log A))`` with ``w`` folding the cepstrum onto its causal half. PESQ-WB, STOI and
+to its first ``L`` cepstral bins (``--lifters``; 0 is the model as trained), as a model trained with the config
+field ``minimum_phase`` = L decodes (:func:`vqcodec.nn.heads.minimum_phase_matrix`). PESQ-WB, STOI and
 DNSMOS OVRL of each, delay-compensated, the mean over the files. The weights are unchanged, so this asks whether
 the phase alone helps, not what a decoder trained with it would make of it. Prints Markdown.
 """
@@ -23,36 +23,19 @@ from _common import add_data_arguments, load, load_reference, log
 from noise_gain import scores
 
 from vqcodec.analysis.metrics import SR
-from vqcodec.nn.heads import HarmonicHead
-
-
-def minimum_phase(gains: torch.Tensor, n_fft: int, lifter: int) -> torch.Tensor:
-    """Filter magnitudes [B, F, N] (F = n_fft / 2 + 1) -> the minimum phase of their log, smoothed to ``lifter``
-    cepstral bins, in radians [B, F, N]."""
-    cepstrum = torch.fft.irfft(torch.log(gains.clamp(min=1e-7)), n=n_fft, dim=1)  # [B, n_fft, N]
-    fold = torch.zeros(n_fft, 1, dtype=cepstrum.dtype)
-    fold[0], fold[1:lifter] = 1.0, 2.0  # the causal half, doubled; 0 and the rest dropped beyond the lifter
-    return torch.fft.rfft(cepstrum * fold, dim=1).imag
+from vqcodec.nn.heads import HarmonicHead, minimum_phase_matrix
 
 
 @contextlib.contextmanager
-def harmonic_phase(lifter: int) -> Iterator[None]:
-    """Within the block, every harmonic head's harmonic filter carries its minimum phase (0: as trained)."""
-    trained = HarmonicHead.controls
-
-    def controls(self, x: torch.Tensor):
-        gains, f0, voicing = trained(self, x)  # gains [B, 2F, N]: harmonic rows, then noise rows
-        harmonic = gains[:, : self.bins]
-        theta = minimum_phase(harmonic, self.n_fft, lifter)
-        rotated = torch.polar(harmonic, theta)
-        return torch.cat([rotated, gains[:, self.bins :].to(rotated.dtype)], dim=1), f0, voicing
-
+def harmonic_phase(head: HarmonicHead, lifter: int) -> Iterator[None]:
+    """Within the block, ``head``'s harmonic filter carries its minimum phase (0: as trained), as the head of a
+    model trained with ``minimum_phase`` = ``lifter`` does."""
     if lifter:
-        HarmonicHead.controls = controls
+        head.minimum_phase, head.min_phase = lifter, minimum_phase_matrix(head.n_fft, lifter).float()
     try:
         yield
     finally:
-        HarmonicHead.controls = trained
+        head.minimum_phase = 0
 
 
 def main() -> None:
@@ -68,7 +51,7 @@ def main() -> None:
     for kbps in (float(r) for r in args.rates.split(",")):
         codes = [codec.encode(x[None], SR, kbps) for x in refs]
         for lifter in (int(n) for n in args.lifters.split(",")):
-            with torch.inference_mode(), harmonic_phase(lifter):
+            with torch.inference_mode(), harmonic_phase(codec.model.decoder.head, lifter):
                 p, s, d = scores(codec, refs, codes)
             name = f"minimum, {lifter} cepstral bins" if lifter else "the source's (as trained)"
             log(f"{kbps:g} kbps, {name}: done")

@@ -136,23 +136,22 @@ def test_the_linear_phase_moves_harmonic_k_by_k_times_the_rotation() -> None:
         torch.testing.assert_close(torch.complex(cos[0, k], sin[0, k]).to(want.dtype), want, rtol=0, atol=1e-4)
 
 
-def _formant_log_gain(n_fft: int) -> torch.Tensor:
-    """The log magnitude [F] of a two-pole resonance at 1 kHz (radius 0.95), a minimum-phase filter, at 16 kHz."""
+def _resonator(n_fft: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """A two-pole resonance at 1 kHz (radius 0.95) at 16 kHz, 1 / ((1 - p z^-1)(1 - p* z^-1)), a minimum-phase
+    filter: its log magnitude and its phase, [F] each."""
     w = torch.linspace(0, math.pi, n_fft // 2 + 1, dtype=torch.float64)
     pole = 0.95 * torch.exp(torch.tensor(1j * 2 * math.pi * 1000 / 16000))
     z = torch.exp(-1j * w)
-    return -torch.log((1 - pole * z).abs() * (1 - pole.conj() * z).abs())
+    denominator = (1 - pole * z) * (1 - pole.conj() * z)
+    return -torch.log(denominator.abs()), -torch.angle(denominator)
 
 
 def test_the_minimum_phase_matrix_gives_a_minimum_phase_filter_its_own_phase() -> None:
-    """A resonator 1 / ((1 - p z^-1)(1 - p* z^-1)) with |p| < 1 is minimum phase: from its magnitude alone, with
-    every cepstral bin kept, the matrix gives back its phase (up to the cepstrum's aliasing, tiny at n_fft 1024)."""
+    """With every cepstral bin kept, the matrix gives a minimum-phase filter its own phase from its magnitude alone
+    (up to the cepstrum's aliasing, tiny at n_fft 1024)."""
     n_fft = 1024
-    w = torch.linspace(0, math.pi, n_fft // 2 + 1, dtype=torch.float64)
-    pole = 0.95 * torch.exp(torch.tensor(1j * 2 * math.pi * 1000 / 16000))
-    z = torch.exp(-1j * w)
-    want = -torch.angle((1 - pole * z) * (1 - pole.conj() * z))
-    theta = minimum_phase_matrix(n_fft, n_fft // 2) @ _formant_log_gain(n_fft)
+    log_gain, want = _resonator(n_fft)
+    theta = minimum_phase_matrix(n_fft, n_fft // 2) @ log_gain
     err = torch.angle(torch.exp(1j * (theta - want)))  # wrapped
     assert float(err.abs().max()) < 1e-3
 
@@ -162,9 +161,10 @@ def test_a_minimum_phase_response_is_causal_and_front_loaded() -> None:
     energy at the start (the first 40 of 640 samples hold most of it, the 40 before time 0 almost none); the
     zero-phase one is symmetric about 0."""
     n_fft = 640
-    log_gain = _formant_log_gain(n_fft)
-    smooth = torch.fft.rfft(torch.fft.irfft(log_gain, n=n_fft) * (torch.arange(n_fft) < 30)).real  # 30 bins kept
-    smooth = smooth + torch.fft.rfft(torch.fft.irfft(log_gain, n=n_fft) * (torch.arange(n_fft) > n_fft - 30)).real
+    log_gain, _ = _resonator(n_fft)
+    quefrency = torch.arange(n_fft)
+    kept = (quefrency < 30) | (quefrency > n_fft - 30)  # the first 30 cepstral bins, both halves of the real cepstrum
+    smooth = torch.fft.rfft(torch.fft.irfft(log_gain, n=n_fft) * kept).real
     theta = minimum_phase_matrix(n_fft, 30) @ log_gain
     h = torch.fft.irfft(torch.polar(torch.exp(smooth), theta), n=n_fft)
     zero = torch.fft.irfft(torch.exp(smooth).to(torch.complex128), n=n_fft)
