@@ -43,6 +43,7 @@ _EXTRAS = {
     "pesq": "eval",
     "pystoi": "eval",
     "parselmouth": "train",
+    "torch_stoi": "train",
     "pyloudnorm": "eval",
     "matplotlib": "inspect",
     "sklearn": "inspect",

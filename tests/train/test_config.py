@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import TINY
 
 from vqcodec import cli
 from vqcodec.errors import ConfigError
 from vqcodec.io.weights import load_model
 from vqcodec.pretrained import default_model_path
 from vqcodec.train import prepare as prep
-from vqcodec.train.config import load_train_config
+from vqcodec.train.config import TrainConfig, load_train_config
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 
@@ -112,3 +113,10 @@ def test_recipe_mistakes_are_one_line_naming_the_field(tmp_path: Path, capsys, e
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err and str(path) in err
     assert not out.exists()  # refused before anything is made
+
+
+def test_intelligibility_needs_segments_longer_than_stois_window() -> None:
+    cfg = TrainConfig(model=TINY, segment_frames=2, intelligibility_weight=1.0)
+    with pytest.raises(ConfigError, match="intelligibility_weight needs segments"):
+        cfg.check()
+    dataclasses.replace(cfg, intelligibility_weight=0.0).check()  # only the loss needs them

@@ -743,3 +743,15 @@ def test_augment_target_is_degraded_or_clean() -> None:
     assert dataclasses.replace(CFG, augment_target="clean").augment.clean_target
     with pytest.raises(UserError, match="augment_target"):
         dataclasses.replace(CFG, augment_target="dry").check()
+
+
+def test_intelligibility_loss_is_a_recipe_field_and_trains(data_dir: Path, tmp_path: Path) -> None:
+    """``intelligibility_weight``: 1 - STOI is logged every step and changes what the step does."""
+    cfg = dataclasses.replace(CFG, steps=2, ckpt_every=2, segment_frames=13, intelligibility_weight=10.0)
+    trainer = run(cfg, data_dir, tmp_path / "a", resume=False, init=None)
+    rows = [json.loads(line) for line in (tmp_path / "a" / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(0 < row["intelligibility"] <= 2 for row in rows)
+    plain = run(dataclasses.replace(cfg, intelligibility_weight=0.0), data_dir, tmp_path / "b", resume=False, init=None)
+    assert "intelligibility" not in json.loads((tmp_path / "b" / "log.jsonl").read_text().splitlines()[0])
+    a, b = trainer.model.state_dict(), plain.model.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)

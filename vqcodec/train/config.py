@@ -12,6 +12,8 @@ from vqcodec.errors import ConfigError, UserError
 from vqcodec.nn.config import ModelConfig, checked_fields
 from vqcodec.train.augment import Augment
 
+STOI_SECONDS = 0.5  # STOI correlates 30 frames of 12.8 ms: a segment must hold more than 384 ms
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -41,6 +43,8 @@ class TrainConfig:
         hearing as a loss: loudness per Bark band on 32 ms frames, a dead zone, and added energy weighed more
         than lost energy. Its values are small (about 0.006 on coded speech, its gradient about 1/100 of the mel
         loss's): a weight of 30 gives it a third of the mel loss's pull (``recipes/speech16k/perceptual.json``).
+        ``intelligibility_weight`` (0: off) weighs :class:`vqcodec.train.intelligibility.IntelligibilityLoss`,
+        ``1 - STOI`` of the decoded segment against its reference (needs the ``train`` extra's ``torch_stoi``).
 
         ``code_mel_weight`` (0: off) weighs :class:`vqcodec.train.losses.CodeSpectrumLoss`, a linear probe of the
         input's log mels from what the decoder is given, trained with the model (its own AdamW at a fixed 1e-3,
@@ -103,6 +107,7 @@ class TrainConfig:
     complex_weight: float = 0.1
     phase_weight: float = 0.0
     perceptual_weight: float = 0.0
+    intelligibility_weight: float = 0.0
     code_mel_weight: float = 0.0
     augment_room: float = 0.0
     augment_noise: float = 0.0
@@ -164,6 +169,12 @@ class TrainConfig:
         if not 0 <= self.frozen_bottom < self.model.n_bottom:
             raise ConfigError(
                 f"frozen_bottom must be from 0 to {self.model.n_bottom - 1} (the bottom codebooks less one)"
+            )
+        seconds = self.segment_frames * self.model.top_hop / self.model.sample_rate
+        if self.intelligibility_weight and seconds < STOI_SECONDS:
+            raise ConfigError(
+                f"intelligibility_weight needs segments of at least {STOI_SECONDS} s (STOI's 384 ms windows), "
+                f"not {seconds:.3f} s: raise segment_frames"
             )
 
     @property

@@ -39,6 +39,7 @@ from vqcodec.train.config import TrainConfig, load_train_config
 from vqcodec.train.data import SegmentSampler, StreamingSegments, StreamSampler, list_audio, list_entries, load_corpus
 from vqcodec.train.discriminators import MultiResolutionDiscriminator, discriminator_loss, generator_losses
 from vqcodec.train.feed import PitchFeed
+from vqcodec.train.intelligibility import IntelligibilityLoss
 from vqcodec.train.losses import CodeSpectrumLoss, CompressedSpectralLoss, MultiScaleMelLoss, PhaseLoss, pitch_losses
 from vqcodec.train.perceptual import PerceptualLoss
 from vqcodec.train.schedule import warmup_cosine
@@ -110,6 +111,7 @@ class Trainer:
         self.spectral = CompressedSpectralLoss(cfg.spectral_n_ffts, cfg.spectral_power, cfg.complex_weight)
         self.phase_loss = PhaseLoss(cfg.spectral_n_ffts, cfg.spectral_power) if cfg.phase_weight else None
         self.perceptual = PerceptualLoss(cfg.model.sample_rate).to(self.ctx.device) if cfg.perceptual_weight else None
+        self.intelligibility = IntelligibilityLoss(cfg.model.sample_rate) if cfg.intelligibility_weight else None
         self.disc, self.disc_opt = self._discriminator()
         self.probe, self.probe_opt = self._code_probe()
         m = cfg.model  # the pitch a source-filter head is driven and supervised with, else None
@@ -237,6 +239,10 @@ class Trainer:
             perceptual = self.perceptual(audio, ref)
             loss = loss + c.perceptual_weight * perceptual
             extra["perceptual"] = perceptual.item()
+        if self.intelligibility is not None:
+            intelligibility = self.intelligibility(audio, ref)
+            loss = loss + c.intelligibility_weight * intelligibility
+            extra["intelligibility"] = intelligibility.item()
         if target is not None:
             f0_loss, voicing_loss = pitch_losses(out.f0, out.voicing, target.f0, target.voiced)
             loss = loss + c.f0_weight * f0_loss + c.voicing_weight * voicing_loss
