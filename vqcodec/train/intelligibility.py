@@ -3,7 +3,8 @@
 STOI resamples both signals to 10 kHz, takes a 256-sample Hann STFT (hop 128), sums its power into 15
 third-octave bands from 150 Hz, drops the frames more than 40 dB below the reference's loudest, and
 correlates each band's envelope over 384 ms windows after scaling the decoded envelope to the reference's
-energy and clipping it at 15 dB above. A correlation does not care about level, so unlike the mel loss it
+energy and clipping it where it exceeds the reference's by more than STOI's bound (beta = -15 dB, about 16 dB
+above). A correlation does not care about level, so unlike the mel loss it
 rewards a decoded band that rises and falls *with* the reference's, wherever its level sits, which is where
 the lowest rung trails Codec2 3200 (`benchmarks/stoi_bands.py`: 378-600 Hz and 1.5-3 kHz).
 
