@@ -29,13 +29,16 @@ from vqcodec.nn.heads import HarmonicHead, minimum_phase_matrix
 @contextlib.contextmanager
 def harmonic_phase(head: HarmonicHead, lifter: int) -> Iterator[None]:
     """Within the block, ``head``'s harmonic filter carries its minimum phase (0: as trained), as the head of a
-    model trained with ``minimum_phase`` = ``lifter`` does."""
+    model trained with ``minimum_phase`` = ``lifter`` does; after it, the head's own setting is back."""
+    trained = head.minimum_phase, getattr(head, "min_phase", None)
     if lifter:
         head.minimum_phase, head.min_phase = lifter, minimum_phase_matrix(head.n_fft, lifter).float()
     try:
         yield
     finally:
-        head.minimum_phase = 0
+        head.minimum_phase = trained[0]
+        if trained[1] is not None:
+            head.min_phase = trained[1]
 
 
 def main() -> None:
