@@ -1,4 +1,4 @@
-"""Tests for vqcodec.train.augment: rooms and noises as drawn, and samplers unchanged while they are off."""
+"""Tests for vqcodec.train.augment: rooms, noises and speeds as drawn, and samplers unchanged while they are off."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from vqcodec.train.augment import Augment, coloured_noise, degrade, room_response
+from vqcodec.train.augment import Augment, coloured_noise, degrade, respeed, room_response, speed_factor
 from vqcodec.train.data import SegmentSampler, StreamingSegments
 
 SR = 16000
@@ -120,3 +120,49 @@ def test_a_stream_gives_the_clean_target_too(tmp_path) -> None:
     batch = both.batch_at(0)
     assert batch.shape == (2, 2, 4096) and torch.equal(batch[:, :1], noisy)
     assert not torch.allclose(batch[:, 0], batch[:, 1])
+
+
+def _peak_hz(x: np.ndarray) -> float:
+    spec = np.abs(np.fft.rfft(x * np.hanning(len(x))))
+    return float(np.fft.rfftfreq(len(x), 1 / SR)[np.argmax(spec)])
+
+
+def test_a_segment_played_faster_keeps_its_length_and_moves_its_pitch() -> None:
+    """``respeed``: N samples into ``segment`` ones, every frequency times N / segment."""
+    t = np.arange(2 * SR) / SR
+    tone = np.sin(2 * np.pi * 500 * t).astype(np.float32)
+    for n, hz in ((4000, 500.0), (4400, 550.0), (3600, 450.0)):
+        y = respeed(tone[:n], 4000)
+        assert y.shape == (4000,) and y.dtype == np.float32
+        assert abs(_peak_hz(y) - hz) <= SR / 4000  # within a bin
+        assert abs(np.sqrt(np.mean(y[200:-200] ** 2)) - np.sqrt(0.5)) < 0.02  # as loud
+    same = tone[:4000]
+    assert respeed(same, 4000) is same  # nothing to do: the same array
+
+
+def test_a_speed_is_drawn_in_its_range_with_its_probability_and_nothing_drawn_when_off() -> None:
+    rng = np.random.default_rng(8)
+    before = rng.bit_generator.state
+    assert speed_factor(rng, Augment()) == 1.0 and rng.bit_generator.state == before
+    drawn = [speed_factor(rng, Augment(speed=0.5, speed_range=(0.9, 1.1))) for _ in range(2000)]
+    moved = [f for f in drawn if f != 1.0]
+    assert 0.45 < len(moved) / len(drawn) < 0.55 and min(moved) >= 0.9 and max(moved) <= 1.1
+
+
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_samplers_play_segments_at_the_drawn_speed(tmp_path, factor: float) -> None:
+    """Both samplers: a 500 Hz recording comes out at 500 * factor Hz, the segment's length kept; reproducible."""
+    import soundfile as sf
+
+    from vqcodec.train.data import list_entries
+
+    tone = (8000 * np.sin(2 * np.pi * 500 * np.arange(3 * SR) / SR)).astype(np.int16)
+    spec = Augment(speed=1.0, speed_range=(factor, factor))
+    batch = SegmentSampler([tone], 4096, seed=9, augment=spec).batch(2)
+    sf.write(tmp_path / "tone.wav", tone, SR, subtype="PCM_16")
+    stream = StreamingSegments(list_entries(tmp_path), 4096, SR, 2, seed=9, augment=spec).batch_at(0)
+    for b in (batch, stream):
+        assert b.shape == (2, 1, 4096) and b.dtype == torch.float32
+        for row in b[:, 0].numpy():
+            assert abs(_peak_hz(row) - 500 * factor) <= SR / 4096
+    assert torch.equal(batch, SegmentSampler([tone], 4096, seed=9, augment=spec).batch(2))

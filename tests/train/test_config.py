@@ -99,6 +99,8 @@ def test_recipes_prepared_for_the_next_stage_start_from_the_shipped_model(name: 
         (lambda r: r.update(freeze_codes=True, encoder_only=True), "leave nothing to train"),
         (lambda r: r.update(augment_room=1.5), "augment_room must be between 0 and 1"),
         (lambda r: r.update(augment_snr_db=[30, 5]), "augment_snr_db must be [low, high] with low <= high"),
+        (lambda r: r.update(augment_speed=-0.1), "augment_speed must be between 0 and 1"),
+        (lambda r: r.update(augment_speed_range=[0.0, 1.1]), "augment_speed_range must be [low, high] with 0 < low"),
     ],
 )
 def test_recipe_mistakes_are_one_line_naming_the_field(tmp_path: Path, capsys, edit, message) -> None:

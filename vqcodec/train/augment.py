@@ -1,4 +1,5 @@
-"""Training-time rooms and noises: the input degraded as users record it, so that the codec learns to code it.
+"""Training-time rooms and noises: the input degraded as users record it, so that the codec learns to code it;
+and other voices: the speech played faster or slower.
 
 Every training corpus the speech model had is clean (studio readings, IVR prompts, LibriSpeech's clean
 half), and what users compress is not. Measured on dev's unseen voices made reverberant or noisy (model card,
@@ -19,7 +20,14 @@ With ``clean_target`` the model is asked to remove them instead: the degraded se
 clean one, at the same gain, the target (what Codec2's harmonic model does to a background by construction,
 and what a no-reference naturalness score rewards). The samplers then give two rows per segment.
 
-Draws come from the sampler's own generator, so batches stay reproducible; with both probabilities 0 nothing
+- **speed** (probability ``speed``; :func:`speed_factor`, :func:`respeed`): the segment read from ``f`` times
+  its length of the recording and resampled into its own length, ``f`` uniform in ``speed_range``: pitch and
+  formants both times ``f`` (and the speaking rate), what a shorter or longer vocal tract does, so that a
+  corpus of a few hundred readers teaches more voices than it holds (the speed perturbation of speech
+  recognition recipes). ``f`` > 1 leaves the top ``1 - 1 / f`` of the band empty, ``f`` < 1 the top ``1 - f``.
+  Drawn before the segment is read; rooms and noises come after, on the new voice.
+
+Draws come from the sampler's own generator, so batches stay reproducible; with every probability 0 nothing
 is drawn and a recipe's batches are exactly what they were before the fields existed.
 """
 
@@ -40,6 +48,8 @@ class Augment:
     snr_db: tuple[float, float] = (5.0, 30.0)
     sample_rate: int = 16000
     clean_target: bool = False
+    speed: float = 0.0
+    speed_range: tuple[float, float] = (0.88, 1.12)
 
     @property
     def active(self) -> bool:
@@ -91,3 +101,27 @@ def degrade(x: np.ndarray, rng: np.random.Generator, spec: Augment) -> np.ndarra
         noise = coloured_noise(rng, len(y), rng.uniform(0.0, 2.0))
         y = y + noise * np.sqrt(np.mean(y**2)) * 10 ** (-snr_db / 20)
     return y.astype(x.dtype)
+
+
+def speed_factor(rng: np.random.Generator, spec: Augment) -> float:
+    """The speed a segment is played at: 1.0 with nothing drawn when ``spec.speed`` is 0; else, with probability
+    ``spec.speed``, uniform in ``spec.speed_range`` (1.0 otherwise)."""
+    if spec.speed <= 0 or rng.random() >= spec.speed:
+        return 1.0
+    return float(rng.uniform(*spec.speed_range))
+
+
+def span(segment: int, factor: float) -> int:
+    """Samples of the recording a ``segment``-sample segment played at speed ``factor`` is made of."""
+    return max(1, round(segment * factor))
+
+
+def respeed(x: np.ndarray, segment: int) -> np.ndarray:
+    """``x`` ``[N]`` resampled into ``segment`` samples (soxr, high quality): played at ``N / segment`` times its
+    speed, pitch and formants times that; ``x`` itself when ``N == segment``."""
+    if len(x) == segment:
+        return x
+    import soxr
+
+    y = soxr.resample(np.asarray(x, dtype=np.float32), len(x), segment, quality="HQ")
+    return np.pad(y, (0, max(0, segment - len(y))))[:segment].astype(x.dtype)

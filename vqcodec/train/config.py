@@ -77,7 +77,8 @@ class TrainConfig:
         ``augment_rt60`` seconds) and given a coloured noise (SNR uniform in ``augment_snr_db``).
         ``augment_target``: ``"degraded"``, the degraded segment is both the input and the target (the codec
         reproduces the room and the noise); ``"clean"``, the target is the segment before it was degraded (the
-        codec removes them).
+        codec removes them). Other voices (off while 0): ``augment_speed`` is the share of segments played at a
+        speed uniform in ``augment_speed_range`` (pitch and formants times it, see the module).
 
         Data: ``loader`` is ``"memory"`` (the whole ``split`` decoded into RAM; small corpora) or ``"stream"``
         (segments read from disk in ``num_workers`` DataLoader processes; corpora of any size), see
@@ -114,6 +115,8 @@ class TrainConfig:
     augment_rt60: tuple[float, float] = (0.2, 0.8)
     augment_snr_db: tuple[float, float] = (5.0, 30.0)
     augment_target: str = "degraded"
+    augment_speed: float = 0.0
+    augment_speed_range: tuple[float, float] = (0.88, 1.12)
     phase_lock: bool = False
     codebook_weight: float = 1.0
     f0_weight: float = 1.0
@@ -153,11 +156,13 @@ class TrainConfig:
                 raise ConfigError(f"{name} must not be negative")
         if self.valid_seconds <= 0:
             raise ConfigError("valid_seconds must be positive")
-        for name in ("augment_room", "augment_noise"):
+        for name in ("augment_room", "augment_noise", "augment_speed"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ConfigError(f"{name} must be between 0 and 1")
         if not 0 < self.augment_rt60[0] <= self.augment_rt60[1]:
             raise ConfigError("augment_rt60 must be [low, high] seconds with 0 < low <= high")
+        if not 0 < self.augment_speed_range[0] <= self.augment_speed_range[1]:
+            raise ConfigError("augment_speed_range must be [low, high] with 0 < low <= high")
         if not self.augment_snr_db[0] <= self.augment_snr_db[1]:
             raise ConfigError("augment_snr_db must be [low, high] with low <= high")
         if self.augment_target not in ("degraded", "clean"):
@@ -187,6 +192,8 @@ class TrainConfig:
             self.augment_snr_db,
             self.model.sample_rate,
             clean_target=self.augment_target == "clean",
+            speed=self.augment_speed,
+            speed_range=self.augment_speed_range,
         )
 
     def commit_at(self, step: int) -> float:

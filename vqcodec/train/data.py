@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, IterableDataset, get_worker_info
 from vqcodec.io.audio import AUDIO_EXTENSIONS, audio_files, read_mono
 from vqcodec.io.corpus import AudioEntry, read_manifest, with_lengths
 from vqcodec.resample import resample_window
-from vqcodec.train.augment import Augment, degrade
+from vqcodec.train.augment import Augment, degrade, respeed, span, speed_factor
 
 
 def list_audio(root: str | Path, split: str | None = None) -> list[Path]:
@@ -70,8 +70,8 @@ class SegmentSampler:
         seed: seed of the sampler's own generator (batches are reproducible).
         min_rms_db: segments quieter than this (dBFS) are redrawn.
         gain_db: target RMS range in dBFS; each segment is scaled to a random level in it.
-        augment: rooms and noises a kept segment may be put in before its level is set
-            (:mod:`vqcodec.train.augment`); None or inactive: none.
+        augment: the speed a segment is played at, and rooms and noises a kept segment may be put in before its
+            level is set (:mod:`vqcodec.train.augment`); None or inactive: none.
     """
 
     def __init__(
@@ -93,10 +93,12 @@ class SegmentSampler:
         self.weights = lengths / lengths.sum()
 
     def _draw(self) -> np.ndarray:
+        wanted = span(self.segment, speed_factor(self.rng, self.augment))
         for _ in range(20):
             clip = self.clips[self.rng.choice(len(self.clips), p=self.weights)]
-            start = self.rng.integers(0, len(clip) - self.segment + 1)
-            x = clip[start : start + self.segment].astype(np.float32) / 32768.0
+            n = min(wanted, len(clip))
+            start = self.rng.integers(0, len(clip) - n + 1)
+            x = respeed(clip[start : start + n].astype(np.float32) / 32768.0, self.segment)
             rms_db = 10 * np.log10(np.mean(x**2) + 1e-12)
             if rms_db > self.min_rms_db:
                 break
@@ -166,7 +168,7 @@ class StreamingSegments(IterableDataset):
         batch_size: segments per batch.
         seed, rank: the run's seed and this process's rank.
         start: number of the first batch.
-        augment: rooms and noises, as :class:`SegmentSampler`'s.
+        augment: speeds, rooms and noises, as :class:`SegmentSampler`'s.
     """
 
     def __init__(
@@ -201,8 +203,8 @@ class StreamingSegments(IterableDataset):
         self.min_rms_db, self.gain_db = min_rms_db, gain_db
         self._bad: set[int] = set()
 
-    def _read(self, i: int, start: int) -> np.ndarray:
-        """Samples ``[start, start + segment)`` of file ``i`` at the model rate, mono float32."""
+    def _read(self, i: int, start: int, length: int) -> np.ndarray:
+        """Samples ``[start, start + length)`` of file ``i`` at the model rate, mono float32."""
         with sf.SoundFile(self.paths[i]) as f:
 
             def fetch(a: int, b: int) -> torch.Tensor:
@@ -214,7 +216,7 @@ class StreamingSegments(IterableDataset):
                     out[lo - a : lo - a + len(data)] = data
                 return torch.from_numpy(out.T.copy())
 
-            x = resample_window(fetch, int(self.rates[i]), self.sample_rate, start, start + self.segment)
+            x = resample_window(fetch, int(self.rates[i]), self.sample_rate, start, start + length)
         x = x.mean(dim=0).numpy()
         if not np.isfinite(x).all():
             raise ValueError("NaN or infinite samples")
@@ -222,11 +224,13 @@ class StreamingSegments(IterableDataset):
 
     def _draw(self, rng: np.random.Generator) -> np.ndarray:
         x, rms_db = None, 0.0
+        wanted = span(self.segment, speed_factor(rng, self.augment))
         for _ in range(20):
             i = min(int(np.searchsorted(self.cdf, rng.random(), side="right")), len(self.paths) - 1)
-            start = int(rng.integers(0, self.lengths[i] - self.segment + 1))
+            n = min(wanted, int(self.lengths[i]))
+            start = int(rng.integers(0, self.lengths[i] - n + 1))
             try:
-                x = self._read(i, start)
+                x = respeed(self._read(i, start, n), self.segment)
             except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as e:
                 if i not in self._bad:
                     self._bad.add(i)
